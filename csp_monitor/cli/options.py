@@ -1,0 +1,52 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from csp_monitor.models.figures import FigureSet
+    from csp_monitor.models.rules import RuleSet
+
+__all__ = ["as_of_option", "echo_warnings", "load_inputs", "use_colour"]
+
+as_of_option = click.option(
+    "--as-of", "as_of", metavar="YYYY-MM",
+    help="The last month of the year to date (default: the latest month with figures).")
+
+
+def use_colour() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def load_inputs(rules_paths: Sequence[str], figures_paths: Sequence[str]) -> tuple[RuleSet, FigureSet]:
+    """Load rules and figures, reporting the problems of both at once."""
+    from csp_monitor.errors import InputError
+    from csp_monitor.load.figures import load_figures
+    from csp_monitor.load.rules import load_rules
+
+    problems = []
+    rules = figures = None
+    try:
+        rules = load_rules(list(rules_paths))
+    except InputError as exc:
+        problems.extend(exc.problems)
+    try:
+        figures = load_figures(list(figures_paths))
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if problems or rules is None or figures is None:
+        raise InputError(problems)
+    return rules, figures
+
+
+def echo_warnings(warnings: Sequence[str]) -> None:
+    """Warnings go to stderr so they never corrupt JSON or CSV on stdout."""
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)

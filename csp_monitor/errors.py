@@ -1,0 +1,144 @@
+"""The one error tree of csp-monitor.
+
+Every error the library raises on purpose is a :class:`CspMonitorError`. The
+command line turns them into messages and exit codes; nothing else prints.
+
+::
+
+    CspMonitorError
+    ├── InputError                 bad input a person can fix (exit code 1)
+    │   ├── RulesError             a rule, alert rule or rule-test file
+    │   ├── FiguresError           a figures file (CSV, JSON, spreadsheet, police.uk)
+    │   └── ConfigError            a monitor configuration file
+    ├── StateError                 the state store is corrupt, newer or locked
+    ├── TemplateError              a Jinja2 template could not be rendered
+    └── DeliveryError              a message could not be delivered
+
+Input errors carry every :class:`Problem` found in the input at once, each
+with a file, line, column, key path and an optional suggestion, and render as
+``file:line:col: message`` lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ConfigError",
+    "CspMonitorError",
+    "DeliveryError",
+    "FiguresError",
+    "InputError",
+    "Problem",
+    "RulesError",
+    "StateError",
+    "TemplateError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in an input file, located as precisely as we can."""
+
+    message: str
+    file: str = "<input>"
+    line: int | None = None
+    column: int | None = None
+    path: tuple[str | int, ...] = field(default=())
+    suggestion: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def location(self) -> str:
+        """``file:line:col`` (or as much of it as is known)."""
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        label = "warning: " if self.severity == "warning" else ""
+        text = f"{self.location()}: {label}{self.message}"
+        if self.suggestion:
+            text += f" (did you mean {self.suggestion}?)"
+        return text
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        """Order problems as a reader meets them: by file, line, column."""
+        return (self.file, self.line or 0, self.column or 0, self.message)
+
+
+class CspMonitorError(Exception):
+    """The root of every error csp-monitor raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(CspMonitorError):
+    """Input a person can fix; carries every problem found, not just the first."""
+
+    kind = "input"
+
+    def __init__(self, problems: Iterable[Problem] | str, *, file: str | None = None) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(problems, file=file or "<input>")]
+        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=Problem.sort_key))
+        super().__init__("\n".join(str(p) for p in self.problems) or "invalid input")
+
+    @classmethod
+    def from_problems(cls, problems: Sequence[Problem]) -> InputError:
+        """Build the error; callers raise it only when ``problems`` is non-empty."""
+        return cls(problems)
+
+
+class RulesError(InputError):
+    """A rule file, alert rule file or rule-test file is not valid."""
+
+    kind = "rules"
+
+
+class FiguresError(InputError):
+    """A figures file is not valid."""
+
+    kind = "figures"
+
+
+class ConfigError(InputError):
+    """A monitor configuration file is not valid."""
+
+    kind = "config"
+
+
+class StateError(CspMonitorError):
+    """The state store cannot be used: corrupt, from a newer version, or locked."""
+
+    def __init__(self, message: str, *, store: str | None = None) -> None:
+        super().__init__(message)
+        self.store = store
+
+
+class TemplateError(CspMonitorError):
+    """A template could not be loaded or rendered."""
+
+    def __init__(self, message: str, *, template: str | None = None, line: int | None = None) -> None:
+        where = template or "<template>"
+        if line is not None:
+            where += f":{line}"
+        super().__init__(f"{where}: {message}")
+        self.template = template
+        self.line = line
+
+
+class DeliveryError(CspMonitorError):
+    """A message could not be delivered (after the retries allowed)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, reply: str | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.reply = reply

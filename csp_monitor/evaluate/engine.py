@@ -1,0 +1,251 @@
+"""The evaluation engine: a pure function of rules, figures and an as-of month.
+
+Why year to date: partnerships set annual targets, but figures arrive every
+month, so each month they compare the year so far (April to the as-of month)
+with the same months of the previous year. Comparing like months with like
+removes the seasonal pattern that a month-on-month comparison would mistake
+for change.
+
+No I/O and no clock here: the same inputs always give the same results, which
+is what lets the daemon, the CLI, rule tests and backtests share one path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.evaluate.rag import direction_of, judge
+from csp_monitor.evaluate.wording import (
+    format_number,
+    format_pct,
+    months_phrase,
+    span_phrase,
+    target_phrase,
+    target_text,
+)
+from csp_monitor.load.validation import closest
+from csp_monitor.models.figures import FigureSet
+from csp_monitor.models.results import Evaluation, MeasureResult, Status, TargetSummary
+from csp_monitor.models.rules import Measure, Priority, RuleSet
+from csp_monitor.periods import format_month, parse_month, reporting_year_label, reporting_year_start
+
+__all__ = ["default_as_of", "evaluate", "evaluate_measure"]
+
+
+def default_as_of(rules: RuleSet, figures: FigureSet) -> int | None:
+    """The latest month with a figure for any measure the rules read."""
+    wanted = {measure.figures_measure for _, measure in rules.measures()}
+    latest: int | None = None
+    for area, measure in figures.keys():
+        if measure in wanted and (rules.area is None or area == rules.area):
+            series = figures.series(area, measure)
+            if series:
+                top = max(series)
+                latest = top if latest is None else max(latest, top)
+    return latest
+
+
+def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None, *,
+             areas: Sequence[str] | None = None) -> Evaluation:
+    """Judge every measure of every area as of one month.
+
+    ``as_of`` defaults to the latest month with figures for the rules' measures.
+    ``areas`` limits the areas judged; by default the rules' ``area``, or every
+    area that has figures for a measure the rules read.
+    """
+    if as_of is None:
+        month = default_as_of(rules, figures)
+        if month is None:
+            raise FiguresError([Problem(
+                "there are no figures for any measure in the rules, so there is nothing to evaluate", file="<figures>")])
+    elif isinstance(as_of, int):
+        month = as_of
+    else:
+        try:
+            month = parse_month(as_of)
+        except ValueError as exc:
+            raise FiguresError([Problem(f"as-of month: {exc}", file="<arguments>")]) from None
+    year_start = reporting_year_start(month, rules.year_start_month)
+    warnings: list[str] = []
+    wanted = {measure.figures_measure for _, measure in rules.measures()}
+
+    if areas is None:
+        if rules.area is not None:
+            areas = [rules.area]
+        else:
+            areas = sorted({area for area, measure in figures.keys() if measure in wanted})
+    known_areas = figures.areas()
+    for area in areas:
+        if not any(figures.series(area, m) for m in wanted):
+            hint = closest(area, known_areas)
+            warnings.append(
+                f"there are no figures for the area '{area}'"
+                + (f" (did you mean {hint}?)" if hint else "")
+                + (f"; the figures have {', '.join(known_areas[:8])}" if known_areas and not hint else ""))
+
+    unused = sorted({measure for area, measure in figures.keys()
+                     if measure not in wanted and (rules.area is None or area in areas)})
+    for measure in unused:
+        hint = closest(measure, sorted(wanted))
+        warnings.append(f"figures for the measure '{measure}' are ignored: no rule reads it"
+                        + (f" (did you mean {hint}?)" if hint else ""))
+
+    if rules.year_starts is not None:
+        stated = parse_month(rules.year_starts)
+        if stated != year_start:
+            warnings.append(
+                f"the rules are for the reporting year {reporting_year_label(stated)}, but {format_month(month)} "
+                f"falls in {reporting_year_label(year_start)}: check the targets still apply")
+
+    results = [
+        evaluate_measure(rules, priority, measure, area, figures.series(area, measure.figures_measure),
+                         month, year_start, suspects=_suspects(figures, area, measure.figures_measure))
+        for area in areas
+        for priority, measure in rules.measures()
+    ]
+    return Evaluation(
+        partnership=rules.partnership,
+        as_of=format_month(month),
+        reporting_year=reporting_year_label(year_start),
+        year_start=format_month(year_start),
+        results=tuple(results),
+        warnings=tuple(warnings),
+    )
+
+
+def _suspects(figures: FigureSet, area: str, measure: str) -> Mapping[int, str]:
+    if not figures.suspects:
+        return {}
+    return {month: reason for (a, m, month), reason in figures.suspects.items() if a == area and m == measure}
+
+
+def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area: str,
+                     series: Mapping[int, float], as_of: int, year_start: int, *,
+                     suspects: Mapping[int, str] | None = None) -> MeasureResult:
+    """Judge one measure in one area (``series`` maps month index to value)."""
+    months = range(year_start, as_of + 1)
+    present = [m for m in months if m in series]
+    missing = [m for m in months if m not in series]
+    current: float | None
+    baseline: float | None
+    missing_baseline: list[int]
+    if measure.aggregate == "latest":
+        current = series.get(as_of)
+        baseline = series.get(as_of - 12)
+        missing_baseline = [as_of - 12] if baseline is None else []
+    elif measure.aggregate == "mean":
+        current = sum(series[m] for m in present) / len(present) if present else None
+        base_present = [m - 12 for m in months if m - 12 in series]
+        missing_baseline = [m - 12 for m in months if m - 12 not in series]
+        baseline = sum(series[m] for m in base_present) / len(base_present) if base_present else None
+    else:
+        current = sum(series[m] for m in present) if present else None
+        missing_baseline = [m - 12 for m in present if m - 12 not in series]
+        baseline = sum(series[m - 12] for m in present) if present and not missing_baseline else None
+
+    difference = current - baseline if current is not None and baseline is not None else None
+    change_pct = difference / baseline * 100 if difference is not None and baseline else None
+    tolerance = rules.tolerance_for(priority, measure)
+    status = judge(measure.target, measure.better, tolerance, current=current, change_pct=change_pct)
+    direction = direction_of(difference, measure.better)
+    suspect_months = sorted(m for m in (suspects or {})
+                            if year_start - 12 <= m <= as_of and (m in months or m + 12 in months))
+    target = None
+    if measure.target is not None:
+        target = TargetSummary(kind=measure.target.kind, value=measure.target.value,
+                               text=target_text(measure.target, measure.unit))
+    summary = _summary(measure, status, current=current, baseline=baseline, difference=difference,
+                       change_pct=change_pct, tolerance=tolerance, missing=missing,
+                       missing_baseline=missing_baseline, suspect=suspect_months, area=area,
+                       first=year_start, last=as_of)
+    return MeasureResult(
+        area=area,
+        measure=measure.id,
+        name=measure.name,
+        priority=priority.id,
+        priority_title=priority.title,
+        owner=rules.owner_for(priority, measure),
+        better=measure.better,
+        aggregate=measure.aggregate,
+        unit=measure.unit,
+        sensitive=measure.sensitive,
+        period_start=format_month(year_start),
+        period_end=format_month(as_of),
+        baseline_start=format_month(year_start - 12),
+        baseline_end=format_month(as_of - 12),
+        months_present=len(present),
+        months_expected=len(months),
+        missing_months=tuple(format_month(m) for m in missing),
+        missing_baseline_months=tuple(format_month(m) for m in missing_baseline),
+        suspect_months=tuple(format_month(m) for m in suspect_months),
+        current=current,
+        baseline=baseline,
+        difference=difference,
+        change_pct=change_pct,
+        target=target,
+        tolerance=tolerance,
+        status=status,
+        direction=direction,
+        summary=summary,
+    )
+
+
+def _summary(measure: Measure, status: Status, *, current: float | None, baseline: float | None,
+             difference: float | None, change_pct: float | None, tolerance: float | None,
+             missing: list[int], missing_baseline: list[int], suspect: list[int], area: str,
+             first: int, last: int) -> str:
+    name, unit = measure.name, measure.unit
+    if current is None:
+        if measure.aggregate == "latest":
+            text = f"There is no figure for {name} in {area} for {format_month(last)}"
+        else:
+            text = f"There are no figures for {name} in {area} for {span_phrase(first, last)}"
+        return text + ": no data"
+
+    if measure.aggregate == "latest" or measure.target is not None and measure.target.kind != "change":
+        text = f"{name} is {format_number(current, unit)}"
+        if difference is not None:
+            text += f" ({_compared(difference, unit)} last year)"
+    elif difference is None or baseline is None:
+        text = f"{name} is {format_number(current, unit)}"
+    elif change_pct is None:
+        text = f"{name} is {format_number(current, unit)} against none in the same months last year"
+    elif abs(difference) < 1e-9:
+        text = f"{name} is unchanged on last year at {format_number(current, unit)}"
+    else:
+        word = "up" if difference > 0 else "down"
+        text = f"{name} is {word} {format_pct(abs(change_pct))}% ({_compared(difference, unit)} last year)"
+
+    target = measure.target
+    if target is None:
+        text += "; it is monitored without a target"
+    elif target.kind == "change":
+        text += f" against {target_phrase(target, measure.better, unit)}"
+    else:
+        gap = current - target.value
+        if abs(gap) < 1e-9:
+            text += f", exactly on {target_phrase(target, measure.better, unit)}"
+        else:
+            points = "points " if unit == "percent" else ""
+            side = "above" if gap > 0 else "below"
+            text += f", {format_number(abs(gap), 'count')} {points}{side} {target_phrase(target, measure.better, unit)}"
+
+    if missing_baseline and current is not None and (target is None or target.kind == "change"):
+        text += f"; last year's figures for {months_phrase(missing_baseline)} are missing, so there is no comparison"
+    elif change_pct is None and difference is not None and target is not None and target.kind == "change":
+        text += "; with none last year a percentage change cannot be worked out"
+    if missing and measure.aggregate != "latest":
+        text += f" (figures for {months_phrase(missing)} are missing)"
+    if suspect:
+        text += f" (figures for {months_phrase(suspect)} look like data faults: treat with caution)"
+    return f"{text}: {status.replace('_', ' ')}"
+
+
+def _compared(difference: float, unit: str) -> str:
+    amount = format_number(abs(difference), "count")
+    if unit == "percent":
+        return f"{amount} points {'higher' if difference > 0 else 'lower'} than"
+    if abs(difference) < 1e-9:
+        return "the same as"
+    return f"{amount} {'more' if difference > 0 else 'fewer'} than"

@@ -1,0 +1,69 @@
+"""Plain-English wording of numbers, targets and results.
+
+Every result carries one sentence a partnership lead can read aloud at a
+board meeting, e.g. "Domestic Burglary is up 65.4% (100 more than last year)
+against a target of a 13% reduction: red".
+"""
+
+from __future__ import annotations
+
+from csp_monitor.models.rules import Better, Target, Unit
+from csp_monitor.periods import format_month, month_name
+
+__all__ = ["format_number", "format_pct", "months_phrase", "span_phrase", "target_phrase", "target_text"]
+
+
+def format_number(value: float | None, unit: Unit = "count") -> str:
+    """``2778``, ``12.5``, ``88%``; one decimal place at most."""
+    if value is None:
+        return "-"
+    rounded = round(value, 1)
+    text = f"{rounded:,.0f}" if rounded == int(rounded) else f"{rounded:,.1f}"
+    if text == "-0":
+        text = "0"
+    return f"{text}%" if unit == "percent" else text
+
+
+def format_pct(value: float | None) -> str:
+    """A percentage change to one decimal place: ``65.4``, ``-0.9``."""
+    if value is None:
+        return "-"
+    text = f"{round(value, 1):.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
+def target_text(target: Target, unit: Unit = "count") -> str:
+    """The target as people write it: ``-13%``, ``at least 85%``."""
+    if target.kind == "change":
+        return f"{target.value:+g}%"
+    word = "at least" if target.kind == "at_least" else "at most"
+    return f"{word} {format_number(target.value, unit)}"
+
+
+def target_phrase(target: Target, better: Better, unit: Unit = "count") -> str:
+    """``a target of a 13% reduction``; ``a target of at least 85%``."""
+    if target.kind == "change":
+        size = f"{abs(target.value):g}%"
+        if target.value < 0:
+            return f"a target of a {size} reduction" if better == "lower" else \
+                f"a target of a fall of no more than {size}"
+        if target.value > 0:
+            return f"a target of a {size} increase" if better == "higher" else \
+                f"a target of a rise of no more than {size}"
+        return "a target of no increase" if better == "lower" else "a target of no fall"
+    return f"a target of {target_text(target, unit)}"
+
+
+def months_phrase(months: list[int]) -> str:
+    """``2014-02`` or ``2014-01, 2014-02 and 2014-03``."""
+    names = [format_month(m) for m in months]
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def span_phrase(first: int, last: int) -> str:
+    """``April 2013 to March 2014``."""
+    if first == last:
+        return month_name(first)
+    return f"{month_name(first)} to {month_name(last)}"

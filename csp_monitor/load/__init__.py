@@ -1,0 +1,1 @@
+"""The load layer: rule files, figures and configuration, validated and located."""

@@ -1,0 +1,374 @@
+"""Load monthly figures from long-format CSV or JSON files.
+
+CSV: a header with ``area,measure,period,value`` (any order, any case, extra
+columns ignored, UTF-8 with or without a byte-order mark); one row per area,
+measure and month. An empty value means "no figure" (a missing month is not a
+zero). Lines starting with ``#`` are comments. An optional ``flag`` column marks a figure ``suspect`` (the police.uk
+importer's data-quality checks write it).
+
+JSON: a list of ``{"area", "measure", "period", "value"}`` objects, or an
+object ``{"figures": [...]}``; an entry may give a run of months as
+``{"area", "measure", "from": "2012-04", "values": [...]}``.
+
+Every problem in a file is reported at once as ``file:line:col: message``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.load.validation import closest, validate_located
+from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, parse_yaml
+from csp_monitor.models.figures import FigureSet, normalise_name
+from csp_monitor.periods import format_month, parse_month
+
+__all__ = ["MAX_FIGURES_BYTES", "FigureEntry", "figures_from_entries", "load_figures", "parse_value"]
+
+MAX_FIGURES_BYTES = 512 * 1024 * 1024
+"""A national five-year set is tens of megabytes; anything this large is a mistake."""
+
+_MAX_PROBLEMS = 200
+_REQUIRED = ("area", "measure", "period", "value")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def parse_value(text: str) -> float | None:
+    """A figure's value: ``1,159`` and ``88%`` are accepted; empty means no figure.
+
+    Raises ValueError with a plain-English reason.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return None
+    if stripped.endswith("%"):
+        stripped = stripped[:-1].strip()
+    if _THOUSANDS.match(stripped):
+        stripped = stripped.replace(",", "")
+    try:
+        value = float(stripped)
+    except ValueError:
+        raise ValueError(f"the value '{text.strip()}' is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"the value '{text.strip()}' is not a number")
+    if value < 0:
+        raise ValueError(f"the value {text.strip()} is negative: figures are counts, rates or percentages")
+    return value
+
+
+def load_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
+    """Load one or more figures files into one :class:`FigureSet`."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    problems: list[Problem] = []
+    result = FigureSet()
+    first_seen: dict[tuple[str, str, int], str] = {}
+    for path in paths:
+        name = str(path)
+        suffix = Path(name).suffix.lower()
+        try:
+            size = Path(path).stat().st_size
+        except FileNotFoundError:
+            problems.append(Problem("no such file", file=name))
+            continue
+        except OSError as exc:
+            problems.append(Problem(f"cannot be read: {exc.strerror}", file=name))
+            continue
+        if Path(path).is_dir():
+            problems.append(Problem("this is a folder, not a figures file", file=name))
+            continue
+        if size > MAX_FIGURES_BYTES:
+            problems.append(Problem(f"this file is larger than {MAX_FIGURES_BYTES // 2**20} MiB: split it by year",
+                                    file=name))
+            continue
+        if suffix == ".json":
+            _load_json(path, name, result, first_seen, problems)
+        elif suffix in {".csv", ".txt"}:
+            _load_csv(path, name, result, first_seen, problems)
+        else:
+            problems.append(Problem(
+                f"csp-monitor cannot read '{suffix or 'this'}' files as figures: use a .csv or .json file "
+                "(spreadsheets: csp-monitor import spreadsheet)", file=name))
+    if problems:
+        raise FiguresError(problems)
+    return result
+
+
+class _LineRecorder:
+    """Feeds lines to csv.reader and remembers the last one, for column numbers."""
+
+    def __init__(self, handle: io.TextIOBase) -> None:
+        self._handle = handle
+        self.last = ""
+        self.line = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        while True:
+            line = next(self._handle)
+            self.line += 1
+            if not line.startswith("#"):
+                self.last = line
+                return line
+
+
+def _field_columns(line: str) -> list[int]:
+    """1-based starting column of each field of a CSV line (quotes respected)."""
+    columns = [1]
+    quoted = False
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            columns.append(index + 2)
+    return columns
+
+
+def _load_csv(path: str | Path, name: str, result: FigureSet, first_seen: dict[tuple[str, str, int], str],
+              problems: list[Problem]) -> None:
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        problems.append(Problem(f"cannot be read: {exc.strerror}", file=name))
+        return
+    own: list[Problem] = []
+    with handle:
+        recorder = _LineRecorder(handle)
+        reader = csv.reader(recorder)
+        try:
+            header = next(reader, None)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            problems.append(_decode_problem(exc, name, 1))
+            return
+        if header is None:
+            problems.append(Problem("this file is empty: it needs a header line area,measure,period,value",
+                                    file=name, line=1, column=1))
+            return
+        if "\x00" in recorder.last:
+            problems.append(Problem("this is not a text file", file=name, line=recorder.line, column=1))
+            return
+        columns = [cell.strip().lower() for cell in header]
+        index: dict[str, int] = {}
+        for position, column in enumerate(columns):
+            index.setdefault(column, position)
+        missing = [c for c in _REQUIRED if c not in index]
+        if missing:
+            extras = [c for c in columns if c not in _REQUIRED]
+            hints = [f"'{c}' for '{h}'" for c in missing if (h := _closest_raw(c, extras))]
+            message = (f"the header must name the columns area, measure, period and value; "
+                       f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing")
+            if hints:
+                message += f" (is {', '.join(hints)} a misspelling?)"
+            problems.append(Problem(message, file=name, line=recorder.line, column=1))
+            return
+        flag_index = index.get("flag", index.get("suspect"))
+        a_i, m_i, p_i, v_i = (index[c] for c in _REQUIRED)
+        width = max(a_i, m_i, p_i, v_i) + 1
+        try:
+            for row in reader:
+                if len(own) >= _MAX_PROBLEMS:
+                    own.append(Problem(f"more than {_MAX_PROBLEMS} problems: stopped reading", file=name,
+                                       line=recorder.line))
+                    break
+                line = recorder.line
+                if not row or all(not cell.strip() for cell in row):
+                    continue
+                if len(row) < width:
+                    own.append(Problem(
+                        f"this row has {len(row)} value{'s' if len(row) != 1 else ''} but the header has "
+                        f"{len(columns)} columns", file=name, line=line, column=1))
+                    continue
+                raw_line = recorder.last
+                try:
+                    month = parse_month(row[p_i])
+                except ValueError as exc:
+                    own.append(_cell(name, line, raw_line, p_i, f"period: {exc}"))
+                    continue
+                try:
+                    value = parse_value(row[v_i])
+                except ValueError as exc:
+                    own.append(_cell(name, line, raw_line, v_i, str(exc)))
+                    continue
+                area, measure = normalise_name(row[a_i]), normalise_name(row[m_i])
+                if not area or not measure:
+                    which = a_i if not area else m_i
+                    own.append(_cell(name, line, raw_line, which, f"the {'area' if not area else 'measure'} is empty"))
+                    continue
+                if value is None:
+                    continue
+                key = (area, measure, month)
+                if key in first_seen:
+                    own.append(_cell(name, line, raw_line, p_i,
+                                     f"{area} {measure} {format_month(month)} is given twice "
+                                     f"(first at {first_seen[key]}): keep one"))
+                    continue
+                first_seen[key] = f"{name}:{line}"
+                result.add(area, measure, month, value)
+                if flag_index is not None and flag_index < len(row) and row[flag_index].strip():
+                    result.mark_suspect(area, measure, month, row[flag_index].strip())
+        except (UnicodeDecodeError, csv.Error) as exc:
+            own.append(_decode_problem(exc, name, recorder.line + 1))
+    problems.extend(own)
+
+
+def _closest_raw(word: str, options: list[str]) -> str | None:
+    found = closest(word, options)
+    return found.strip("'") if found else None
+
+
+def _cell(name: str, line: int, raw_line: str, field: int, message: str) -> Problem:
+    columns = _field_columns(raw_line)
+    column = columns[field] if field < len(columns) else 1
+    return Problem(message, file=name, line=line, column=column)
+
+
+def _decode_problem(exc: Exception, name: str, line: int) -> Problem:
+    if isinstance(exc, UnicodeDecodeError):
+        return Problem("this file is not UTF-8 text: save it as 'CSV UTF-8'", file=name, line=line)
+    return Problem(f"this is not a valid CSV file: {exc}", file=name, line=line)
+
+
+class FigureEntry(BaseModel):
+    """One entry of a JSON figures file (or a rule test's inline figures)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    area: str = Field(min_length=1, description="The area.")
+    measure: str = Field(min_length=1, description="The measure's id (or source).")
+    period: str | None = Field(default=None, description="The month (YYYY-MM) of a single value.")
+    value: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="A single month's value.")
+    from_: str | None = Field(default=None, alias="from", description="The first month of a run of values.")
+    values: list[float | None] | None = Field(
+        default=None, description="Consecutive monthly values starting at 'from'; null for a missing month.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_values(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if isinstance(data.get("value"), str):
+            data["value"] = parse_value(data["value"])
+        if isinstance(data.get("values"), list):
+            converted = []
+            for item in data["values"]:
+                converted.append(parse_value(item) if isinstance(item, str) else item)
+            data["values"] = converted
+        for key in ("period", "from"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                data[key] = str(data[key])
+        return data
+
+    @model_validator(mode="after")
+    def _shape(self) -> FigureEntry:
+        single = self.period is not None
+        run = self.from_ is not None or self.values is not None
+        if single and run:
+            raise ValueError("give either period and value, or from and values, not both")
+        if run and (self.from_ is None or self.values is None):
+            raise ValueError("a run of figures needs both 'from' (the first month) and 'values'")
+        if not single and not run:
+            raise ValueError("give period and value (one month) or from and values (a run of months)")
+        for month in (self.period, self.from_):
+            if month is not None:
+                parse_month(month)
+        if self.values is not None and any(v is not None and v < 0 for v in self.values):
+            raise ValueError("values must not be negative")
+        return self
+
+    def months(self) -> list[tuple[int, float | None]]:
+        """(month index, value) pairs."""
+        if self.period is not None:
+            return [(parse_month(self.period), self.value)]
+        start = parse_month(self.from_)
+        return [(start + offset, value) for offset, value in enumerate(self.values or [])]
+
+
+def figures_from_entries(located: Located, *, path: tuple[str | int, ...] = ()) -> tuple[FigureSet, list[Problem]]:
+    """Validate a list of :class:`FigureEntry` (plain data with positions) into figures."""
+    from pydantic import RootModel
+
+    class _Entries(RootModel[list[FigureEntry]]):
+        pass
+
+    node = located.data
+    for segment in path:
+        node = node[segment]
+    sub_positions = Positions(located.positions.file,
+                              {k[len(path):]: v for k, v in located.positions.values.items() if k[: len(path)] == path},
+                              {k[len(path):]: v for k, v in located.positions.keys.items() if k[: len(path)] == path})
+    model, problems = validate_located(_Entries, Located(node, sub_positions))
+    result = FigureSet()
+    if model is None:
+        return result, [_reroot(p, path) for p in problems]
+    first: dict[tuple[str, str, int], int] = {}
+    for index, entry in enumerate(model.root):
+        area, measure = normalise_name(entry.area), normalise_name(entry.measure)
+        for month, value in entry.months():
+            if value is None:
+                continue
+            key = (area, measure, month)
+            if key in first:
+                line, _ = sub_positions.locate((first[key],))
+                problems.append(_reroot(sub_positions.problem(
+                    (index,), f"{area} {measure} {format_month(month)} is given twice (first at line {line}): keep one"),
+                    path))
+                continue
+            first[key] = index
+            result.add(area, measure, month, value)
+    return result, problems
+
+
+def _reroot(problem: Problem, path: tuple[str | int, ...]) -> Problem:
+    return Problem(problem.message, file=problem.file, line=problem.line, column=problem.column,
+                   path=(*path, *problem.path), suggestion=problem.suggestion, severity=problem.severity)
+
+
+def _load_json(path: str | Path, name: str, result: FigureSet, first_seen: dict[tuple[str, str, int], str],
+               problems: list[Problem]) -> None:
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(Problem("this file is not UTF-8 text", file=name, line=1))
+        return
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(f"this is not valid JSON: {exc.msg}", file=name, line=exc.lineno, column=exc.colno))
+        return
+    # Valid JSON is valid YAML; the strict YAML reader gives positions for every
+    # message and refuses duplicate keys.
+    try:
+        located = parse_yaml(text, name)
+    except YamlProblems as exc:
+        problems.extend(exc.problems)
+        return
+    data = located.data
+    path_in: tuple[str | int, ...] = ()
+    if isinstance(data, dict):
+        if set(data) != {"figures"}:
+            problems.append(Problem(
+                'a JSON figures file is a list of figures, or an object with one key "figures"',
+                file=name, line=1, column=1))
+            return
+        path_in = ("figures",)
+    figures, found = figures_from_entries(located, path=path_in)
+    problems.extend(found)
+    for figure in figures:
+        key = (figure.area, figure.measure, parse_month(figure.period))
+        if key in first_seen:
+            problems.append(Problem(f"{figure.area} {figure.measure} {figure.period} is also given in "
+                                    f"{first_seen[key]}", file=name))
+            continue
+        first_seen[key] = name
+        result.add(figure.area, figure.measure, key[2], figure.value)

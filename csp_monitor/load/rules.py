@@ -1,0 +1,160 @@
+"""Load rule files into a :class:`RuleSet`, reporting every mistake at once."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from csp_monitor.errors import Problem, RulesError
+from csp_monitor.load.validation import validate_located
+from csp_monitor.load.yaml_source import Located, YamlProblems, parse_yaml, read_yaml_file
+from csp_monitor.models.rules import RuleFile, RuleSet
+
+__all__ = ["LoadedRuleFile", "load_rule_files", "load_rules", "rules_from_text"]
+
+_SET_LEVEL = ("partnership", "area", "year_starts", "tolerance")
+
+
+@dataclass(frozen=True)
+class LoadedRuleFile:
+    """One validated rule file with the positions of its keys (for later checks)."""
+
+    name: str
+    model: RuleFile
+    source: Located
+    raw: bytes
+
+
+def load_rule_files(paths: Iterable[str | Path]) -> list[LoadedRuleFile]:
+    """Read and validate each file; raise :class:`RulesError` with every problem."""
+    loaded: list[LoadedRuleFile] = []
+    problems: list[Problem] = []
+    for path in paths:
+        name = str(path)
+        try:
+            located = read_yaml_file(path)
+            raw = Path(path).read_bytes()
+        except YamlProblems as exc:
+            problems.extend(exc.problems)
+            continue
+        file = _validate(name, located, raw, problems)
+        if file is not None:
+            loaded.append(file)
+    if problems:
+        raise RulesError(problems)
+    return loaded
+
+
+def _validate(name: str, located: Located, raw: bytes, problems: list[Problem]) -> LoadedRuleFile | None:
+    if located.data is None:
+        problems.append(Problem("this rule file is empty", file=name, line=1, column=1))
+        return None
+    if not isinstance(located.data, dict):
+        problems.append(Problem(
+            "a rule file must be a mapping of keys such as partnership: and priorities:, not a list or a value",
+            file=name, line=1, column=1))
+        return None
+    model, found = validate_located(RuleFile, located)
+    problems.extend(found)
+    if model is None:
+        return None
+    return LoadedRuleFile(name=name, model=model, source=located, raw=raw)
+
+
+def rules_from_text(text: str, name: str = "<rules>") -> RuleSet:
+    """Parse and combine one rule file given as text (for tests and other tools)."""
+    try:
+        located = parse_yaml(text, name)
+    except YamlProblems as exc:
+        raise RulesError(exc.problems) from None
+    problems: list[Problem] = []
+    file = _validate(name, located, text.encode("utf-8"), problems)
+    if problems or file is None:
+        raise RulesError(problems)
+    return combine([file])
+
+
+def load_rules(paths: str | Path | Sequence[str | Path]) -> RuleSet:
+    """Load one or more rule files into one :class:`RuleSet`.
+
+    Set-level settings (partnership, area, year_starts, tolerance) may be given
+    in any of the files, but not differently in two of them; priorities and
+    measures are collected from every file and their ids must be unique.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    if not paths:
+        raise RulesError([Problem("no rule files were given")])
+    return combine(load_rule_files(paths))
+
+
+def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
+    """Combine validated rule files, reporting conflicts and duplicate ids."""
+    problems: list[Problem] = []
+    settings: dict[str, tuple[Any, LoadedRuleFile]] = {}
+    for file in files:
+        for key in _SET_LEVEL:
+            value = getattr(file.model, key)
+            if value is None:
+                continue
+            if key in settings and settings[key][0] != value:
+                first_value, first_file = settings[key]
+                line, _ = first_file.source.positions.locate((key,), key=True)
+                problems.append(file.source.positions.problem(
+                    (key,),
+                    f"'{key}' is {_show(value)} here but {_show(first_value)} in {first_file.name} "
+                    f"(line {line}): the files of one rule set must agree, so give it once",
+                    key=True))
+            else:
+                settings.setdefault(key, (value, file))
+    seen_priorities: dict[str, tuple[LoadedRuleFile, int]] = {}
+    seen_measures: dict[str, tuple[LoadedRuleFile, tuple[Any, ...]]] = {}
+    for file in files:
+        for p_index, priority in enumerate(file.model.priorities):
+            where = ("priorities", p_index, "id")
+            if priority.id in seen_priorities:
+                other, other_index = seen_priorities[priority.id]
+                line, _ = other.source.positions.locate(("priorities", other_index, "id"))
+                problems.append(file.source.positions.problem(
+                    where, f"the priority id '{priority.id}' is already used in {other.name} at line {line}: "
+                    "ids must be unique"))
+            else:
+                seen_priorities[priority.id] = (file, p_index)
+            for m_index, measure in enumerate(priority.measures):
+                m_where = ("priorities", p_index, "measures", m_index, "id")
+                if measure.id in seen_measures:
+                    other, other_where = seen_measures[measure.id]
+                    line, _ = other.source.positions.locate(other_where)
+                    problems.append(file.source.positions.problem(
+                        m_where, f"the measure id '{measure.id}' is already used in {other.name} at line {line}: "
+                        "ids must be unique"))
+                else:
+                    seen_measures[measure.id] = (file, m_where)
+    if "partnership" not in settings and files:
+        problems.append(Problem(
+            "no file names the partnership: add a line such as 'partnership: Harborough District Community "
+            "Safety Partnership'", file=files[0].name, line=1, column=1))
+    if problems:
+        raise RulesError(problems)
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.raw)
+        digest.update(b"\x00")
+    return RuleSet(
+        partnership=settings["partnership"][0],
+        area=settings.get("area", (None,))[0],
+        year_starts=settings.get("year_starts", (None,))[0],
+        tolerance=settings.get("tolerance", (None,))[0],
+        priorities=[priority for file in files for priority in file.model.priorities],
+        files=tuple(file.name for file in files),
+        content_hash=digest.hexdigest(),
+    )
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"'{value}'" if isinstance(value, str) else str(value)

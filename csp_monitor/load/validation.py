@@ -1,0 +1,223 @@
+"""Turn pydantic validation errors into located, plain-English problems.
+
+Pydantic reports where an error is as a ``loc`` tuple of keys and indexes.
+We map it back to the YAML key path (dropping pydantic's internal segments,
+such as the names of union members and validator wrappers), look the path up
+in the file's :class:`Positions`, and say what is wrong the way a partnership
+lead would say it, with a "did you mean" for misspelt keys and values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any, Literal, TypeVar, Union
+
+from pydantic import BaseModel, ValidationError
+
+from csp_monitor.errors import Problem
+from csp_monitor.load.yaml_source import Located, Positions
+
+__all__ = ["closest", "problems_from_validation", "validate_located"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def closest(word: str, options: typing.Iterable[str]) -> str | None:
+    """The option most like ``word``, quoted, or None when nothing is close."""
+    options = [o for o in options if isinstance(o, str)]
+    matches = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {o.lower(): o for o in options}
+        if word.lower() in lowered:
+            return f"'{lowered[word.lower()]}'"
+        return None
+    return f"'{matches[0]}'"
+
+
+def validate_located(model: type[M], located: Located, *, context: dict[str, Any] | None = None
+                     ) -> tuple[M | None, list[Problem]]:
+    """Validate plain data into ``model``; return it, or every problem found."""
+    try:
+        return model.model_validate(located.data, context=context), []
+    except ValidationError as exc:
+        return None, problems_from_validation(exc, model, located)
+
+
+def problems_from_validation(exc: ValidationError, model: type[BaseModel], located: Located) -> list[Problem]:
+    """One located :class:`Problem` per pydantic error."""
+    problems: list[Problem] = []
+    seen: set[tuple[Any, ...]] = set()
+    for error in exc.errors(include_url=False):
+        path = _clean_path(error["loc"], located.positions, located.data)
+        problem = _problem(error, path, model, located.positions)
+        signature = (problem.line, problem.column, problem.message)
+        if signature not in seen:
+            seen.add(signature)
+            problems.append(problem)
+    return problems
+
+
+def _clean_path(loc: tuple[Any, ...], positions: Positions, data: Any) -> tuple[str | int, ...]:
+    """Keep only the segments that are real keys or indexes of the data."""
+    path: list[str | int] = []
+    node = data
+    for segment in loc:
+        if isinstance(node, dict) and isinstance(segment, str) and segment in node:
+            path.append(segment)
+            node = node[segment]
+        elif isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node):
+            path.append(segment)
+            node = node[segment]
+        elif isinstance(node, dict) and isinstance(segment, str) and not _looks_internal(segment):
+            # A missing or extra key: keep it so the message can name it.
+            path.append(segment)
+            node = None
+        # Anything else is pydantic's own bookkeeping (union tags, wrappers).
+    return tuple(path)
+
+
+def _looks_internal(segment: str) -> bool:
+    return (
+        "[" in segment
+        or segment[:1].isupper()
+        or segment in {"function-after", "function-before", "function-wrap", "tagged-union"}
+    )
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The concrete types behind Optional / Union / Annotated."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        found: list[Any] = []
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                found.extend(_unwrap(arg))
+        return found
+    return [annotation]
+
+
+def _annotations_at(model: type[BaseModel], path: tuple[str | int, ...]) -> list[Any]:
+    """The possible annotations of the value found at ``path`` inside ``model``."""
+    current: list[Any] = [model]
+    for segment in path:
+        following: list[Any] = []
+        for candidate in current:
+            for concrete in _unwrap(candidate):
+                origin = typing.get_origin(concrete)
+                if isinstance(segment, int) and origin in (list, tuple, typing.Sequence):
+                    args = typing.get_args(concrete)
+                    if args:
+                        following.append(args[0])
+                elif isinstance(segment, str) and isinstance(concrete, type) and issubclass(concrete, BaseModel):
+                    field = concrete.model_fields.get(segment)
+                    if field is None:
+                        for name, info in concrete.model_fields.items():
+                            if info.alias == segment:
+                                field = concrete.model_fields[name]
+                    if field is not None:
+                        following.append(field.annotation)
+                elif isinstance(segment, str) and origin is dict:
+                    args = typing.get_args(concrete)
+                    if len(args) == 2:
+                        following.append(args[1])
+        current = following
+    return current
+
+
+def _allowed_keys(model: type[BaseModel], parent: tuple[str | int, ...]) -> list[str]:
+    keys: list[str] = []
+    for annotation in _annotations_at(model, parent):
+        for concrete in _unwrap(annotation):
+            if isinstance(concrete, type) and issubclass(concrete, BaseModel):
+                for name, info in concrete.model_fields.items():
+                    keys.append(info.alias or name)
+    return keys
+
+
+def _literal_options(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
+    options: list[str] = []
+    for annotation in _annotations_at(model, path):
+        for concrete in _unwrap(annotation):
+            if typing.get_origin(concrete) is Literal:
+                options.extend(str(arg) for arg in typing.get_args(concrete))
+    return options
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"'{value}'"
+
+
+def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], positions: Positions) -> Problem:
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    name = path[-1] if path else None
+    suggestion: str | None = None
+    at_key = False
+    locate_path = path
+
+    if kind == "missing":
+        locate_path = path[:-1]
+        at_key = True
+        message = f"'{name}' is missing: it is required here"
+    elif kind == "extra_forbidden":
+        at_key = True
+        options = [k for k in _allowed_keys(model, path[:-1]) if k != name]
+        suggestion = closest(str(name), options)
+        message = f"unknown key '{name}'"
+        if not suggestion and options:
+            message += f": the keys allowed here are {', '.join(sorted(options))}"
+    elif kind in {"literal_error", "enum"}:
+        options = _literal_options(model, path)
+        suggestion = closest(str(value), options)
+        expected = ", ".join(f"'{o}'" for o in options) if options else ctx.get("expected", "")
+        message = f"{_describe(value)} is not allowed for '{name}': use one of {expected}"
+    elif kind in {"float_parsing", "int_parsing", "float_type", "int_type", "decimal_parsing",
+                  "int_from_float", "finite_number"}:
+        message = f"'{name}' must be a number, not {_describe(value)}"
+    elif kind in {"greater_than_equal", "greater_than"}:
+        bound = ctx.get("ge", ctx.get("gt"))
+        word = "at least" if kind == "greater_than_equal" else "more than"
+        message = f"'{name}' must be {word} {bound}, not {_describe(value)}"
+    elif kind in {"less_than_equal", "less_than"}:
+        bound = ctx.get("le", ctx.get("lt"))
+        word = "at most" if kind == "less_than_equal" else "less than"
+        message = f"'{name}' must be {word} {bound}, not {_describe(value)}"
+    elif kind == "bool_parsing" or kind == "bool_type":
+        message = f"'{name}' must be true or false, not {_describe(value)}"
+    elif kind in {"string_type", "str_type"}:
+        message = f"'{name}' must be a single value (text), not {_describe(value)}"
+    elif kind in {"list_type", "tuple_type"}:
+        message = f"'{name}' must be a list (one entry per line, each starting with '- '), not {_describe(value)}"
+    elif kind in {"dict_type", "model_type", "model_attributes_type"}:
+        where = f"'{name}'" if name is not None and not isinstance(name, int) else "this entry"
+        message = f"{where} must be a mapping of keys and values, not {_describe(value)}"
+    elif kind in {"string_too_short", "too_short"}:
+        message = f"'{name}' must not be empty"
+    elif kind in {"string_too_long", "too_long"}:
+        message = f"'{name}' is too long (at most {ctx.get('max_length')})"
+    elif kind in {"value_error", "assertion_error"}:
+        cause = ctx.get("error")
+        message = str(cause if cause is not None else error.get("msg", "")).removeprefix("Value error, ")
+        extra = getattr(cause, "at", None)
+        if extra:
+            locate_path = path = (*path, *extra)
+            name = path[-1]
+        if message.startswith("must ") and name is not None and not isinstance(name, int):
+            message = f"'{name}' {message}"
+    else:
+        message = str(error.get("msg", "is not valid"))
+        if name is not None:
+            message = f"'{name}': {message}"
+    line, column = positions.locate(locate_path, key=at_key)
+    return Problem(message, file=positions.file, line=line, column=column, path=path, suggestion=suggestion)

@@ -1,0 +1,1 @@
+"""The pydantic models that are csp-monitor's contract: rules, figures, results."""

@@ -1,0 +1,135 @@
+"""Monthly figures: what the police, surveys and partners report.
+
+A :class:`Figure` is one value for one area, measure and month, as a person
+or another council tool hands it over. Loaders and the engine use
+:class:`FigureSet`, a compact index of series by (area, measure), because a
+national set holds hundreds of thousands of figures.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from csp_monitor.periods import Month, format_month, parse_month
+
+__all__ = ["Figure", "FigureSet", "normalise_name"]
+
+_NAME_RE = re.compile(r"[^a-z0-9]+")
+
+
+def normalise_name(text: str) -> str:
+    """Areas and measures are matched as slugs: ``Harborough`` -> ``harborough``."""
+    return _NAME_RE.sub("-", text.strip().lower()).strip("-")
+
+
+def _name(value: object) -> object:
+    if isinstance(value, str):
+        normalised = normalise_name(value)
+        if not normalised:
+            raise ValueError("must not be empty")
+        return normalised
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_name)]
+
+
+class Figure(BaseModel):
+    """One monthly value of one measure in one area."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    area: Name = Field(description="The area (district or partnership), matched as a slug: 'Harborough' -> 'harborough'.")
+    measure: Name = Field(description="The measure's id in the rules (or its 'source').")
+    period: Month = Field(description="The calendar month, YYYY-MM.")
+    value: float = Field(ge=0, allow_inf_nan=False, description="The month's value: a count, percentage or rate.")
+    suspect: str | None = Field(
+        default=None, description="Why this figure is suspected to be a data fault, if it is.")
+
+
+class FigureSet:
+    """Monthly series indexed by (area, measure); months are integer indexes.
+
+    Missing months are simply absent: a missing month is not a zero.
+    """
+
+    __slots__ = ("_series", "_suspect")
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str], dict[int, float]] = {}
+        self._suspect: dict[tuple[str, str, int], str] = {}
+
+    @classmethod
+    def from_figures(cls, figures: Iterable[Figure]) -> FigureSet:
+        """Build a set from :class:`Figure` models; a later duplicate raises ValueError."""
+        result = cls()
+        for figure in figures:
+            month = parse_month(figure.period)
+            result.add(figure.area, figure.measure, month, figure.value)
+            if figure.suspect:
+                result.mark_suspect(figure.area, figure.measure, month, figure.suspect)
+        return result
+
+    def add(self, area: str, measure: str, month: int, value: float) -> None:
+        """Add one value; a second value for the same area, measure and month is an error."""
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{value!r} is not a valid figure")
+        series = self._series.setdefault((area, measure), {})
+        if month in series:
+            raise ValueError(f"{area} {measure} {format_month(month)} is given twice")
+        series[month] = value
+
+    def mark_suspect(self, area: str, measure: str, month: int, reason: str) -> None:
+        """Record that a figure is likely a data fault."""
+        self._suspect[(area, measure, month)] = reason
+
+    def series(self, area: str, measure: str) -> Mapping[int, float]:
+        """The months and values of one series (empty when there is none)."""
+        return self._series.get((area, measure), {})
+
+    def suspect(self, area: str, measure: str, month: int) -> str | None:
+        """Why a figure is suspect, or None."""
+        return self._suspect.get((area, measure, month))
+
+    @property
+    def suspects(self) -> Mapping[tuple[str, str, int], str]:
+        """Every suspect figure and why."""
+        return self._suspect
+
+    def keys(self) -> Iterator[tuple[str, str]]:
+        """Every (area, measure) with figures."""
+        return iter(self._series)
+
+    def areas(self) -> list[str]:
+        """Every area, sorted."""
+        return sorted({area for area, _ in self._series})
+
+    def measures(self) -> list[str]:
+        """Every measure, sorted."""
+        return sorted({measure for _, measure in self._series})
+
+    def latest_month(self) -> int | None:
+        """The latest month with any figure."""
+        latest = [max(series) for series in self._series.values() if series]
+        return max(latest) if latest else None
+
+    def __len__(self) -> int:
+        return sum(len(series) for series in self._series.values())
+
+    def __iter__(self) -> Iterator[Figure]:
+        for (area, measure), series in sorted(self._series.items()):
+            for month in sorted(series):
+                yield Figure(area=area, measure=measure, period=format_month(month), value=series[month],
+                             suspect=self._suspect.get((area, measure, month)))
+
+    def merge(self, other: FigureSet) -> None:
+        """Add every figure of ``other``; duplicates raise ValueError."""
+        for (area, measure), series in other._series.items():
+            for month, value in series.items():
+                self.add(area, measure, month, value)
+        self._suspect.update(other._suspect)

@@ -1,0 +1,94 @@
+"""Evaluation results: the judgement on every measure of every area."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from csp_monitor.models.rules import Aggregate, Better, Unit
+
+__all__ = ["STATUS_ORDER", "Direction", "Evaluation", "MeasureResult", "Status", "TargetSummary"]
+
+Status = Literal["green", "amber", "red", "no_target", "no_data"]
+Direction = Literal["improving", "worsening", "no_change", "unknown"]
+
+STATUS_ORDER: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
+"""Worse statuses rank higher; no_target and no_data are not ranked."""
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetSummary(_Result):
+    """A target as the results show it."""
+
+    kind: Literal["change", "at_least", "at_most"] = Field(description="change, at_least or at_most.")
+    value: float = Field(description="The target's number (percent for change targets).")
+    text: str = Field(description="The target as people write it: '-13%', 'at least 85%'.")
+
+
+class MeasureResult(_Result):
+    """The year-to-date judgement on one measure in one area."""
+
+    area: str = Field(description="The area.")
+    measure: str = Field(description="The measure's id.")
+    name: str = Field(description="The measure's name.")
+    priority: str = Field(description="The id of the priority the measure belongs to.")
+    priority_title: str = Field(description="The priority's title.")
+    owner: str | None = Field(description="Who answers for the measure: its own owner, else the priority's.")
+    better: Better = Field(description="Which way is better.")
+    aggregate: Aggregate = Field(description="How the months were combined.")
+    unit: Unit = Field(description="What the numbers are.")
+    sensitive: bool = Field(default=False, description="Whether small counts must be suppressed.")
+    period_start: str = Field(description="The first month of the year to date (YYYY-MM).")
+    period_end: str = Field(description="The as-of month, the last of the year to date (YYYY-MM).")
+    baseline_start: str = Field(description="The first month of the baseline: the same months a year earlier.")
+    baseline_end: str = Field(description="The last month of the baseline.")
+    months_present: int = Field(description="How many months of the year to date have figures.")
+    months_expected: int = Field(description="How many months the year to date has.")
+    missing_months: tuple[str, ...] = Field(default=(), description="Months of the year to date with no figure.")
+    missing_baseline_months: tuple[str, ...] = Field(
+        default=(), description="Baseline months with no figure (the baseline is then not usable).")
+    suspect_months: tuple[str, ...] = Field(
+        default=(), description="Months whose figures are suspected data faults.")
+    current: float | None = Field(description="The year-to-date figure (sum, latest or mean).")
+    baseline: float | None = Field(description="The same figure for the same months last year.")
+    difference: float | None = Field(description="current - baseline.")
+    change_pct: float | None = Field(description="difference / baseline x 100; null when the baseline is 0 or missing.")
+    target: TargetSummary | None = Field(description="The target, or null when the measure is monitored only.")
+    tolerance: float | None = Field(description="The amber band that applied (percentage points for change targets).")
+    status: Status = Field(description="green, amber, red, no_target or no_data.")
+    direction: Direction = Field(description="improving, worsening, no_change or unknown.")
+    summary: str = Field(description="One plain-English sentence saying what the result means.")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(area, measure)."""
+        return (self.area, self.measure)
+
+
+class Evaluation(_Result):
+    """Every measure of every area, judged as of one month."""
+
+    partnership: str = Field(description="The partnership the rules belong to.")
+    as_of: str = Field(description="The as-of month (YYYY-MM), the last month of the year to date.")
+    reporting_year: str = Field(description="The reporting year, e.g. '2013/14'.")
+    year_start: str = Field(description="The first month of the reporting year (YYYY-MM).")
+    results: tuple[MeasureResult, ...] = Field(description="One result per area and measure, in rule order.")
+    warnings: tuple[str, ...] = Field(default=(), description="Things worth knowing that are not errors.")
+
+    def get(self, area: str, measure: str) -> MeasureResult | None:
+        """The result for one area and measure, or None."""
+        for result in self.results:
+            if result.area == area and result.measure == measure:
+                return result
+        return None
+
+    def by_status(self) -> dict[str, int]:
+        """How many results have each status."""
+        counts = {"green": 0, "amber": 0, "red": 0, "no_target": 0, "no_data": 0}
+        for result in self.results:
+            counts[result.status] += 1
+        return counts

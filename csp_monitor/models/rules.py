@@ -1,0 +1,356 @@
+"""The rule models: what a partnership's YAML rule file means.
+
+These pydantic models are the contract: they validate rule files, generate
+the JSON Schema that editors use, and document every key through
+``Field(description=...)``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_serializer,
+    model_validator,
+)
+
+from csp_monitor.periods import Month
+
+__all__ = [
+    "Aggregate",
+    "Better",
+    "Identifier",
+    "KeyedValueError",
+    "Measure",
+    "Priority",
+    "RuleFile",
+    "RuleSet",
+    "Target",
+    "Unit",
+]
+
+Better = Literal["lower", "higher"]
+Aggregate = Literal["sum", "latest", "mean"]
+Unit = Literal["count", "percent", "rate", "number"]
+
+_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_EMAIL_RE = re.compile(r"^(?:[^<>\r\n]*<)?[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+>?$")
+
+
+def slug(text: str) -> str:
+    """``Harborough District`` -> ``harborough-district``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _check_id(value: object) -> object:
+    if isinstance(value, str) and not _ID_RE.match(value):
+        suggestion = slug(value)
+        hint = f", for example '{suggestion}'" if suggestion else ""
+        raise ValueError(
+            f"'{value}' is not a valid id: use lower-case letters, digits and hyphens{hint}"
+        )
+    return value
+
+
+def _check_email(value: object) -> object:
+    if isinstance(value, str) and not _EMAIL_RE.match(value.strip()):
+        raise ValueError(
+            f"'{value}' is not an email address: write it as name@example.org "
+            "or 'Full Name <name@example.org>'"
+        )
+    return value.strip() if isinstance(value, str) else value
+
+
+def _check_text(value: object) -> object:
+    if isinstance(value, str) and ("\r" in value or "\x00" in value):
+        raise ValueError("this text contains a control character; remove it")
+    return value
+
+
+Identifier = Annotated[str, BeforeValidator(_check_id)]
+"""A short id: lower-case letters, digits and hyphens (``domestic-burglary``)."""
+
+EmailAddress = Annotated[str, BeforeValidator(_check_email)]
+Text = Annotated[str, BeforeValidator(_check_text), Field(min_length=1, max_length=500)]
+LongText = Annotated[str, BeforeValidator(_check_text), Field(max_length=5000)]
+
+
+def _number(value: object) -> object:
+    """Accept ``85``, ``85%`` and ``-13%`` as numbers (YAML hands us text)."""
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if text.endswith("%"):
+            text = text[:-1]
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"must be a number such as 85 or -13%, not '{value}'") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"must be a number such as 85 or -13%, not '{value}'")
+        return number
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, not {value}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+"""A number; ``85%`` and ``-13%`` are accepted and mean 85 and -13."""
+
+Tolerance = Annotated[float, BeforeValidator(_number), Field(ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class KeyedValueError(ValueError):
+    """A ValueError from a model validator that belongs to one of the model's keys.
+
+    Pydantic locates a model validator's error at the model; the loader adds
+    ``at`` to the location so the message points at the key itself.
+    """
+
+    def __init__(self, message: str, *, at: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.at = at
+
+
+class Target(_Model):
+    """A measure's target: exactly one of ``change``, ``at_least`` or ``at_most``."""
+
+    change: Number | None = Field(
+        default=None,
+        description=(
+            "Percent change against the same months of last year: -13% means 'reduce by 13%'. "
+            "Write the sign: a positive change for a measure where lower is better must be "
+            "written +5% to show a rise of up to 5% is really the target."
+        ),
+        examples=["-13%", "+5%"],
+    )
+    at_least: Number | None = Field(
+        default=None,
+        description="The value must be at least this (in the measure's own units, e.g. 85 for 85%).",
+        examples=[85],
+    )
+    at_most: Number | None = Field(
+        default=None,
+        description="The value must be at most this (in the measure's own units).",
+        examples=[120],
+    )
+    _sign_written: bool = PrivateAttr(default=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _parse(cls, data: Any, handler: Any) -> Any:
+        sign_written = True
+        if isinstance(data, dict):
+            data = dict(data)
+            raw = data.get("change")
+            if isinstance(raw, str):
+                stripped = raw.strip()
+                sign_written = stripped[:1] in {"+", "-"}
+            given = [k for k in ("change", "at_least", "at_most") if data.get(k) is not None]
+            if len(given) > 1:
+                raise ValueError(
+                    f"a target has one kind only, but this one gives {' and '.join(given)}: keep one"
+                )
+            if not given and not any(k not in ("change", "at_least", "at_most") for k in data):
+                raise ValueError(
+                    "this target is empty: give one of change (e.g. -13%), at_least or at_most"
+                )
+        elif isinstance(data, (str, int, float)):
+            raise ValueError(
+                f"write the target as {{change: {data}}} for a change against last year, "
+                f"or {{at_least: {data}}} / {{at_most: {data}}} for a level"
+            )
+        result = handler(data)
+        result._sign_written = sign_written
+        return result
+
+    @property
+    def kind(self) -> Literal["change", "at_least", "at_most"]:
+        """Which kind of target this is."""
+        if self.change is not None:
+            return "change"
+        if self.at_least is not None:
+            return "at_least"
+        return "at_most"
+
+    @property
+    def value(self) -> float:
+        """The target's number."""
+        for candidate in (self.change, self.at_least, self.at_most):
+            if candidate is not None:
+                return candidate
+        raise AssertionError("a validated target always has a value")  # pragma: no cover
+
+    @property
+    def sign_written(self) -> bool:
+        """Whether the rule file wrote the sign of a change target explicitly."""
+        return self._sign_written
+
+    @field_serializer("change")
+    def _show_change(self, value: float | None) -> str | None:
+        return None if value is None else f"{value:+g}%"
+
+
+class Measure(_Model):
+    """One performance measure, with or without a target."""
+
+    id: Identifier = Field(description="A short id, used in figures files: lower-case letters, digits, hyphens.",
+                           examples=["domestic-burglary"])
+    name: Text = Field(description="The measure's name as the partnership writes it.", examples=["Domestic Burglary"])
+    description: LongText | None = Field(default=None, description="What the measure counts and why it matters.")
+    owner: EmailAddress | None = Field(
+        default=None, description="Who answers for this measure (an email address); defaults to the priority's owner.")
+    better: Better = Field(description="Which way is better: 'lower' (crime) or 'higher' (satisfaction, reporting).")
+    target: Target | None = Field(default=None, description="The target; leave out for a measure that is monitored only.")
+    aggregate: Aggregate = Field(
+        default="sum",
+        description=(
+            "How months make the year-to-date figure: 'sum' (counts), 'latest' (the as-of month's value, "
+            "e.g. a rolling survey result) or 'mean' (the average of the months present)."
+        ),
+    )
+    tolerance: Tolerance | None = Field(
+        default=None,
+        description=(
+            "The amber band: how far a target may be missed before it is red. In percentage points for "
+            "change targets, in the measure's own units otherwise. Overrides the priority's and file's."
+        ),
+    )
+    unit: Unit = Field(default="count", description="What the numbers are: count, percent, rate or number.")
+    sensitive: bool = Field(
+        default=False,
+        description="Small counts (fewer than 5) are suppressed in summaries and the email is marked sensitive.",
+    )
+    source: Identifier | None = Field(
+        default=None,
+        description=(
+            "The measure name in the figures when it differs from id, e.g. a police.uk category such as "
+            "'burglary' or 'total-crime'."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Measure:
+        target = self.target
+        if target is not None and target.kind == "change" and not target.sign_written:
+            value = target.value
+            if value > 0 and self.better == "lower":
+                raise KeyedValueError(
+                    f"a change of {value:g}% would mean a rise of {value:g}%, but lower is better "
+                    f"for '{self.id}': write -{value:g}% for a reduction, or +{value:g}% if a rise of up "
+                    f"to {value:g}% really is the target",
+                    at=("target", "change"),
+                )
+            if value < 0 and self.better == "higher":  # pragma: no cover - a minus sign is always written
+                raise ValueError("a negative change target for a measure where higher is better")
+        if target is not None and target.kind == "change" and target.value <= -100:
+            raise KeyedValueError(
+                f"a change target of {target.value:g}% is impossible: nothing can fall by 100% or more",
+                at=("target", "change"))
+        if self.unit == "percent" and target is not None and target.kind in {"at_least", "at_most"} \
+                and not 0 <= target.value <= 100:
+            raise KeyedValueError(
+                f"'{self.id}' is a percentage, so its target must be between 0 and 100, not {target.value:g}",
+                at=("target", target.kind))
+        return self
+
+    @property
+    def figures_measure(self) -> str:
+        """The measure name to read from the figures."""
+        return self.source or self.id
+
+
+class Priority(_Model):
+    """A partnership priority: a heading, an owner and its measures."""
+
+    id: Identifier = Field(description="A short id for the priority.", examples=["serious-acquisitive-crime"])
+    title: Text = Field(description="The priority as the partnership plan words it.")
+    owner: EmailAddress | None = Field(default=None, description="Who answers for this priority (an email address).")
+    description: LongText | None = Field(default=None, description="What the priority is about.")
+    tolerance: Tolerance | None = Field(default=None, description="The amber band for this priority's measures.")
+    measures: list[Measure] = Field(default_factory=list, description="The measures of this priority.")
+
+
+class RuleFile(_Model):
+    """One rule file. Several files can be combined into one rule set."""
+
+    partnership: Text | None = Field(
+        default=None, description="The partnership's name.", examples=["Harborough District Community Safety Partnership"])
+    area: Identifier | None = Field(
+        default=None,
+        description="The area the rules apply to, as named in the figures; without it they apply to every area.",
+        examples=["harborough"],
+    )
+    year_starts: Month | None = Field(
+        default=None,
+        description="The first month of the 12-month reporting year (YYYY-MM); April-March unless said otherwise.",
+        examples=["2013-04"],
+    )
+    tolerance: Tolerance | None = Field(default=None, description="The default amber band for every measure.")
+    priorities: list[Priority] = Field(default_factory=list, description="The partnership's priorities and measures.")
+
+
+class RuleSet(_Model):
+    """The rules of one partnership, combined from one or more rule files."""
+
+    partnership: Text = Field(description="The partnership's name.")
+    area: Identifier | None = Field(default=None, description="The one area the rules apply to, or every area.")
+    year_starts: Month | None = Field(default=None, description="The first month of the reporting year the rules are for.")
+    tolerance: Tolerance | None = Field(default=None, description="The default amber band.")
+    priorities: list[Priority] = Field(default_factory=list, description="Every priority, in the order given.")
+    files: tuple[str, ...] = Field(default=(), description="The rule files the set was read from.")
+    content_hash: str = Field(default="", description="A SHA-256 of the files' contents, to record which rules judged.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> RuleSet:
+        seen_priorities: set[str] = set()
+        seen_measures: set[str] = set()
+        for index, priority in enumerate(self.priorities):
+            if priority.id in seen_priorities:
+                raise KeyedValueError(f"the priority id '{priority.id}' is used twice: ids must be unique",
+                                      at=("priorities", index, "id"))
+            seen_priorities.add(priority.id)
+            for m_index, measure in enumerate(priority.measures):
+                if measure.id in seen_measures:
+                    raise KeyedValueError(f"the measure id '{measure.id}' is used twice: ids must be unique",
+                                          at=("priorities", index, "measures", m_index, "id"))
+                seen_measures.add(measure.id)
+        return self
+
+    @property
+    def year_start_month(self) -> int:
+        """The calendar month (1-12) the reporting year starts in: 4 (April) unless said otherwise."""
+        if self.year_starts is None:
+            return 4
+        return int(self.year_starts[5:7])
+
+    def measures(self) -> list[tuple[Priority, Measure]]:
+        """Every measure with its priority, in rule order."""
+        return [(priority, measure) for priority in self.priorities for measure in priority.measures]
+
+    def measure(self, measure_id: str) -> tuple[Priority, Measure] | None:
+        """The measure with this id (and its priority), or None."""
+        for priority, measure in self.measures():
+            if measure.id == measure_id:
+                return priority, measure
+        return None
+
+    def tolerance_for(self, priority: Priority, measure: Measure) -> float | None:
+        """The nearest tolerance: the measure's, else the priority's, else the set's."""
+        for candidate in (measure.tolerance, priority.tolerance, self.tolerance):
+            if candidate is not None:
+                return candidate
+        return None
+
+    def owner_for(self, priority: Priority, measure: Measure) -> str | None:
+        """The measure's owner, else its priority's."""
+        return measure.owner or priority.owner

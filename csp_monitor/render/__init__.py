@@ -1,0 +1,1 @@
+"""The render layer: tables, JSON/CSV, HTML and email bodies from results."""

@@ -1,0 +1,271 @@
+"""Is a change in a count real, or the kind of wobble chance produces?
+
+Crime and incident counts behave, to a good approximation, like Poisson
+counts. Take c events this year to date and b in the same months last year.
+If nothing had changed, each of the n = c + b events was as likely to fall in
+one period as the other (in proportion to the periods' lengths when they
+differ), so c ~ Binomial(n, pi) with pi = t_c / (t_c + t_b), 1/2 for equal
+periods. Conditioning on n removes the unknown underlying rate, so the test
+is exact: it needs no large-sample approximation and stays valid for the
+small counts of a single district (Wheeler 2018; Krishnamoorthy and Thomson
+2004 compare it with the E-test).
+
+The two-sided p-value sums the probabilities of every outcome no more likely
+than the one observed, the definition ``scipy.stats.binomtest`` uses,
+including its relative tolerance of 1e-7 when comparing probabilities. We
+compute it with no dependencies, in log space (``math.lgamma``) so that counts
+in the hundreds of thousands neither overflow nor underflow, and we sum only
+the two tails, term by term outwards from their inner edge, stopping when the
+remaining terms provably cannot change the sum: the work grows with the
+square root of n, not with n.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from csp_monitor.statistics import _plain_english
+
+__all__ = [
+    "Significance",
+    "Verdict",
+    "binomial_p_value",
+    "significance_of_change",
+    "square_root_z",
+]
+
+Verdict = Literal["significant_increase", "significant_decrease", "no_significant_change"]
+"""What the test says about the change, at the chosen confidence level."""
+
+EXACT_POISSON = "exact-poisson"
+"""The short name of the test, as results report it."""
+
+# scipy.stats.binomtest treats probabilities within this factor of the observed
+# one as equally likely, so that rounding cannot split a tie.
+_RELATIVE_TOLERANCE = 1 + 1e-7
+_LOG_RELATIVE_TOLERANCE = math.log(_RELATIVE_TOLERANCE)
+# Stop summing a tail when what is left is below this fraction of the sum.
+_TAIL_PRECISION = 1e-17
+
+
+class Significance(BaseModel):
+    """Whether a change in a count between two periods is more than chance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    p_value: float = Field(
+        ge=0,
+        le=1,
+        description=(
+            "The chance of a change at least this large if nothing had really changed "
+            "(two-sided exact test). Small values mean the change is unlikely to be chance."
+        ),
+    )
+    verdict: Verdict = Field(
+        description=(
+            "significant_increase or significant_decrease when the p-value is below "
+            "1 - confidence; otherwise no_significant_change."
+        )
+    )
+    test: str = Field(
+        default=EXACT_POISSON,
+        description="The test used: exact-poisson, the exact conditional test for two Poisson counts.",
+    )
+    confidence: float = Field(
+        gt=0, lt=1, description="The confidence level of the verdict, 0.95 for 95%."
+    )
+    explanation: str = Field(
+        description="One plain-English sentence saying what the p-value means for this change."
+    )
+
+
+def significance_of_change(
+    current: float,
+    baseline: float,
+    *,
+    confidence: float = 0.95,
+    current_exposure: float = 1.0,
+    baseline_exposure: float = 1.0,
+) -> Significance:
+    """Test whether ``current`` events differ from ``baseline`` events by more than chance.
+
+    ``current_exposure`` and ``baseline_exposure`` are the lengths of the two
+    periods (months, or population-years) and matter only through their ratio.
+    Counts must be whole numbers of events and not negative; ``253.0`` is
+    accepted as 253. Raise ValueError otherwise.
+    """
+    c = _count(current, "current")
+    b = _count(baseline, "baseline")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (0.95 for 95%), not {confidence!r}")
+    probability = _share(current_exposure, baseline_exposure)
+    n = c + b
+    p_value = binomial_p_value(c, n, probability)
+    expected = n * probability
+    if p_value >= 1 - confidence:
+        verdict: Verdict = "no_significant_change"
+    elif c > expected:
+        verdict = "significant_increase"
+    else:
+        verdict = "significant_decrease"
+    return Significance(
+        p_value=p_value,
+        verdict=verdict,
+        test=EXACT_POISSON,
+        confidence=confidence,
+        explanation=_explain(n, c > expected, c == expected, p_value, verdict, confidence),
+    )
+
+
+def binomial_p_value(successes: int, trials: int, probability: float) -> float:
+    """The two-sided exact binomial p-value, as ``scipy.stats.binomtest(...).pvalue``.
+
+    The sum of the probabilities of all outcomes no more likely than
+    ``successes`` (within a relative tolerance of 1e-7).
+    """
+    k, n, p = successes, trials, probability
+    if n < 0 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= successes <= trials, got {k} of {n}")
+    if not 0 < p < 1:
+        raise ValueError(f"probability must be strictly between 0 and 1, not {p!r}")
+    expected = n * p
+    if k == expected:
+        return 1.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    log_n_factorial = math.lgamma(n + 1)
+
+    def log_pmf(x: int) -> float:
+        return (
+            log_n_factorial
+            - math.lgamma(x + 1)
+            - math.lgamma(n - x + 1)
+            + x * log_p
+            + (n - x) * log_q
+        )
+
+    log_observed = log_pmf(k)
+    threshold = log_observed + _LOG_RELATIVE_TOLERANCE
+    if k < expected:
+        near_tail = _log_lower_tail(k, n, p, log_observed)
+        # The first outcome above the mean as unlikely as the observed one.
+        lo, hi = math.ceil(expected), n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if log_pmf(mid) <= threshold:
+                hi = mid
+            else:
+                lo = mid + 1
+        log_edge = log_pmf(lo)
+        far_tail = _log_upper_tail(lo, n, p, log_edge) if log_edge <= threshold else -math.inf
+    else:
+        near_tail = _log_upper_tail(k, n, p, log_observed)
+        # The last outcome below the mean as unlikely as the observed one.
+        lo, hi = 0, math.floor(expected)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if log_pmf(mid) <= threshold:
+                lo = mid
+            else:
+                hi = mid - 1
+        log_edge = log_pmf(lo)
+        far_tail = _log_lower_tail(lo, n, p, log_edge) if log_edge <= threshold else -math.inf
+    return min(1.0, math.exp(near_tail) + math.exp(far_tail))
+
+
+def square_root_z(current: float, baseline: float) -> float:
+    """The quick approximation z = sqrt(2) (sqrt(c) - sqrt(b)) for equal periods.
+
+    The square root stabilises the variance of a Poisson count, so z is
+    roughly standard normal when nothing has changed: |z| > 2 is the usual
+    rule of thumb for a real change (Wheeler 2018). Use the exact test for
+    verdicts; this is for quick screening and charts.
+    """
+    c = _count(current, "current")
+    b = _count(baseline, "baseline")
+    return math.sqrt(2) * (math.sqrt(c) - math.sqrt(b))
+
+
+def _log_lower_tail(start: int, n: int, p: float, log_start: float) -> float:
+    """log P(X <= start), given log P(X = start), for ``start`` at or below the mean.
+
+    Walks down from ``start`` with the ratio of successive probabilities. The
+    ratio only falls as we go outwards, so once the latest term times
+    r / (1 - r) is negligible, so is everything left.
+    """
+    odds = (1 - p) / p
+    total = 1.0
+    term = 1.0
+    x = start
+    while x > 0:
+        ratio = x / (n - x + 1) * odds
+        term *= ratio
+        total += term
+        if term * ratio <= _TAIL_PRECISION * total * (1 - ratio):
+            break
+        x -= 1
+    return log_start + math.log(total)
+
+
+def _log_upper_tail(start: int, n: int, p: float, log_start: float) -> float:
+    """log P(X >= start), given log P(X = start), for ``start`` at or above the mean."""
+    odds = p / (1 - p)
+    total = 1.0
+    term = 1.0
+    x = start
+    while x < n:
+        ratio = (n - x) / (x + 1) * odds
+        term *= ratio
+        total += term
+        if term * ratio <= _TAIL_PRECISION * total * (1 - ratio):
+            break
+        x += 1
+    return log_start + math.log(total)
+
+
+def _count(value: float, name: str) -> int:
+    """A whole, non-negative number of events, or ValueError in plain words."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"the {name} count must be a number, not {value!r}")
+    if not math.isfinite(value) or value != int(value):
+        raise ValueError(f"the {name} count must be a whole number of events, not {value!r}")
+    if value < 0:
+        raise ValueError(f"the {name} count cannot be negative ({value!r})")
+    return int(value)
+
+
+def _share(current_exposure: float, baseline_exposure: float) -> float:
+    """pi = t_c / (t_c + t_b): the share of events the current period expects."""
+    for name, exposure in (("current", current_exposure), ("baseline", baseline_exposure)):
+        if isinstance(exposure, bool) or not isinstance(exposure, int | float):
+            raise ValueError(f"the {name} exposure must be a number, not {exposure!r}")
+        if not (math.isfinite(exposure) and exposure > 0):
+            raise ValueError(f"the {name} exposure must be a positive length, not {exposure!r}")
+    return current_exposure / (current_exposure + baseline_exposure)
+
+
+def _explain(
+    n: int, rise: bool, same: bool, p_value: float, verdict: Verdict, confidence: float
+) -> str:
+    level = _plain_english.percent(confidence)
+    if n == 0:
+        return f"There were none in either period, so there is no change to test: not significant at {level}."
+    if same:
+        return f"The figure is exactly in line with the baseline, so there is no change to test: not significant at {level}."
+    change = "rise" if rise else "fall"
+    if verdict != "no_significant_change":
+        direction = "increase" if rise else "decrease"
+        odds = _plain_english.chance(p_value)
+        only = "only " if odds.startswith("about") else ""
+        return (
+            f"A {change} this large would happen by chance {only}{odds} "
+            f"if nothing had changed: a significant {direction} at {level}."
+        )
+    if p_value >= 0.995:
+        return f"A {change} this small is what chance alone produces almost every time: not significant at {level}."
+    return (
+        f"A {change} this large would happen by chance {_plain_english.chance(p_value)} "
+        f"even if nothing had changed: not significant at {level}."
+    )
