@@ -19,8 +19,8 @@ __all__ = [
     "month_name",
     "months_between",
     "parse_month",
-    "reporting_year_start",
     "reporting_year_label",
+    "reporting_year_start",
 ]
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")

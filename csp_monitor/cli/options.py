@@ -27,11 +27,11 @@ def use_colour() -> bool:
 
 def load_inputs(rules_paths: Sequence[str], figures_paths: Sequence[str]) -> tuple[RuleSet, FigureSet]:
     """Load rules and figures, reporting the problems of both at once."""
-    from csp_monitor.errors import InputError
+    from csp_monitor.errors import InputError, Problem
     from csp_monitor.load.figures import load_figures
     from csp_monitor.load.rules import load_rules
 
-    problems = []
+    problems: list[Problem] = []
     rules = figures = None
     try:
         rules = load_rules(list(rules_paths))

@@ -28,7 +28,12 @@ from csp_monitor.load.validation import closest
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Evaluation, MeasureResult, Status, TargetSummary
 from csp_monitor.models.rules import Measure, Priority, RuleSet
-from csp_monitor.periods import format_month, parse_month, reporting_year_label, reporting_year_start
+from csp_monitor.periods import (
+    format_month,
+    parse_month,
+    reporting_year_label,
+    reporting_year_start,
+)
 
 __all__ = ["default_as_of", "evaluate", "evaluate_measure"]
 
@@ -37,7 +42,7 @@ def default_as_of(rules: RuleSet, figures: FigureSet) -> int | None:
     """The latest month with a figure for any measure the rules read."""
     wanted = {measure.figures_measure for _, measure in rules.measures()}
     latest: int | None = None
-    for area, measure in figures.keys():
+    for area, measure in figures.series_keys():
         if measure in wanted and (rules.area is None or area == rules.area):
             series = figures.series(area, measure)
             if series:
@@ -74,7 +79,7 @@ def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None,
         if rules.area is not None:
             areas = [rules.area]
         else:
-            areas = sorted({area for area, measure in figures.keys() if measure in wanted})
+            areas = sorted({area for area, measure in figures.series_keys() if measure in wanted})
     known_areas = figures.areas()
     for area in areas:
         if not any(figures.series(area, m) for m in wanted):
@@ -84,7 +89,7 @@ def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None,
                 + (f" (did you mean {hint}?)" if hint else "")
                 + (f"; the figures have {', '.join(known_areas[:8])}" if known_areas and not hint else ""))
 
-    unused = sorted({measure for area, measure in figures.keys()
+    unused = sorted({measure for area, measure in figures.series_keys()
                      if measure not in wanted and (rules.area is None or area in areas)})
     for measure in unused:
         hint = closest(measure, sorted(wanted))
@@ -203,7 +208,7 @@ def _summary(measure: Measure, status: Status, *, current: float | None, baselin
             text = f"There are no figures for {name} in {area} for {span_phrase(first, last)}"
         return text + ": no data"
 
-    if measure.aggregate == "latest" or measure.target is not None and measure.target.kind != "change":
+    if measure.aggregate == "latest" or (measure.target is not None and measure.target.kind != "change"):
         text = f"{name} is {format_number(current, unit)}"
         if difference is not None:
             text += f" ({_compared(difference, unit)} last year)"

@@ -137,7 +137,7 @@ def _field_columns(line: str) -> list[int]:
 def _load_csv(path: str | Path, name: str, result: FigureSet, first_seen: dict[tuple[str, str, int], str],
               problems: list[Problem]) -> None:
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         problems.append(Problem(f"cannot be read: {exc.strerror}", file=name))
         return

@@ -92,15 +92,15 @@ class YamlProblems(Exception):
 class _StrictLoader(yaml.SafeLoader):
     """A loader that composes nodes but refuses aliases and anchors."""
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None,
                 "YAML aliases (*name) are not allowed in csp-monitor files: write the value out in full",
                 event.start_mark,
             )
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             raise yaml.composer.ComposerError(
@@ -108,7 +108,7 @@ class _StrictLoader(yaml.SafeLoader):
                 "YAML anchors (&name) are not allowed in csp-monitor files: write each value out in full",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 _STANDARD_TAGS = {
@@ -157,13 +157,13 @@ def parse_yaml(text: str, file: str = "<input>") -> Located:
     finally:
         loader.dispose()
     positions = Positions(file)
-    problems: list[Problem] = []
+    found: list[Problem] = []
     if root is None:
         return Located(None, positions)
     count = [0]
-    data = _convert(root, (), positions, problems, text, count)
-    if problems:
-        raise YamlProblems(problems)
+    data = _convert(root, (), positions, found, text, count)
+    if found:
+        raise YamlProblems(found)
     return Located(data, positions)
 
 

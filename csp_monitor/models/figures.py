@@ -101,7 +101,7 @@ class FigureSet:
         """Every suspect figure and why."""
         return self._suspect
 
-    def keys(self) -> Iterator[tuple[str, str]]:
+    def series_keys(self) -> Iterator[tuple[str, str]]:
         """Every (area, measure) with figures."""
         return iter(self._series)
 
