@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 __all__ = [
     "MONTH_NAMES",
@@ -93,5 +93,6 @@ def _normalise_month(value: object) -> str:
     return format_month(parse_month(value))
 
 
-Month = Annotated[str, BeforeValidator(_normalise_month)]
+Month = Annotated[str, BeforeValidator(_normalise_month),
+                  WithJsonSchema({"type": "string", "pattern": r"^\s*\d{4}-\d{1,2}\s*$"})]
 """A calendar month written ``YYYY-MM``; ``2014-3`` is normalised to ``2014-03``."""

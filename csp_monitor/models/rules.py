@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    WithJsonSchema,
     field_serializer,
     model_validator,
 )
@@ -73,10 +74,12 @@ def _check_text(value: object) -> object:
     return value
 
 
-Identifier = Annotated[str, BeforeValidator(_check_id)]
+Identifier = Annotated[str, BeforeValidator(_check_id),
+                       WithJsonSchema({"type": "string", "pattern": _ID_RE.pattern})]
 """A short id: lower-case letters, digits and hyphens (``domestic-burglary``)."""
 
-EmailAddress = Annotated[str, BeforeValidator(_check_email)]
+EmailAddress = Annotated[str, BeforeValidator(_check_email),
+                         WithJsonSchema({"type": "string", "pattern": _EMAIL_RE.pattern})]
 Text = Annotated[str, BeforeValidator(_check_text), Field(min_length=1, max_length=500)]
 LongText = Annotated[str, BeforeValidator(_check_text), Field(max_length=5000)]
 
@@ -99,10 +102,16 @@ def _number(value: object) -> object:
     return value
 
 
-Number = Annotated[float, BeforeValidator(_number)]
+# Editors read YAML with types, so the schema accepts a number (85) or text (-13%, 85%).
+_NUMBER_TEXT = r"^\s*[+-]?\s*(\d+(\.\d*)?|\.\d+)\s*%?\s*$"
+_TOLERANCE_TEXT = r"^\s*\+?\s*(\d+(\.\d*)?|\.\d+)\s*%?\s*$"
+
+Number = Annotated[float, BeforeValidator(_number),
+                   WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": _NUMBER_TEXT}]})]
 """A number; ``85%`` and ``-13%`` are accepted and mean 85 and -13."""
 
-Tolerance = Annotated[float, BeforeValidator(_number), Field(ge=0)]
+Tolerance = Annotated[float, BeforeValidator(_number), Field(ge=0), WithJsonSchema(
+    {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _TOLERANCE_TEXT}]})]
 
 
 class _Model(BaseModel):
@@ -123,6 +132,9 @@ class KeyedValueError(ValueError):
 
 class Target(_Model):
     """A measure's target: exactly one of ``change``, ``at_least`` or ``at_most``."""
+
+    # Editors underline a target that gives two kinds, or none.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
     change: Number | None = Field(
         default=None,
@@ -206,17 +218,22 @@ class Measure(_Model):
     id: Identifier = Field(description="A short id, used in figures files: lower-case letters, digits, hyphens.",
                            examples=["domestic-burglary"])
     name: Text = Field(description="The measure's name as the partnership writes it.", examples=["Domestic Burglary"])
-    description: LongText | None = Field(default=None, description="What the measure counts and why it matters.")
+    description: LongText | None = Field(default=None, description="What the measure counts and why it matters.",
+                                         examples=["Burglary of homes, including sheds and garages."])
     owner: EmailAddress | None = Field(
-        default=None, description="Who answers for this measure (an email address); defaults to the priority's owner.")
-    better: Better = Field(description="Which way is better: 'lower' (crime) or 'higher' (satisfaction, reporting).")
-    target: Target | None = Field(default=None, description="The target; leave out for a measure that is monitored only.")
+        default=None, description="Who answers for this measure (an email address); defaults to the priority's owner.",
+        examples=["acquisitive.crime@example.org", "Jo Bloggs <jo.bloggs@example.org>"])
+    better: Better = Field(description="Which way is better: 'lower' (crime) or 'higher' (satisfaction, reporting).",
+                           examples=["lower", "higher"])
+    target: Target | None = Field(default=None, description="The target; leave out for a measure that is monitored only.",
+                                  examples=[{"change": "-13%"}, {"at_least": 85}])
     aggregate: Aggregate = Field(
         default="sum",
         description=(
             "How months make the year-to-date figure: 'sum' (counts), 'latest' (the as-of month's value, "
             "e.g. a rolling survey result) or 'mean' (the average of the months present)."
         ),
+        examples=["sum", "latest"],
     )
     tolerance: Tolerance | None = Field(
         default=None,
@@ -224,11 +241,14 @@ class Measure(_Model):
             "The amber band: how far a target may be missed before it is red. In percentage points for "
             "change targets, in the measure's own units otherwise. Overrides the priority's and file's."
         ),
+        examples=[5, 2],
     )
-    unit: Unit = Field(default="count", description="What the numbers are: count, percent, rate or number.")
+    unit: Unit = Field(default="count", description="What the numbers are: count, percent, rate or number.",
+                       examples=["count", "percent"])
     sensitive: bool = Field(
         default=False,
         description="Small counts (fewer than 5) are suppressed in summaries and the email is marked sensitive.",
+        examples=[True],
     )
     source: Identifier | None = Field(
         default=None,
@@ -236,6 +256,7 @@ class Measure(_Model):
             "The measure name in the figures when it differs from id, e.g. a police.uk category such as "
             "'burglary' or 'total-crime'."
         ),
+        examples=["burglary"],
     )
 
     @model_validator(mode="after")
@@ -273,11 +294,18 @@ class Priority(_Model):
     """A partnership priority: a heading, an owner and its measures."""
 
     id: Identifier = Field(description="A short id for the priority.", examples=["serious-acquisitive-crime"])
-    title: Text = Field(description="The priority as the partnership plan words it.")
-    owner: EmailAddress | None = Field(default=None, description="Who answers for this priority (an email address).")
-    description: LongText | None = Field(default=None, description="What the priority is about.")
-    tolerance: Tolerance | None = Field(default=None, description="The amber band for this priority's measures.")
-    measures: list[Measure] = Field(default_factory=list, description="The measures of this priority.")
+    title: Text = Field(description="The priority as the partnership plan words it.",
+                        examples=["To reduce serious acquisitive crime"])
+    owner: EmailAddress | None = Field(default=None, description="Who answers for this priority (an email address).",
+                                       examples=["acquisitive.crime@example.org"])
+    description: LongText | None = Field(default=None, description="What the priority is about.",
+                                         examples=["Focus on violence in the night-time economy."])
+    tolerance: Tolerance | None = Field(default=None, description="The amber band for this priority's measures.",
+                                        examples=[5])
+    measures: list[Measure] = Field(
+        default_factory=list, description="The measures of this priority.",
+        examples=[[{"id": "domestic-burglary", "name": "Domestic Burglary", "better": "lower",
+                    "target": {"change": "-13%"}}]])
 
 
 class RuleFile(_Model):
@@ -295,8 +323,13 @@ class RuleFile(_Model):
         description="The first month of the 12-month reporting year (YYYY-MM); April-March unless said otherwise.",
         examples=["2013-04"],
     )
-    tolerance: Tolerance | None = Field(default=None, description="The default amber band for every measure.")
-    priorities: list[Priority] = Field(default_factory=list, description="The partnership's priorities and measures.")
+    tolerance: Tolerance | None = Field(default=None, description="The default amber band for every measure.",
+                                        examples=[5])
+    priorities: list[Priority] = Field(
+        default_factory=list, description="The partnership's priorities and measures.",
+        examples=[[{"id": "serious-acquisitive-crime", "title": "To reduce serious acquisitive crime",
+                    "measures": [{"id": "domestic-burglary", "name": "Domestic Burglary", "better": "lower",
+                                  "target": {"change": "-13%"}}]}]])
 
 
 class RuleSet(_Model):
