@@ -164,11 +164,11 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, first_seen: dict[t
         missing = [c for c in _REQUIRED if c not in index]
         if missing:
             extras = [c for c in columns if c not in _REQUIRED]
-            hints = [f"'{c}' for '{h}'" for c in missing if (h := _closest_raw(c, extras))]
+            hints = [f"'{h}' looks like a misspelling of '{c}'" for c in missing if (h := _closest_raw(c, extras))]
             message = (f"the header must name the columns area, measure, period and value; "
                        f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing")
             if hints:
-                message += f" (is {', '.join(hints)} a misspelling?)"
+                message += f" ({'; '.join(hints)})"
             problems.append(Problem(message, file=name, line=recorder.line, column=1))
             return
         flag_index = index.get("flag", index.get("suspect"))

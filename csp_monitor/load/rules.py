@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from csp_monitor.errors import Problem, RulesError
+from csp_monitor.load.alert_rules import check_alert_rules
 from csp_monitor.load.validation import validate_located
 from csp_monitor.load.yaml_source import Located, YamlProblems, parse_yaml, read_yaml_file
 from csp_monitor.models.rules import RuleFile, RuleSet
@@ -133,6 +134,7 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
                         "ids must be unique"))
                 else:
                     seen_measures[measure.id] = (file, m_where)
+    problems.extend(_duplicate_alert_names(files))
     if "partnership" not in settings and files:
         problems.append(Problem(
             "no file names the partnership: add a line such as 'partnership: Harborough District Community "
@@ -143,15 +145,48 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
     for file in files:
         digest.update(file.raw)
         digest.update(b"\x00")
-    return RuleSet(
+    rule_set = RuleSet(
         partnership=settings["partnership"][0],
         area=settings.get("area", (None,))[0],
         year_starts=settings.get("year_starts", (None,))[0],
         tolerance=settings.get("tolerance", (None,))[0],
         priorities=[priority for file in files for priority in file.model.priorities],
+        recipients={name: emails for file in files for name, emails in file.model.recipients.items()},
+        alerts=[alert for file in files for alert in file.model.alerts],
         files=tuple(file.name for file in files),
         content_hash=digest.hexdigest(),
     )
+    problems.extend(check_alert_rules(rule_set, files))
+    if problems:
+        raise RulesError(problems)
+    return rule_set
+
+
+def _duplicate_alert_names(files: Sequence[LoadedRuleFile]) -> list[Problem]:
+    """Alert ids and recipients list names used twice, within or across files."""
+    problems: list[Problem] = []
+    seen_lists: dict[str, LoadedRuleFile] = {}
+    seen_alerts: dict[str, tuple[LoadedRuleFile, int]] = {}
+    for file in files:
+        for name in file.model.recipients:
+            if name in seen_lists:
+                other = seen_lists[name]
+                line, _ = other.source.positions.locate(("recipients", name), key=True)
+                problems.append(file.source.positions.problem(
+                    ("recipients", name), f"the recipients list '{name}' is already defined in {other.name} at "
+                    f"line {line}: names must be unique", key=True))
+            else:
+                seen_lists[name] = file
+        for index, alert in enumerate(file.model.alerts):
+            if alert.id in seen_alerts:
+                other, other_index = seen_alerts[alert.id]
+                line, _ = other.source.positions.locate(("alerts", other_index, "id"))
+                problems.append(file.source.positions.problem(
+                    ("alerts", index, "id"), f"the alert id '{alert.id}' is already used in {other.name} at "
+                    f"line {line}: ids must be unique"))
+            else:
+                seen_alerts[alert.id] = (file, index)
+    return problems
 
 
 def _show(value: Any) -> str:

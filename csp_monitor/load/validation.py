@@ -14,7 +14,7 @@ import types
 import typing
 from typing import Any, Literal, TypeVar, Union
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from csp_monitor.errors import Problem
 from csp_monitor.load.yaml_source import Located, Positions
@@ -106,7 +106,7 @@ def _annotations_at(model: type[BaseModel], path: tuple[str | int, ...]) -> list
     for segment in path:
         following: list[Any] = []
         for candidate in current:
-            for concrete in _unwrap(candidate):
+            for concrete in _unwrap(_root_of(candidate)):
                 origin = typing.get_origin(concrete)
                 if isinstance(segment, int) and origin in (list, tuple, typing.Sequence):
                     args = typing.get_args(concrete)
@@ -126,6 +126,13 @@ def _annotations_at(model: type[BaseModel], path: tuple[str | int, ...]) -> list
                         following.append(args[1])
         current = following
     return current
+
+
+def _root_of(annotation: Any) -> Any:
+    """A RootModel stands for its ``root``: look through it."""
+    if isinstance(annotation, type) and issubclass(annotation, RootModel):
+        return annotation.model_fields["root"].annotation
+    return annotation
 
 
 def _allowed_keys(model: type[BaseModel], parent: tuple[str | int, ...]) -> list[str]:

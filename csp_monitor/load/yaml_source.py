@@ -147,15 +147,24 @@ def parse_yaml(text: str, file: str = "<input>") -> Located:
                     file=file, line=number, column=len(line) - len(stripped) + 1))
         if problems:
             raise YamlProblems(problems)
-    loader = _StrictLoader(text)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(text)
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         raise YamlProblems([_yaml_problem(exc, file)]) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML error we know is marked
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        raise YamlProblems([Problem(
+            f"this file contains a control character (code {exc.character:#04x}) that YAML does not allow: "
+            "remove it, or save the file as plain text", file=file, line=line, column=column)]) from None
+    except yaml.YAMLError as exc:
         raise YamlProblems([Problem(f"this is not valid YAML: {exc}", file=file)]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     positions = Positions(file)
     found: list[Problem] = []
     if root is None:

@@ -1,0 +1,104 @@
+"""csp-monitor: performance targets, sound statistics and alerts for Community Safety Partnerships.
+
+The public API is what this module exports (see ``__all__``); everything else
+is internal. Names are imported on first use, so ``import csp_monitor`` (and
+``csp-monitor --help``) stays fast.
+
+    >>> from csp_monitor import load_rules, load_figures, evaluate
+    >>> rules = load_rules("rules/harborough-2013-14.yaml")
+    >>> figures = load_figures("examples/harborough/figures.csv")
+    >>> evaluation = evaluate(rules, figures, "2014-03")
+    >>> evaluation.get("harborough", "domestic-burglary").status
+    'red'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "ConfigError": "csp_monitor.errors",
+    "CspMonitorError": "csp_monitor.errors",
+    "DeliveryError": "csp_monitor.errors",
+    "Evaluation": "csp_monitor.models.results",
+    "Figure": "csp_monitor.models.figures",
+    "FigureSet": "csp_monitor.models.figures",
+    "FiguresError": "csp_monitor.errors",
+    "InputError": "csp_monitor.errors",
+    "Measure": "csp_monitor.models.rules",
+    "MeasureResult": "csp_monitor.models.results",
+    "Priority": "csp_monitor.models.rules",
+    "Problem": "csp_monitor.errors",
+    "RuleFile": "csp_monitor.models.rules",
+    "RuleSet": "csp_monitor.models.rules",
+    "RulesError": "csp_monitor.errors",
+    "StateError": "csp_monitor.errors",
+    "Target": "csp_monitor.models.rules",
+    "TemplateError": "csp_monitor.errors",
+    "evaluate": "csp_monitor.evaluate.engine",
+    "load_figures": "csp_monitor.load.figures",
+    "load_rules": "csp_monitor.load.rules",
+    "rules_from_text": "csp_monitor.load.rules",
+}
+
+__all__ = [
+    "ConfigError",
+    "CspMonitorError",
+    "DeliveryError",
+    "Evaluation",
+    "Figure",
+    "FigureSet",
+    "FiguresError",
+    "InputError",
+    "Measure",
+    "MeasureResult",
+    "Priority",
+    "Problem",
+    "RuleFile",
+    "RuleSet",
+    "RulesError",
+    "StateError",
+    "Target",
+    "TemplateError",
+    "__version__",
+    "evaluate",
+    "load_figures",
+    "load_rules",
+    "rules_from_text",
+]
+
+if TYPE_CHECKING:
+    from csp_monitor.errors import (
+        ConfigError,
+        CspMonitorError,
+        DeliveryError,
+        FiguresError,
+        InputError,
+        Problem,
+        RulesError,
+        StateError,
+        TemplateError,
+    )
+    from csp_monitor.evaluate.engine import evaluate
+    from csp_monitor.load.figures import load_figures
+    from csp_monitor.load.rules import load_rules, rules_from_text
+    from csp_monitor.models.figures import Figure, FigureSet
+    from csp_monitor.models.results import Evaluation, MeasureResult
+    from csp_monitor.models.rules import Measure, Priority, RuleFile, RuleSet, Target
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'csp_monitor' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
