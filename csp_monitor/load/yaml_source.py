@@ -155,11 +155,10 @@ def parse_yaml(text: str, file: str = "<input>") -> Located:
         raise YamlProblems([_yaml_problem(exc, file)]) from None
     except yaml.reader.ReaderError as exc:
         before = text[: exc.position]
-        line = before.count("\n") + 1
-        column = len(before) - (before.rfind("\n") + 1) + 1
         raise YamlProblems([Problem(
             f"this file contains a control character (code {exc.character:#04x}) that YAML does not allow: "
-            "remove it, or save the file as plain text", file=file, line=line, column=column)]) from None
+            "remove it, or save the file as plain text", file=file, line=before.count("\n") + 1,
+            column=len(before) - (before.rfind("\n") + 1) + 1)]) from None
     except yaml.YAMLError as exc:
         raise YamlProblems([Problem(f"this is not valid YAML: {exc}", file=file)]) from None
     finally:
