@@ -101,7 +101,8 @@ def run(argv: list[str] | None = None) -> int:
     from csp_monitor.errors import CspMonitorError, InputError, StateError
 
     try:
-        cli.main(args=argv, prog_name="csp-monitor", standalone_mode=False)
+        # Without standalone mode click returns a command's ctx.exit(code) instead of raising it.
+        returned = cli.main(args=argv, prog_name="csp-monitor", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.Abort:
@@ -135,4 +136,4 @@ def run(argv: list[str] | None = None) -> int:
             "This is a bug in csp-monitor. Run again with CSP_MONITOR_DEBUG=1 for the details, "
             "and please report it.", err=True)
         return EXIT_INTERNAL
-    return EXIT_OK
+    return returned if isinstance(returned, int) and not isinstance(returned, bool) else EXIT_OK

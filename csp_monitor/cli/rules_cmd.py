@@ -10,10 +10,30 @@ __all__ = ["rules"]
 
 RULES_COMMANDS: dict[str, str] = {
     "check": "csp_monitor.cli.rules_cmd:check",
+    "test": "csp_monitor.cli.rules_test_cmd:test",
 }
 
 
-@click.group(cls=LazyGroup, lazy=RULES_COMMANDS)
+RULES_HELP: dict[str, str] = {
+    "check": "Validate rule files; report every problem as FILE:LINE:COL.",
+    "diff": "Show what a change to the rules would change: statuses, alerts, recipients.",
+    "explain": "Say every target and alert in plain English, for sign-off.",
+    "new": "Start a new rule file, with comments, from a few questions.",
+    "test": "Run rule tests (*.test.yaml); exit 1 if any fails.",
+}
+
+
+class _RulesGroup(LazyGroup):
+    """The ``rules`` group: one-line help from RULES_HELP, without importing each command."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, RULES_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_RulesGroup, lazy=RULES_COMMANDS)
 def rules() -> None:
     """Check, explain, test and compare rule files."""
 

@@ -1,0 +1,37 @@
+"""``csp-monitor rules test``: run rule unit tests written in YAML."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["test"]
+
+
+@click.command()
+@click.argument("tests", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--junit", "junit", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the results as JUnit XML to this file, for CI systems.")
+def test(tests: tuple[str, ...], junit: str | None) -> None:
+    """Run the rule tests in TESTS (files such as rules/harborough-2013-14.test.yaml).
+
+    Each test gives figures, an as-of month and the results and alerts the
+    rules must produce. Exit code 0 when every test passes, 1 otherwise.
+
+    \b
+    Example:
+      csp-monitor rules test rules/harborough-2013-14.test.yaml
+    """
+    from csp_monitor.authoring.rule_tests import format_reports, run_rule_tests
+
+    reports = run_rule_tests(tests)
+    click.echo(format_reports(reports), nl=False)
+    if junit is not None:
+        from csp_monitor.authoring.files import write_text_atomically
+        from csp_monitor.authoring.junit import junit_xml
+
+        try:
+            write_text_atomically(junit, junit_xml(reports))
+        except OSError as exc:
+            raise click.FileError(junit, hint=exc.strerror or str(exc)) from None
+    if not all(report.passed for report in reports):
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,291 @@
+"""``csp-monitor rules test``: YAML rule tests pass, fail with field-level differences, and refuse to be vacuous."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT, CliResult
+
+BURGLARY_RUN = (
+    "{area: harborough, measure: domestic-burglary, from: 2012-04, values: "
+    "[12, 13, 11, 14, 12, 13, 15, 12, 14, 13, 12, 12, 20, 21, 22, 19, 23, 20, 21, 22, 20, 21, 22, 22]}"
+)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A folder holding a copy of the Harborough rules and figures."""
+    shutil.copy(HARBOROUGH_RULES, tmp_path / "harborough.yaml")
+    shutil.copy(HARBOROUGH_FIGURES, tmp_path / "figures.csv")
+    return tmp_path
+
+
+def write(folder: Path, text: str, name: str = "rules.test.yaml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def test_shipped_harborough_tests_pass(cli: Callable[..., CliResult]) -> None:
+    """The rule tests shipped beside the Harborough rules all pass, so the command exits 0."""
+    result = cli("rules", "test", ROOT / "rules" / "harborough-2013-14.test.yaml")
+    assert result.exit_code == 0, result.stdout
+    assert "  FAIL" not in result.stdout
+    assert result.stdout.count("  PASS  ") >= 5
+    assert result.stdout.endswith(" failed.\n")
+
+
+def test_failure_shows_field_level_differences(cli: Callable[..., CliResult], folder: Path) -> None:
+    """A wrong expectation fails with 'measure field: expected X, got Y' at its line, and exit code 1."""
+    path = write(folder, f"""
+        rules: [harborough.yaml]
+        tests:
+          - name: burglary up two thirds is red
+            as_of: 2014-03
+            figures:
+              - {BURGLARY_RUN}
+            expect:
+              - {{measure: domestic-burglary, status: amber, current: 250, change_pct: 65.4}}
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        str(path),
+        "  FAIL  burglary up two thirds is red",
+        f"        {path}:8:46: domestic-burglary status: expected amber, got red",
+        f"        {path}:8:62: domestic-burglary current: expected 250, got 253",
+        "",
+        "1 test: 0 passed, 1 failed.",
+    ]
+
+
+@pytest.mark.parametrize(("written", "passes"), [("65.4", True), ("65.36", True), ("65", True),
+                                                 ("65.3", False), ("65.4%", True), ("66", False)])
+def test_numbers_compare_at_the_precision_written(cli: Callable[..., CliResult], folder: Path, written: str,
+                                                  passes: bool) -> None:
+    """change_pct 65.36 (unrounded 65.359) matches 65.4, 65.36 and 65 but not 65.3 or 66."""
+    path = write(folder, f"""
+        rules: [harborough.yaml]
+        tests:
+          - name: precision
+            as_of: 2014-03
+            figures:
+              - {BURGLARY_RUN}
+            expect:
+              - {{measure: domestic-burglary, change_pct: {written}}}
+        """)
+    result = cli("rules", "test", path)
+    assert (result.exit_code == 0) is passes, result.stdout
+
+
+def test_a_test_without_expectations_fails(cli: Callable[..., CliResult], folder: Path) -> None:
+    """A test that expects nothing could never fail, so it fails, pointing at the test."""
+    path = write(folder, """
+        rules: [harborough.yaml]
+        tests:
+          - name: nothing checked
+            as_of: 2014-03
+            figures_file: figures.csv
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert (f"{path}:3:5: this test has no expectations, so it could never fail: add expect: (results) "
+            "or expect_alerts: (notifications)") in result.stdout
+
+
+def test_an_expectation_that_checks_nothing_fails(cli: Callable[..., CliResult], folder: Path) -> None:
+    """An expectation naming only a measure fails instead of passing vacuously."""
+    path = write(folder, """
+        rules: [harborough.yaml]
+        tests:
+          - name: names a measure only
+            as_of: 2014-03
+            figures_file: figures.csv
+            expect:
+              - {measure: total-crime}
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert f"{path}:7:9: this expectation for 'total-crime' checks nothing" in result.stdout
+
+
+def test_an_unknown_measure_fails_with_a_suggestion(cli: Callable[..., CliResult], folder: Path) -> None:
+    """An expectation for a measure the rules lack fails at the measure, with a did-you-mean."""
+    path = write(folder, """
+        rules: [harborough.yaml]
+        tests:
+          - name: misspelt
+            as_of: 2014-03
+            figures_file: figures.csv
+            expect:
+              - {measure: domestic-burglery, status: red}
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert (f"{path}:7:19: the rules have no measure 'domestic-burglery' (did you mean 'domestic-burglary'?)"
+            in result.stdout)
+
+
+def test_an_expectation_with_no_result_fails(cli: Callable[..., CliResult], folder: Path) -> None:
+    """An expectation for an area the rules do not judge fails, naming the areas they do judge."""
+    path = write(folder, """
+        rules: [harborough.yaml]
+        tests:
+          - name: another district
+            as_of: 2014-03
+            figures_file: figures.csv
+            expect:
+              - {area: blaby, measure: total-crime, status: red}
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert (f"{path}:7:16: there is no result for 'total-crime' in the area 'blaby': the rules judge harborough"
+            in result.stdout)
+
+
+def test_inline_figures_no_rule_reads_fail(cli: Callable[..., CliResult], folder: Path) -> None:
+    """Inline figures for a measure no rule reads are a mistake in the test, not silently ignored."""
+    path = write(folder, """
+        rules: [harborough.yaml]
+        tests:
+          - name: typo in the figures
+            as_of: 2014-03
+            figures:
+              - {area: harborough, measure: domestic-burglery, period: 2014-03, value: 3}
+            expect:
+              - {measure: domestic-burglary, status: no_data}
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert (f"{path}:6:37: no rule reads figures for the measure 'domestic-burglery', so these figures would be "
+            "ignored (did you mean 'domestic-burglary'?)") in result.stdout
+
+
+def test_every_test_is_run_and_counted(cli: Callable[..., CliResult], folder: Path) -> None:
+    """A failing test does not stop the others: each gets its own PASS or FAIL line and the totals add up."""
+    path = write(folder, f"""
+        rules: [harborough.yaml]
+        figures_file: figures.csv
+        tests:
+          - name: total crime is red
+            as_of: 2014-03
+            expect: [{{measure: total-crime, status: red}}]
+          - name: total crime is green
+            as_of: 2014-03
+            expect: [{{measure: total-crime, status: green}}]
+          - name: satisfaction is green
+            as_of: 2014-03
+            expect: [{{measure: user-satisfaction, status: green, current: 88}}]
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert "  PASS  total crime is red" in result.stdout
+    assert "  FAIL  total crime is green" in result.stdout
+    assert "  PASS  satisfaction is green" in result.stdout
+    assert result.stdout.endswith("3 tests: 2 passed, 1 failed.\n")
+
+
+def test_paths_are_relative_to_the_test_file(cli: Callable[..., CliResult], folder: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rules and figures files named in a test file are found beside it, whatever the working folder."""
+    path = write(folder, """
+        rules: harborough.yaml
+        tests:
+          - name: from the file
+            as_of: 2014-03
+            figures_file: figures.csv
+            expect: [{measure: domestic-burglary, current: 253}]
+        """)
+    monkeypatch.chdir(ROOT.parent)
+    assert cli("rules", "test", path).exit_code == 0
+
+
+def test_a_missing_rule_file_is_reported_at_its_line(cli: Callable[..., CliResult], folder: Path) -> None:
+    """A rule file that does not exist is an error at the rules: line, and the command exits 1."""
+    path = write(folder, """
+        rules: [harborough-2014-15.yaml]
+        tests:
+          - name: anything
+            as_of: 2014-03
+            expect: [{measure: total-crime, status: red}]
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert (f"{path}:1:9: the rule file 'harborough-2014-15.yaml' does not exist (looked for "
+            f"{folder / 'harborough-2014-15.yaml'}): paths are relative to this test file") in result.stdout
+    assert result.stdout.endswith("0 tests: 0 passed, 0 failed; 1 file with errors.\n")
+
+
+def test_a_misspelt_key_in_a_test_file_is_located(cli: Callable[..., CliResult], folder: Path) -> None:
+    """A typo in a test file's keys is reported at file:line:col with a suggestion, and nothing runs."""
+    path = write(folder, """
+        rules: [harborough.yaml]
+        tests:
+          - name: typo
+            as_of: 2014-03
+            expcet: [{measure: total-crime, status: red}]
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert f"{path}:5:5: unknown key 'expcet' (did you mean 'expect'?)" in result.stdout
+
+
+def test_duplicate_test_names_are_an_error(cli: Callable[..., CliResult], folder: Path) -> None:
+    """Two tests with one name would be indistinguishable in reports, so the file is in error."""
+    path = write(folder, """
+        rules: [harborough.yaml]
+        figures_file: figures.csv
+        tests:
+          - name: same
+            as_of: 2014-03
+            expect: [{measure: total-crime, status: red}]
+          - name: same
+            as_of: 2014-02
+            expect: [{measure: total-crime, status: red}]
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert f"{path}:7:11: the test name 'same' is already used at line 4" in result.stdout
+
+
+def test_junit_xml_lists_every_test_and_failure(cli: Callable[..., CliResult], folder: Path) -> None:
+    """--junit writes JUnit XML with one testcase per test and a failure element for each failing one."""
+    path = write(folder, """
+        rules: [harborough.yaml]
+        figures_file: figures.csv
+        tests:
+          - name: red
+            as_of: 2014-03
+            expect: [{measure: total-crime, status: red}]
+          - name: "green <&> wrong"
+            as_of: 2014-03
+            expect: [{measure: total-crime, status: green}]
+        """)
+    junit = folder / "report.xml"
+    result = cli("rules", "test", path, "--junit", junit)
+    assert result.exit_code == 1
+    root = ElementTree.parse(junit).getroot()
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("2", "1", "0")
+    cases = root.findall("./testsuite/testcase")
+    assert [case.get("name") for case in cases] == ["red", "green <&> wrong"]
+    assert cases[0].find("failure") is None
+    failure = cases[1].find("failure")
+    assert failure is not None
+    assert failure.get("message") == "total-crime status: expected green, got red"
+
+
+def test_junit_records_a_broken_file_as_an_error(cli: Callable[..., CliResult], folder: Path) -> None:
+    """A test file that cannot be read appears in the JUnit XML as an error, not as a pass."""
+    path = write(folder, "rules: [harborough.yaml]\ntests:\n\t- name: tab\n")
+    junit = folder / "report.xml"
+    result = cli("rules", "test", path, "--junit", junit)
+    assert result.exit_code == 1
+    root = ElementTree.parse(junit).getroot()
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "1")
+    assert f"{path}:3:1: a tab is used for indentation" in result.stdout
