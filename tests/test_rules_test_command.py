@@ -169,19 +169,19 @@ def test_inline_figures_no_rule_reads_fail(cli: Callable[..., CliResult], folder
 
 def test_every_test_is_run_and_counted(cli: Callable[..., CliResult], folder: Path) -> None:
     """A failing test does not stop the others: each gets its own PASS or FAIL line and the totals add up."""
-    path = write(folder, f"""
+    path = write(folder, """
         rules: [harborough.yaml]
         figures_file: figures.csv
         tests:
           - name: total crime is red
             as_of: 2014-03
-            expect: [{{measure: total-crime, status: red}}]
+            expect: [{measure: total-crime, status: red}]
           - name: total crime is green
             as_of: 2014-03
-            expect: [{{measure: total-crime, status: green}}]
+            expect: [{measure: total-crime, status: green}]
           - name: satisfaction is green
             as_of: 2014-03
-            expect: [{{measure: user-satisfaction, status: green, current: 88}}]
+            expect: [{measure: user-satisfaction, status: green, current: 88}]
         """)
     result = cli("rules", "test", path)
     assert result.exit_code == 1
