@@ -74,10 +74,12 @@ def check_alert_rules(rules: RuleSet, files: Sequence[LoadedRuleFile]) -> list[P
                 known_scope = all(m in measure_ids for m in scope.measures or []) and all(
                     p in priority_ids for p in scope.priorities or [])
                 if known_scope and not any(_could_match(rules, alert, p.id, m.id) for p, m in rules.measures()):
+                    empty = [p.id for p in rules.priorities if p.id in (scope.priorities or []) and not p.measures]
+                    reason = (f"the priority '{empty[0]}' has no measures" if len(empty) == 1
+                              else "none of its measures belongs to its priorities")
                     problems.append(positions.problem(
-                        (*here, "scope"),
-                        f"the scope of the alert '{alert.id}' matches no measure: check that its measures "
-                        "belong to its priorities", key=True))
+                        (*here, "scope"), f"the scope of the alert '{alert.id}' matches no measure: {reason}",
+                        key=True))
             for item_index, name in enumerate(alert.notify):
                 if name != OWNER and name not in rules.recipients:
                     options = [OWNER, *list_names]

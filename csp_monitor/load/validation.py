@@ -149,6 +149,8 @@ def _literal_options(model: type[BaseModel], path: tuple[str | int, ...]) -> lis
     options: list[str] = []
     for annotation in _annotations_at(model, path):
         for concrete in _unwrap(annotation):
+            if typing.get_origin(concrete) in (list, tuple):  # one value given where a list may be
+                concrete = next(iter(_unwrap(typing.get_args(concrete)[0])), None)
             if typing.get_origin(concrete) is Literal:
                 options.extend(str(arg) for arg in typing.get_args(concrete))
     return options
@@ -188,7 +190,9 @@ def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], po
         options = _literal_options(model, path)
         suggestion = closest(str(value), options)
         expected = ", ".join(f"'{o}'" for o in options) if options else ctx.get("expected", "")
-        message = f"{_describe(value)} is not allowed for '{name}': use one of {expected}"
+        # An entry of a list (status: [rde]) is named by its list's key.
+        label = path[-2] if isinstance(name, int) and len(path) > 1 else name
+        message = f"{_describe(value)} is not allowed for '{label}': use one of {expected}"
     elif kind in {"float_parsing", "int_parsing", "float_type", "int_type", "decimal_parsing",
                   "int_from_float", "finite_number"}:
         message = f"'{name}' must be a number, not {_describe(value)}"
@@ -226,5 +230,7 @@ def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], po
         message = str(error.get("msg", "is not valid"))
         if name is not None:
             message = f"'{name}': {message}"
+    if "[key]" in error["loc"]:  # a mapping's key itself is wrong (a list name, say): point at the key
+        at_key = True
     line, column = positions.locate(locate_path, key=at_key)
     return Problem(message, file=positions.file, line=line, column=column, path=path, suggestion=suggestion)

@@ -330,6 +330,15 @@ class RuleFile(_Model):
         examples=[[{"id": "serious-acquisitive-crime", "title": "To reduce serious acquisitive crime",
                     "measures": [{"id": "domestic-burglary", "name": "Domestic Burglary", "better": "lower",
                                   "target": {"change": "-13%"}}]}]])
+    recipients: RecipientLists = Field(
+        default_factory=dict,
+        description="Named lists of email addresses that alerts can notify, e.g. board: [csp-board@example.org].",
+        examples=[{"board": ["csp-board@example.org", "analyst@example.org"]}])
+    alerts: list[AlertRule] = Field(
+        default_factory=list,
+        description="Alert rules: a condition on results, how long it must hold and whom to tell.",
+        examples=[[{"id": "off-target", "when": {"status": ["red"]}, "severity": "high",
+                    "notify": ["owner", "board"], "message": "{{ result.summary }}"}]])
 
 
 class RuleSet(_Model):
@@ -340,6 +349,8 @@ class RuleSet(_Model):
     year_starts: Month | None = Field(default=None, description="The first month of the reporting year the rules are for.")
     tolerance: Tolerance | None = Field(default=None, description="The default amber band.")
     priorities: list[Priority] = Field(default_factory=list, description="Every priority, in the order given.")
+    recipients: RecipientLists = Field(default_factory=dict, description="Named lists of email addresses.")
+    alerts: list[AlertRule] = Field(default_factory=list, description="Every alert rule, in the order given.")
     files: tuple[str, ...] = Field(default=(), description="The rule files the set was read from.")
     content_hash: str = Field(default="", description="A SHA-256 of the files' contents, to record which rules judged.")
 
@@ -357,6 +368,12 @@ class RuleSet(_Model):
                     raise KeyedValueError(f"the measure id '{measure.id}' is used twice: ids must be unique",
                                           at=("priorities", index, "measures", m_index, "id"))
                 seen_measures.add(measure.id)
+        seen_alerts: set[str] = set()
+        for index, alert in enumerate(self.alerts):
+            if alert.id in seen_alerts:
+                raise KeyedValueError(f"the alert id '{alert.id}' is used twice: ids must be unique",
+                                      at=("alerts", index, "id"))
+            seen_alerts.add(alert.id)
         return self
 
     @property
@@ -387,3 +404,18 @@ class RuleSet(_Model):
     def owner_for(self, priority: Priority, measure: Measure) -> str | None:
         """The measure's owner, else its priority's."""
         return measure.owner or priority.owner
+
+    def alert(self, alert_id: str) -> AlertRule | None:
+        """The alert rule with this id, or None."""
+        for alert in self.alerts:
+            if alert.id == alert_id:
+                return alert
+        return None
+
+
+# The alert models build on the types above, so they come last (csp_monitor.models
+# imports this module first, whichever of the two is asked for).
+from csp_monitor.models.alerts import AlertRule, RecipientLists  # noqa: E402
+
+RuleFile.model_rebuild()
+RuleSet.model_rebuild()
