@@ -38,6 +38,7 @@ MAX_FIGURES_BYTES = 512 * 1024 * 1024
 
 _MAX_PROBLEMS = 200
 _REQUIRED = ("area", "measure", "period", "value")
+_INF = float("inf")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
@@ -70,7 +71,7 @@ def load_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
         paths = [paths]
     problems: list[Problem] = []
     result = FigureSet()
-    first_seen: dict[tuple[str, str, int], str] = {}
+    earlier: list[tuple[str | Path, str]] = []
     for path in paths:
         name = str(path)
         suffix = Path(name).suffix.lower()
@@ -90,36 +91,18 @@ def load_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
                                     file=name))
             continue
         if suffix == ".json":
-            _load_json(path, name, result, first_seen, problems)
+            _load_json(path, name, result, problems)
         elif suffix in {".csv", ".txt"}:
-            _load_csv(path, name, result, first_seen, problems)
+            _load_csv(path, name, result, earlier, problems)
         else:
             problems.append(Problem(
                 f"csp-monitor cannot read '{suffix or 'this'}' files as figures: use a .csv or .json file "
                 "(spreadsheets: csp-monitor import spreadsheet)", file=name))
+            continue
+        earlier.append((path, name))
     if problems:
         raise FiguresError(problems)
     return result
-
-
-class _LineRecorder:
-    """Feeds lines to csv.reader and remembers the last one, for column numbers."""
-
-    def __init__(self, handle: io.TextIOBase) -> None:
-        self._handle = handle
-        self.last = ""
-        self.line = 0
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        while True:
-            line = next(self._handle)
-            self.line += 1
-            if not line.startswith("#"):
-                self.last = line
-                return line
 
 
 def _field_columns(line: str) -> list[int]:
@@ -134,28 +117,113 @@ def _field_columns(line: str) -> list[int]:
     return columns
 
 
-def _load_csv(path: str | Path, name: str, result: FigureSet, first_seen: dict[tuple[str, str, int], str],
+class _CsvFile:
+    """One CSV figures file being read: problems are kept as (line, field, message)
+    and given their columns at the end, so the fast path never keeps raw lines."""
+
+    def __init__(self, path: str | Path, name: str) -> None:
+        self.path = path
+        self.name = name
+        self.cells: list[tuple[int, int | None, str]] = []
+        self.duplicates: list[tuple[int, int, tuple[str, str, int]]] = []
+
+    def problems(self, earlier: list[tuple[str | Path, str]]) -> list[Problem]:
+        wanted = {line for line, _, _ in self.cells} | {line for line, _, _ in self.duplicates}
+        raw = _read_lines(self.path, wanted)
+        first = _first_lines(self.path, {key for _, _, key in self.duplicates}) if self.duplicates else {}
+        found = []
+        for line, field, message in self.cells:
+            column = 1 if field is None else _column(raw.get(line, ""), field)
+            found.append(Problem(message, file=self.name, line=line, column=column))
+        for line, field, key in self.duplicates:
+            area, measure, month = key
+            first_line = first.get(key)
+            if first_line is not None and first_line < line:
+                where = f"{self.name}:{first_line}"
+            else:
+                where = _earlier_place(earlier, key)
+            found.append(Problem(f"{area} {measure} {format_month(month)} is given twice (first at {where}): keep one",
+                                 file=self.name, line=line, column=_column(raw.get(line, ""), field)))
+        return found
+
+
+def _earlier_place(earlier: list[tuple[str | Path, str]], key: tuple[str, str, int]) -> str:
+    """Where an earlier file gave the same figure (error path only)."""
+    for path, name in earlier:
+        if Path(name).suffix.lower() in {".csv", ".txt"}:
+            line = _first_lines(path, {key}).get(key)
+            if line is not None:
+                return f"{name}:{line}"
+        else:
+            return name
+    return "an earlier file"
+
+
+def _column(raw_line: str, field: int) -> int:
+    columns = _field_columns(raw_line)
+    return columns[field] if field < len(columns) else 1
+
+
+def _read_lines(path: str | Path, wanted: set[int]) -> dict[int, str]:
+    """The raw text of a few lines (for column numbers in messages)."""
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for number, line in enumerate(handle, start=1):
+            if number in wanted:
+                found[number] = line
+                if len(found) == len(wanted):
+                    break
+    return found
+
+
+def _first_lines(path: str | Path, keys: set[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
+    """Where each key first appears in a file (error path only)."""
+    found: dict[tuple[str, str, int], int] = {}
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle)
+        header = [c.strip().lower() for c in next(reader, [])]
+        while header and header[0].startswith("#"):
+            header = [c.strip().lower() for c in next(reader, [])]
+        try:
+            a_i, m_i, p_i = header.index("area"), header.index("measure"), header.index("period")
+        except ValueError:
+            return found
+        for row in reader:
+            try:
+                key = (normalise_name(row[a_i]), normalise_name(row[m_i]), parse_month(row[p_i]))
+            except (IndexError, ValueError):
+                continue
+            if key in keys and key not in found:
+                found[key] = reader.line_num
+    return found
+
+
+def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tuple[str | Path, str]],
               problems: list[Problem]) -> None:
     try:
         handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         problems.append(Problem(f"cannot be read: {exc.strerror}", file=name))
         return
-    own: list[Problem] = []
+    state = _CsvFile(path, name)
     with handle:
-        recorder = _LineRecorder(handle)
-        reader = csv.reader(recorder)
+        reader = csv.reader(handle)
         try:
             header = next(reader, None)
+            while header is not None and header and header[0].lstrip().startswith("#"):
+                header = next(reader, None)
         except (UnicodeDecodeError, csv.Error) as exc:
-            problems.append(_decode_problem(exc, name, 1))
+            problems.append(_decode_problem(exc, name, reader.line_num + 1))
             return
         if header is None:
             problems.append(Problem("this file is empty: it needs a header line area,measure,period,value",
-                                    file=name, line=1, column=1))
+                                    file=name, line=max(reader.line_num, 1), column=1))
             return
-        if "\x00" in recorder.last:
-            problems.append(Problem("this is not a text file", file=name, line=recorder.line, column=1))
+        header_line = reader.line_num
+        if any("\x00" in cell for cell in header):
+            problems.append(Problem("this is not a text file", file=name, line=header_line, column=1))
             return
         columns = [cell.strip().lower() for cell in header]
         index: dict[str, int] = {}
@@ -169,67 +237,87 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, first_seen: dict[t
                        f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing")
             if hints:
                 message += f" ({'; '.join(hints)})"
-            problems.append(Problem(message, file=name, line=recorder.line, column=1))
+            problems.append(Problem(message, file=name, line=header_line, column=1))
             return
         flag_index = index.get("flag", index.get("suspect"))
         a_i, m_i, p_i, v_i = (index[c] for c in _REQUIRED)
         width = max(a_i, m_i, p_i, v_i) + 1
+        cells, duplicates = state.cells, state.duplicates
+        # Areas, measures and months repeat on every row: parse each distinct text once,
+        # and keep the series of the previous row at hand (files are usually grouped).
+        names: dict[str, str] = {}
+        months: dict[str, int | str] = {}
+        last_key: tuple[str, str] | None = None
+        series: dict[int, float] = {}
         try:
             for row in reader:
-                if len(own) >= _MAX_PROBLEMS:
-                    own.append(Problem(f"more than {_MAX_PROBLEMS} problems: stopped reading", file=name,
-                                       line=recorder.line))
+                if len(cells) + len(duplicates) >= _MAX_PROBLEMS:
+                    cells.append((reader.line_num, None, f"more than {_MAX_PROBLEMS} problems: stopped reading here"))
                     break
-                line = recorder.line
-                if not row or all(not cell.strip() for cell in row):
-                    continue
                 if len(row) < width:
-                    own.append(Problem(
-                        f"this row has {len(row)} value{'s' if len(row) != 1 else ''} but the header has "
-                        f"{len(columns)} columns", file=name, line=line, column=1))
+                    if not row or row[0].lstrip().startswith("#") or all(not cell.strip() for cell in row):
+                        continue
+                    cells.append((reader.line_num, None,
+                                  f"this row has {len(row)} value{'s' if len(row) != 1 else ''} but the header "
+                                  f"has {len(columns)} columns"))
                     continue
-                raw_line = recorder.last
+                period_text = row[p_i]
+                month = months.get(period_text)
+                if month is None:
+                    try:
+                        month = parse_month(period_text)
+                    except ValueError as exc:
+                        if row[0].lstrip().startswith("#"):
+                            continue
+                        month = f"period: {exc}"
+                    months[period_text] = month
+                value_text = row[v_i]
+                value: float | None
                 try:
-                    month = parse_month(row[p_i])
-                except ValueError as exc:
-                    own.append(_cell(name, line, raw_line, p_i, f"period: {exc}"))
+                    value = float(value_text)
+                    if not value >= 0 or value == _INF:  # negative, NaN or infinite: let parse_value explain
+                        value = parse_value(value_text)
+                except ValueError:
+                    try:
+                        value = parse_value(value_text)
+                    except ValueError as exc:
+                        cells.append((reader.line_num, v_i, str(exc)))
+                        continue
+                if isinstance(month, str):
+                    cells.append((reader.line_num, p_i, month))
                     continue
-                try:
-                    value = parse_value(row[v_i])
-                except ValueError as exc:
-                    own.append(_cell(name, line, raw_line, v_i, str(exc)))
-                    continue
-                area, measure = normalise_name(row[a_i]), normalise_name(row[m_i])
+                area_text, measure_text = row[a_i], row[m_i]
+                area = names.get(area_text)
+                if area is None:
+                    area = names[area_text] = normalise_name(area_text)
+                measure = names.get(measure_text)
+                if measure is None:
+                    measure = names[measure_text] = normalise_name(measure_text)
                 if not area or not measure:
                     which = a_i if not area else m_i
-                    own.append(_cell(name, line, raw_line, which, f"the {'area' if not area else 'measure'} is empty"))
+                    cells.append((reader.line_num, which, f"the {'area' if not area else 'measure'} is empty"))
                     continue
                 if value is None:
                     continue
-                key = (area, measure, month)
-                if key in first_seen:
-                    own.append(_cell(name, line, raw_line, p_i,
-                                     f"{area} {measure} {format_month(month)} is given twice "
-                                     f"(first at {first_seen[key]}): keep one"))
+                if (area, measure) != last_key:
+                    last_key = (area, measure)
+                    series = result.series_for_update(area, measure)
+                if month in series:
+                    duplicates.append((reader.line_num, p_i, (area, measure, month)))
                     continue
-                first_seen[key] = f"{name}:{line}"
-                result.add(area, measure, month, value)
+                series[month] = value
                 if flag_index is not None and flag_index < len(row) and row[flag_index].strip():
                     result.mark_suspect(area, measure, month, row[flag_index].strip())
         except (UnicodeDecodeError, csv.Error) as exc:
-            own.append(_decode_problem(exc, name, recorder.line + 1))
-    problems.extend(own)
+            problems.extend(state.problems(earlier))
+            problems.append(_decode_problem(exc, name, reader.line_num + 1))
+            return
+    problems.extend(state.problems(earlier))
 
 
 def _closest_raw(word: str, options: list[str]) -> str | None:
     found = closest(word, options)
     return found.strip("'") if found else None
-
-
-def _cell(name: str, line: int, raw_line: str, field: int, message: str) -> Problem:
-    columns = _field_columns(raw_line)
-    column = columns[field] if field < len(columns) else 1
-    return Problem(message, file=name, line=line, column=column)
 
 
 def _decode_problem(exc: Exception, name: str, line: int) -> Problem:
@@ -334,8 +422,7 @@ def _reroot(problem: Problem, path: tuple[str | int, ...]) -> Problem:
                    path=(*path, *problem.path), suggestion=problem.suggestion, severity=problem.severity)
 
 
-def _load_json(path: str | Path, name: str, result: FigureSet, first_seen: dict[tuple[str, str, int], str],
-               problems: list[Problem]) -> None:
+def _load_json(path: str | Path, name: str, result: FigureSet, problems: list[Problem]) -> None:
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -365,10 +452,9 @@ def _load_json(path: str | Path, name: str, result: FigureSet, first_seen: dict[
     figures, found = figures_from_entries(located, path=path_in)
     problems.extend(found)
     for figure in figures:
-        key = (figure.area, figure.measure, parse_month(figure.period))
-        if key in first_seen:
-            problems.append(Problem(f"{figure.area} {figure.measure} {figure.period} is also given in "
-                                    f"{first_seen[key]}", file=name))
+        month = parse_month(figure.period)
+        if month in result.series(figure.area, figure.measure):
+            problems.append(Problem(f"{figure.area} {figure.measure} {figure.period} is also given in an "
+                                    "earlier figures file: keep one", file=name))
             continue
-        first_seen[key] = name
-        result.add(figure.area, figure.measure, key[2], figure.value)
+        result.add(figure.area, figure.measure, month, figure.value)

@@ -84,6 +84,14 @@ class FigureSet:
             raise ValueError(f"{area} {measure} {format_month(month)} is given twice")
         series[month] = value
 
+    def series_for_update(self, area: str, measure: str) -> dict[int, float]:
+        """The mutable series of one area and measure, for loaders that have checked every value.
+
+        The loaders' fast path: the caller must add only finite, non-negative
+        values and must check ``month in series`` for duplicates itself.
+        """
+        return self._series.setdefault((area, measure), {})
+
     def mark_suspect(self, area: str, measure: str, month: int, reason: str) -> None:
         """Record that a figure is likely a data fault."""
         self._suspect[(area, measure, month)] = reason
