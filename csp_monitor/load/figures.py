@@ -16,10 +16,9 @@ Every problem in a file is reported at once as ``file:line:col: message``.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
