@@ -85,8 +85,10 @@ class _Model(BaseModel):
 class Threshold(_Model):
     """A raw threshold on a number: ``{above: 250}``, ``{below: -10}`` or both (a band outside)."""
 
-    above: Number | None = Field(default=None, description="The condition holds when the number is above this.")
-    below: Number | None = Field(default=None, description="The condition holds when the number is below this.")
+    above: Number | None = Field(default=None, description="The condition holds when the number is above this.",
+                                 examples=[250, "20%"])
+    below: Number | None = Field(default=None, description="The condition holds when the number is below this.",
+                                 examples=[-10, "80%"])
 
     @model_validator(mode="after")
     def _given(self) -> Threshold:
@@ -111,29 +113,36 @@ class Condition(_Model):
         default=None,
         description=(
             "true: the status is worse (green < amber < red) than at the previous evaluation recorded in "
-            "the state store."))
+            "the state store."),
+        examples=[True])
     projected_status: Annotated[list[ProjectedStatusValue], BeforeValidator(_as_list)] | None = Field(
         default=None, min_length=1,
-        description="The status the year-end projection is heading for is one of these (e.g. [red]).")
+        description="The status the year-end projection is heading for is one of these (e.g. [red]).",
+        examples=[["red"]])
     significance: Annotated[list[VerdictValue], BeforeValidator(_as_list)] | None = Field(
         default=None, min_length=1,
         description=(
             "The significance verdict on the change against last year is one of these: "
-            "significant_increase, significant_decrease, no_significant_change."))
+            "significant_increase, significant_decrease, no_significant_change."),
+        examples=[["significant_increase"]])
     variation: Annotated[list[Variation], BeforeValidator(_as_list)] | None = Field(
         default=None, min_length=1,
         description=(
             "The SPC (Making Data Count) variation of the latest month is one of these: common_cause, "
-            "special_cause_improvement, special_cause_concern, special_cause_neutral."))
+            "special_cause_improvement, special_cause_concern, special_cause_neutral."),
+        examples=[["special_cause_concern"]])
     assurance: Annotated[list[Assurance], BeforeValidator(_as_list)] | None = Field(
         default=None, min_length=1,
         description=(
             "The SPC assurance against the target is one of these: consistently_passing, "
-            "consistently_failing, hit_and_miss."))
+            "consistently_failing, hit_and_miss."),
+        examples=[["consistently_failing"]])
     current: Threshold | None = Field(
-        default=None, description="A threshold on the year-to-date figure, e.g. {above: 250}.")
+        default=None, description="A threshold on the year-to-date figure, e.g. {above: 250}.",
+        examples=[{"above": 250}])
     change_pct: Threshold | None = Field(
-        default=None, description="A threshold on the % change against last year, e.g. {above: 20}.")
+        default=None, description="A threshold on the % change against last year, e.g. {above: 20}.",
+        examples=[{"above": 20}])
 
     @model_validator(mode="before")
     @classmethod
@@ -174,10 +183,13 @@ class Condition(_Model):
 class Scope(_Model):
     """Which results an alert watches; every list given must match (none given: every result)."""
 
-    areas: list[Identifier] | None = Field(default=None, min_length=1, description="Only these areas.")
+    areas: list[Identifier] | None = Field(default=None, min_length=1, description="Only these areas.",
+                                           examples=[["harborough"]])
     priorities: list[Identifier] | None = Field(
-        default=None, min_length=1, description="Only the measures of these priorities (by id).")
-    measures: list[Identifier] | None = Field(default=None, min_length=1, description="Only these measures (by id).")
+        default=None, min_length=1, description="Only the measures of these priorities (by id).",
+        examples=[["serious-acquisitive-crime"]])
+    measures: list[Identifier] | None = Field(default=None, min_length=1, description="Only these measures (by id).",
+                                              examples=[["domestic-burglary", "theft-of-motor-vehicle"]])
 
     def matches(self, area: str, priority: str, measure: str) -> bool:
         """Whether a result for this area, priority and measure is in scope."""
@@ -233,19 +245,24 @@ class AlertRule(_Model):
     """One alert: a condition on results, how long it must hold, and whom to tell."""
 
     id: Identifier = Field(description="A short id for the alert, unique in the rule set.", examples=["off-target"])
-    description: LongText | None = Field(default=None, description="What the alert is for, in plain English.")
+    description: LongText | None = Field(default=None, description="What the alert is for, in plain English.",
+                                         examples=["Tell the owner and the board when a measure turns red."])
     when: Condition = Field(description="The condition on a result; every key given must hold.",
                             examples=[{"status": ["red"]}])
-    scope: Scope | None = Field(default=None, description="Which areas, priorities or measures it watches (all if left out).")
-    severity: Severity = Field(default="medium", description="How serious: low, medium or high.")
+    scope: Scope | None = Field(default=None, description="Which areas, priorities or measures it watches (all if left out).",
+                                examples=[{"priorities": ["serious-acquisitive-crime"]}])
+    severity: Severity = Field(default="medium", description="How serious: low, medium or high.",
+                               examples=["high"])
     for_: int = Field(
         default=1, alias="for", ge=1, le=36,
         description=(
             "How many reporting periods in a row the condition must hold before anyone is told: for: 2 fires in "
-            "the second period, the first only makes it pending."))
+            "the second period, the first only makes it pending."),
+        examples=[2])
     repeat: int | None = Field(
         default=None, ge=1, le=36,
-        description="Remind every this many periods while the alert is still firing; left out: tell once.")
+        description="Remind every this many periods while the alert is still firing; left out: tell once.",
+        examples=[3])
     notify: list[Identifier] = Field(
         min_length=1,
         description="Who is told: 'owner' (the measure's owner, else its priority's) and names of recipients lists.",
