@@ -13,10 +13,24 @@ if TYPE_CHECKING:
     from csp_monitor.models.figures import FigureSet
     from csp_monitor.models.rules import RuleSet
 
-__all__ = ["as_of_option", "echo_warnings", "load_inputs", "use_colour"]
+__all__ = ["as_of_option", "echo_warnings", "load_inputs", "month_callback", "use_colour"]
+
+def _check_month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from csp_monitor.periods import format_month, parse_month
+
+    try:
+        return format_month(parse_month(value))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+month_callback = _check_month
+"""Validate a YYYY-MM option (a usage error, exit 2, when it is not a month)."""
 
 as_of_option = click.option(
-    "--as-of", "as_of", metavar="YYYY-MM",
+    "--as-of", "as_of", metavar="YYYY-MM", callback=_check_month,
     help="The last month of the year to date (default: the latest month with figures).")
 
 

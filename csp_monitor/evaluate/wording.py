@@ -55,8 +55,14 @@ def target_phrase(target: Target, better: Better, unit: Unit = "count") -> str:
 
 
 def months_phrase(months: list[int]) -> str:
-    """``2014-02`` or ``2014-01, 2014-02 and 2014-03``."""
-    names = [format_month(m) for m in months]
+    """``2014-02``; ``2013-04 to 2013-09 and 2014-01``: runs of months are shortened."""
+    runs: list[tuple[int, int]] = []
+    for month in sorted(months):
+        if runs and month == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], month)
+        else:
+            runs.append((month, month))
+    names = [format_month(a) if a == b else f"{format_month(a)} to {format_month(b)}" for a, b in runs]
     if len(names) <= 1:
         return "".join(names)
     return f"{', '.join(names[:-1])} and {names[-1]}"

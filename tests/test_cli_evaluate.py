@@ -1,0 +1,84 @@
+"""The evaluate command's contract: exit codes, streams, and no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT
+
+
+def test_bad_as_of_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
+    """A malformed --as-of month exits 2 with a plain message."""
+    out = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--as-of", "March 2014")
+    assert out.exit_code == 2
+    assert "'March 2014' is not a month: write it as YYYY-MM" in out.stderr
+
+
+def test_unknown_option_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
+    """An unknown option exits 2."""
+    assert cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--colour").exit_code == 2
+
+
+def test_problems_in_rules_and_figures_are_reported_together(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A bad rule file and a bad figures file are both reported in one run, exit 1."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("partnership: X\npriorities: [{id: p, title: P, measures: [{id: m, name: M, better: down}]}]\n")
+    figures = tmp_path / "figures.csv"
+    figures.write_text("area,measure,period,value\nh,m,2014-03,lots\n")
+    out = cli("evaluate", rules, "--figures", figures)
+    assert out.exit_code == 1
+    assert f"{rules}:2:" in out.stderr and "'down' is not allowed for 'better'" in out.stderr
+    assert f"{figures}:2:13: the value 'lots' is not a number" in out.stderr
+    assert out.stderr.strip().endswith("2 problems found.")
+    assert out.stdout == ""
+
+
+def test_warnings_go_to_stderr_and_json_stays_clean(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Warnings about ignored figures never corrupt the JSON on stdout."""
+    import json
+
+    figures = tmp_path / "figures.csv"
+    figures.write_text(HARBOROUGH_FIGURES.read_text() + "harborough,hate-crime,2014-03,4\n")
+    out = cli("evaluate", HARBOROUGH_RULES, "--figures", figures, "--format", "json")
+    assert out.exit_code == 0
+    assert json.loads(out.stdout)["as_of"] == "2014-03"
+    assert "warning: figures for the measure 'hate-crime' are ignored" in out.stderr
+
+
+def test_hostile_names_are_harmless_in_table_and_csv(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Control characters in names never reach the terminal; formulas never reach a spreadsheet."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'partnership: "X\\e[2J"\npriorities:\n  - id: p\n    title: "=HYPERLINK(\\"http://x\\")"\n'
+        '    measures: [{id: m, name: "<script>\\e[31m", better: lower}]\n')
+    figures = tmp_path / "figures.csv"
+    figures.write_text("area,measure,period,value\nh,m,2014-03,1\n")
+    table = cli("evaluate", rules, "--figures", figures)
+    assert table.exit_code == 0, table.stderr
+    assert "\x1b" not in table.stdout
+    csv_out = cli("evaluate", rules, "--figures", figures, "--format", "csv")
+    assert "\"'=HYPERLINK" in csv_out.stdout
+    assert "(figures for 2013-04 to 2014-02 are missing)" in csv_out.stdout
+
+
+def test_console_script_runs_end_to_end() -> None:
+    """The installed console script evaluates the example and exits 0."""
+    script = Path(sys.executable).with_name("csp-monitor")
+    out = subprocess.run([str(script), "evaluate", str(HARBOROUGH_RULES), "--figures", str(HARBOROUGH_FIGURES)],
+                         capture_output=True, text=True, cwd=ROOT, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "Domestic Burglary" in out.stdout
+
+
+def test_internal_errors_are_reported_without_traceback() -> None:
+    """An unexpected exception becomes one plain line and exit 70, unless debugging is asked for."""
+    code = ("import csp_monitor.cli as c, csp_monitor.cli.evaluate_cmd as e\n"
+            "def boom(*a, **k): raise RuntimeError('boom')\n"
+            "e.load_inputs = boom\n"
+            "raise SystemExit(c.run(['evaluate', 'r.yaml', '--figures', 'f.csv']))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 70
+    assert "internal error: RuntimeError: boom" in out.stderr
+    assert "Traceback" not in out.stderr
