@@ -24,6 +24,7 @@ __all__ = ["main"]
 COMMANDS: dict[str, str] = {
     "evaluate": "csp_monitor.cli.evaluate_cmd:evaluate",
     "rules": "csp_monitor.cli.rules_cmd:rules",
+    "schema": "csp_monitor.cli.schema_cmd:schema",
 }
 
 EXIT_OK = 0

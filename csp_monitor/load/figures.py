@@ -330,13 +330,17 @@ class FigureEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    area: str = Field(min_length=1, description="The area.")
-    measure: str = Field(min_length=1, description="The measure's id (or source).")
-    period: str | None = Field(default=None, description="The month (YYYY-MM) of a single value.")
-    value: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="A single month's value.")
-    from_: str | None = Field(default=None, alias="from", description="The first month of a run of values.")
+    area: str = Field(min_length=1, description="The area.", examples=["harborough"])
+    measure: str = Field(min_length=1, description="The measure's id (or source).", examples=["domestic-burglary"])
+    period: str | None = Field(default=None, description="The month (YYYY-MM) of a single value.",
+                               examples=["2014-03"])
+    value: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="A single month's value.",
+                                examples=[22])
+    from_: str | None = Field(default=None, alias="from", description="The first month of a run of values.",
+                              examples=["2013-04"])
     values: list[float | None] | None = Field(
-        default=None, description="Consecutive monthly values starting at 'from'; null for a missing month.")
+        default=None, description="Consecutive monthly values starting at 'from'; null for a missing month.",
+        examples=[[20, 21, None, 19]])
 
     @model_validator(mode="before")
     @classmethod

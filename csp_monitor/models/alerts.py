@@ -13,9 +13,18 @@ set are combined (``csp_monitor.load.alert_rules``), with file:line:col.
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from csp_monitor.models.results import MeasureResult
 from csp_monitor.models.rules import EmailAddress, Identifier, KeyedValueError, LongText, Number
@@ -78,6 +87,13 @@ def _as_list(value: object) -> object:
     return value
 
 
+def _one_or_more(options: Any) -> WithJsonSchema:
+    """The JSON Schema of a list that may be written as a single value (``status: red``)."""
+    values = list(typing.get_args(options))
+    return WithJsonSchema({"anyOf": [{"type": "string", "enum": values},
+                                     {"type": "array", "items": {"type": "string", "enum": values}, "minItems": 1}]})
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -105,7 +121,7 @@ class Threshold(_Model):
 class Condition(_Model):
     """When an alert's condition holds for a result. Every key given must hold."""
 
-    status: Annotated[list[StatusValue], BeforeValidator(_as_list)] | None = Field(
+    status: Annotated[list[StatusValue], BeforeValidator(_as_list), _one_or_more(StatusValue)] | None = Field(
         default=None, min_length=1,
         description="The result's status is one of these: green, amber, red, no_target, no_data.",
         examples=[["red"], ["amber", "red"]])
@@ -115,23 +131,23 @@ class Condition(_Model):
             "true: the status is worse (green < amber < red) than at the previous evaluation recorded in "
             "the state store."),
         examples=[True])
-    projected_status: Annotated[list[ProjectedStatusValue], BeforeValidator(_as_list)] | None = Field(
+    projected_status: Annotated[list[ProjectedStatusValue], BeforeValidator(_as_list), _one_or_more(ProjectedStatusValue)] | None = Field(
         default=None, min_length=1,
         description="The status the year-end projection is heading for is one of these (e.g. [red]).",
         examples=[["red"]])
-    significance: Annotated[list[VerdictValue], BeforeValidator(_as_list)] | None = Field(
+    significance: Annotated[list[VerdictValue], BeforeValidator(_as_list), _one_or_more(VerdictValue)] | None = Field(
         default=None, min_length=1,
         description=(
             "The significance verdict on the change against last year is one of these: "
             "significant_increase, significant_decrease, no_significant_change."),
         examples=[["significant_increase"]])
-    variation: Annotated[list[Variation], BeforeValidator(_as_list)] | None = Field(
+    variation: Annotated[list[Variation], BeforeValidator(_as_list), _one_or_more(Variation)] | None = Field(
         default=None, min_length=1,
         description=(
             "The SPC (Making Data Count) variation of the latest month is one of these: common_cause, "
             "special_cause_improvement, special_cause_concern, special_cause_neutral."),
         examples=[["special_cause_concern"]])
-    assurance: Annotated[list[Assurance], BeforeValidator(_as_list)] | None = Field(
+    assurance: Annotated[list[Assurance], BeforeValidator(_as_list), _one_or_more(Assurance)] | None = Field(
         default=None, min_length=1,
         description=(
             "The SPC assurance against the target is one of these: consistently_passing, "
