@@ -13,11 +13,13 @@ small counts of a single district (Wheeler 2018; Krishnamoorthy and Thomson
 The two-sided p-value sums the probabilities of every outcome no more likely
 than the one observed, the definition ``scipy.stats.binomtest`` uses,
 including its relative tolerance of 1e-7 when comparing probabilities. We
-compute it with no dependencies, in log space (``math.lgamma``) so that counts
-in the hundreds of thousands neither overflow nor underflow, and we sum only
-the two tails, term by term outwards from their inner edge, stopping when the
-remaining terms provably cannot change the sum: the work grows with the
-square root of n, not with n.
+compute it with no dependencies, in log space (Loader's saddle-point form of
+the binomial probability, see ``_log_probability``) so that counts in the
+hundreds of thousands neither overflow, underflow nor lose precision. We never
+visit all n + 1 outcomes: far from the mean we sum the two tails term by term
+outwards from their inner edge, stopping when the rest provably cannot change
+the sum; near the mean we sum the few outcomes between the tails instead and
+take them from 1. Either way the work grows with the square root of n.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from csp_monitor.statistics import _plain_english
+from csp_monitor.statistics._log_probability import log_binomial_probability
 
 __all__ = [
     "Significance",
@@ -48,7 +51,9 @@ EXACT_POISSON = "exact-poisson"
 _RELATIVE_TOLERANCE = 1 + 1e-7
 _LOG_RELATIVE_TOLERANCE = math.log(_RELATIVE_TOLERANCE)
 # Stop summing a tail when what is left is below this fraction of the sum.
-_TAIL_PRECISION = 1e-17
+_TAIL_PRECISION = 1e-15
+# Within this many standard deviations of the mean, sum the middle, not the tails.
+_MIDDLE_WALK_LIMIT = 3.0
 
 
 class Significance(BaseModel):
@@ -134,19 +139,15 @@ def binomial_p_value(successes: int, trials: int, probability: float) -> float:
     expected = n * p
     if k == expected:
         return 1.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-    log_n_factorial = math.lgamma(n + 1)
 
     def log_pmf(x: int) -> float:
-        return (
-            log_n_factorial
-            - math.lgamma(x + 1)
-            - math.lgamma(n - x + 1)
-            + x * log_p
-            + (n - x) * log_q
-        )
+        return log_binomial_probability(x, n, p)
 
     log_observed = log_pmf(k)
+    if abs(k - expected) <= _MIDDLE_WALK_LIMIT * math.sqrt(expected * (1 - p)):
+        # Near the mean both tails are long but the outcomes between them are
+        # few: sum those instead and take them from 1.
+        return _p_value_from_middle(k, n, p, log_observed)
     threshold = log_observed + _LOG_RELATIVE_TOLERANCE
     if k < expected:
         near_tail = _log_lower_tail(k, n, p, log_observed)
@@ -186,6 +187,39 @@ def square_root_z(current: float, baseline: float) -> float:
     c = _count(current, "current")
     b = _count(baseline, "baseline")
     return math.sqrt(2) * (math.sqrt(c) - math.sqrt(b))
+
+
+def _p_value_from_middle(k: int, n: int, p: float, log_observed: float) -> float:
+    """1 - P(outcomes strictly more likely than ``k``), walking from ``k`` across the mean.
+
+    Each probability is taken relative to the observed one by the ratio of
+    successive terms, so "no more likely than observed" is just
+    ``term <= 1 + 1e-7`` and no search for the far edge is needed.
+    """
+    expected = n * p
+    middle = 0.0
+    term = 1.0
+    if k < expected:
+        odds = p / (1 - p)
+        far_side = math.ceil(expected)
+        x = k
+        while x < n:
+            term *= (n - x) / (x + 1) * odds
+            x += 1
+            if x >= far_side and term <= _RELATIVE_TOLERANCE:
+                break
+            middle += term
+    else:
+        odds = (1 - p) / p
+        far_side = math.floor(expected)
+        x = k
+        while x > 0:
+            term *= x / (n - x + 1) * odds
+            x -= 1
+            if x <= far_side and term <= _RELATIVE_TOLERANCE:
+                break
+            middle += term
+    return min(1.0, max(0.0, 1.0 - math.exp(log_observed) * middle))
 
 
 def _log_lower_tail(start: int, n: int, p: float, log_start: float) -> float:
