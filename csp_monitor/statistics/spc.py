@@ -1,0 +1,581 @@
+"""Statistical process control: is this month's figure unusual, or just noise?
+
+Every monthly series wobbles. An XmR chart (Shewhart's "individuals" chart)
+learns from the series itself how much it normally wobbles, and flags only
+what falls outside that: NHS England's Making Data Count programme uses it to
+stop boards reacting to every up and down. We follow NHSRplotthedots, the R
+implementation of Making Data Count, exactly:
+
+* Limits. Within each group of points (see rebasing), the baseline is the
+  first ``baseline_points`` points, or all of them. Its mean is the centre
+  line; the moving ranges |y_i - y_(i-1)| of the baseline measure the
+  month-to-month wobble and their mean is the average moving range (AMR).
+  Optional screening drops moving ranges of 3.267 x AMR or more (the upper
+  limit of a moving-range chart, so a single shock does not widen the limits)
+  and averages the rest. The process limits are mean +/- 2.66 x AMR (2.66 =
+  3 / 1.128 turns the AMR into three standard deviations), and the near
+  limits two thirds of the way out.
+* Each point: ``outside`` when strictly beyond a limit, ``side`` of the mean
+  (0 on it), ``close`` when not outside and strictly beyond a near limit.
+* Rules, in priority order, the first that applies labels the point:
+  ``outside_limits``; ``trend``, a run of ``trend_points`` (7) points each
+  strictly higher, or each strictly lower, than the one before (a tie breaks
+  it; every point of the run is flagged); ``two_of_three``, three
+  consecutive points on the same side of the mean of which at least two are
+  close to the limit (only the close ones are flagged); ``shift``, a run of
+  ``shift_points`` (7) points on the same side of the mean (a point on the
+  mean breaks it; every point is flagged). Other traditions use other run
+  lengths (Western Electric: 8 and 6; IHI run charts: 6 and 5), hence the
+  settings.
+* Variation: a flagged point is an improvement or a concern according to
+  which direction is better; with no better direction it is simply high or
+  low. The direction is the side of the mean, except for a trend, whose
+  direction is the trend's own: seven months of rising crime are a concern
+  even while still below the average. (NHSRplotthedots colours trend points
+  by their side of the mean; we depart from it there, on purpose.)
+* Assurance: can the process meet its target as it stands? A target beyond
+  the upper limit is consistently failed when higher is better (and
+  consistently passed when lower is better), beyond the lower limit the
+  reverse, and between the limits it is hit and miss.
+* Rebasing: when something changed the process (a new recording standard,
+  a boundary change), the series is split where each new group starts and
+  every group gets its own limits and its own runs.
+* Limits resting on fewer than 12 points are trial limits, and say so.
+
+Missing months. The caller passes only the months it has, in order; we never
+interpolate, and a missing month is never a zero. The points either side of
+a gap are treated as neighbours: their moving range spans the gap and a run
+continues across it. That is what NHSRplotthedots does with a series that
+has no row for a month, and it keeps one missing return from inventing a
+special cause.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from csp_monitor.statistics import _plain_english
+
+__all__ = [
+    "Assurance",
+    "Better",
+    "SpcGroup",
+    "SpcPoint",
+    "SpcResult",
+    "SpcRule",
+    "SpcSettings",
+    "SpecialCause",
+    "Variation",
+    "analyse_spc",
+]
+
+SpcRule = Literal["outside_limits", "trend", "two_of_three", "shift"]
+"""The special-cause rule that labels a point, in priority order."""
+
+Variation = Literal[
+    "common_cause",
+    "special_cause_improvement",
+    "special_cause_concern",
+    "special_cause_neutral_high",
+    "special_cause_neutral_low",
+]
+"""Making Data Count's variation icons: noise, or a signal and which way."""
+
+Assurance = Literal["consistently_passing", "consistently_failing", "hit_and_miss"]
+"""Making Data Count's assurance icons: can the process meet its target as it stands?"""
+
+Better = Literal["lower", "higher"]
+"""Which direction of the measure is good."""
+
+_LIMIT = 2.66
+_NEAR_LIMIT = 2 * (_LIMIT / 3)
+_SCREEN = 3.267
+
+
+class SpcSettings(BaseModel):
+    """How the control chart is drawn: baseline, screening, run lengths and rebasing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    baseline_points: int | None = Field(
+        default=None,
+        ge=2,
+        description=(
+            "Fix the limits on the first this many points of each group (commonly 12); "
+            "by default the limits use every point."
+        ),
+    )
+    screen_outliers: bool = Field(
+        default=False,
+        description=(
+            "Leave out moving ranges of 3.267 x the average moving range or more, so that a "
+            "single shock does not widen the limits."
+        ),
+    )
+    trend_points: int = Field(
+        default=7,
+        ge=3,
+        description="How many points in a row, each higher (or each lower) than the last, make a trend.",
+    )
+    shift_points: int = Field(
+        default=7,
+        ge=2,
+        description="How many points in a row on the same side of the mean make a shift.",
+    )
+    rebase_at: tuple[int | str, ...] = Field(
+        default=(),
+        description=(
+            "Where a new group with its own limits starts: a period label, or a position in "
+            "the series counted from 0."
+        ),
+    )
+    minimum_points: int = Field(
+        default=2,
+        ge=2,
+        description="Below this many points since the last rebase there is no chart at all.",
+    )
+    trial_limits_below: int = Field(
+        default=12,
+        ge=2,
+        description="Limits resting on fewer points than this are trial limits.",
+    )
+
+
+class SpcPoint(BaseModel):
+    """One point of the chart and what the rules make of it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    period: str = Field(description="The period label the caller gave, e.g. 2014-03.")
+    value: float = Field(description="The figure for the period.")
+    group: int = Field(ge=0, description="Which rebase group the point belongs to, from 0.")
+    rule: SpcRule | None = Field(description="The first special-cause rule that applies, if any.")
+    variation: Variation = Field(description="Common cause, or which kind of special cause.")
+
+
+class SpecialCause(BaseModel):
+    """A point flagged by a special-cause rule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    period: str = Field(description="The period label of the flagged point.")
+    rule: SpcRule = Field(description="The rule that flagged it.")
+    variation: Variation = Field(description="Improvement, concern, or neutral high or low.")
+
+
+class SpcGroup(BaseModel):
+    """The limits of one rebase group."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: int = Field(ge=0, description="The position of the group's first point in the series.")
+    first_period: str = Field(description="The first period of the group.")
+    last_period: str = Field(description="The last period of the group.")
+    points: int = Field(ge=1, description="How many points the group has.")
+    baseline_points: int = Field(ge=1, description="How many of them the limits rest on.")
+    mean: float = Field(description="The centre line: the mean of the baseline points.")
+    average_moving_range: float | None = Field(
+        description=(
+            "The mean moving range of the baseline (after screening); none for a group of "
+            "one point, which has no limits."
+        )
+    )
+    lower_limit: float | None = Field(description="mean - 2.66 x average moving range.")
+    upper_limit: float | None = Field(description="mean + 2.66 x average moving range.")
+    near_lower: float | None = Field(description="mean - (2/3) x 2.66 x average moving range.")
+    near_upper: float | None = Field(description="mean + (2/3) x 2.66 x average moving range.")
+    trial_limits: bool = Field(
+        description="The limits rest on fewer points than a firm chart needs."
+    )
+
+
+class SpcResult(BaseModel):
+    """An XmR control chart of a series: limits, signals, variation and assurance.
+
+    The points are stored as columns (``periods``, ``values``, ``rules``,
+    ``variations``), the shape a chart wants and about twenty times cheaper
+    to build than one model per point, which matters when a national run
+    draws six thousand charts; :meth:`points` gives the rows.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mean: float = Field(description="The centre line of the latest group.")
+    lower_limit: float = Field(description="The lower process limit of the latest group.")
+    upper_limit: float = Field(description="The upper process limit of the latest group.")
+    near_lower: float = Field(description="The lower near limit (two thirds of the way out).")
+    near_upper: float = Field(description="The upper near limit (two thirds of the way out).")
+    average_moving_range: float = Field(
+        description="The average month-to-month change the latest limits are built from."
+    )
+    baseline_points: int = Field(description="How many points the latest limits rest on.")
+    trial_limits: bool = Field(
+        description=(
+            "True when the latest limits rest on fewer than 12 points (by default): "
+            "treat them as provisional."
+        )
+    )
+    periods: tuple[str, ...] = Field(description="The period label of every point, in order.")
+    values: tuple[float, ...] = Field(description="The value of every point, in order.")
+    rules: tuple[SpcRule | None, ...] = Field(
+        description="For every point, the first special-cause rule that applies, or null."
+    )
+    variations: tuple[Variation, ...] = Field(description="For every point, its variation.")
+    groups: tuple[SpcGroup, ...] = Field(description="The limits of each rebase group, in order.")
+    special_causes: tuple[SpecialCause, ...] = Field(
+        description="Every flagged point, in order, with the rule that flagged it."
+    )
+    variation: Variation = Field(description="The variation of the latest point.")
+    assurance: Assurance | None = Field(
+        description=(
+            "Whether the process as it stands will consistently pass or fail the target, or hit "
+            "and miss it; null without a target or a better direction."
+        )
+    )
+    explanation: str = Field(description="Plain-English sentences saying what the chart shows.")
+
+    @model_validator(mode="after")
+    def _columns_line_up(self) -> SpcResult:
+        count = len(self.periods)
+        if not len(self.values) == len(self.rules) == len(self.variations) == count:
+            raise ValueError("periods, values, rules and variations must have one entry per point")
+        return self
+
+    def points(self) -> tuple[SpcPoint, ...]:
+        """Every point as a row: period, value, group, rule and variation."""
+        group_of = [0] * len(self.periods)
+        for number, group in enumerate(self.groups):
+            group_of[group.start : group.start + group.points] = [number] * group.points
+        return tuple(
+            SpcPoint(period=period, value=value, group=group, rule=rule, variation=variation)
+            for period, value, group, rule, variation in zip(
+                self.periods, self.values, group_of, self.rules, self.variations, strict=True
+            )
+        )
+
+
+def analyse_spc(
+    points: Sequence[tuple[str, float]],
+    *,
+    settings: SpcSettings | None = None,
+    better: Better | None = None,
+    target: float | None = None,
+) -> SpcResult | None:
+    """Draw the XmR chart of ``points``, a sequence of (period label, value) in time order.
+
+    Pass only observed periods: nothing is interpolated (see the module
+    docstring for how gaps are treated). Return None when the latest group
+    has fewer than ``settings.minimum_points`` points. Raise ValueError for a
+    value that is not a finite number, a repeated label, or a rebase point
+    that is not in the series.
+    """
+    settings = settings or SpcSettings()
+    labels, values = _validate(points)
+    if target is not None and not (type(target) in (int, float) and math.isfinite(target)):
+        raise ValueError(f"the target must be a finite number, not {target!r}")
+    if not values:
+        return None
+    starts = _group_starts(labels, len(values), settings.rebase_at)
+    ends = [*starts[1:], len(values)]
+    if ends[-1] - starts[-1] < settings.minimum_points:
+        return None
+
+    rules: list[SpcRule | None] = []
+    variations: list[Variation] = []
+    groups: list[SpcGroup] = []
+    for start, end in zip(starts, ends, strict=True):
+        group = _limits(labels, values, start, end, settings)
+        group_rules, group_variations = _rules(values[start:end], group, settings, better)
+        groups.append(group)
+        rules.extend(group_rules)
+        variations.extend(group_variations)
+
+    latest = groups[-1]
+    # The latest group has at least minimum_points >= 2 points, so it has limits.
+    assert latest.lower_limit is not None and latest.upper_limit is not None
+    assert latest.near_lower is not None and latest.near_upper is not None
+    assert latest.average_moving_range is not None
+    assurance = _assurance(target, better, latest.lower_limit, latest.upper_limit)
+    special_causes = tuple(
+        SpecialCause(period=labels[i], rule=rule, variation=variations[i])
+        for i, rule in enumerate(rules)
+        if rule is not None
+    )
+    return SpcResult(
+        mean=latest.mean,
+        lower_limit=latest.lower_limit,
+        upper_limit=latest.upper_limit,
+        near_lower=latest.near_lower,
+        near_upper=latest.near_upper,
+        average_moving_range=latest.average_moving_range,
+        baseline_points=latest.baseline_points,
+        trial_limits=latest.trial_limits,
+        periods=tuple(labels),
+        values=tuple(values),
+        rules=tuple(rules),
+        variations=tuple(variations),
+        groups=tuple(groups),
+        special_causes=special_causes,
+        variation=variations[-1],
+        assurance=assurance,
+        explanation=_explain(
+            labels[-1],
+            values[-1],
+            values[-1] > values[-2],
+            rules[-1],
+            variations[-1],
+            latest,
+            settings,
+            better,
+            target,
+            assurance,
+        ),
+    )
+
+
+def _validate(points: Sequence[tuple[str, float]]) -> tuple[list[str], list[float]]:
+    labels = [label for label, _ in points]
+    raw = [value for _, value in points]
+    try:
+        finite = math.isfinite(math.fsum(raw))
+    except (TypeError, ValueError, OverflowError):
+        finite = False
+    if not finite:
+        bad = next(
+            (v for v in raw if not isinstance(v, int | float) or not math.isfinite(v)),
+            "a huge value",
+        )
+        raise ValueError(f"every value must be a finite number, not {bad!r}")
+    if len(set(labels)) != len(labels):
+        repeated = next(label for label in labels if labels.count(label) > 1)
+        raise ValueError(f"the period {repeated} appears more than once in the series")
+    return labels, [float(value) for value in raw]
+
+
+def _group_starts(labels: list[str], count: int, rebase_at: tuple[int | str, ...]) -> list[int]:
+    """The index where each rebase group starts, always including 0."""
+    starts = {0}
+    for where in rebase_at:
+        if isinstance(where, str):
+            if where not in labels:
+                raise ValueError(f"cannot rebase at {where}: it is not a period of the series")
+            starts.add(labels.index(where))
+        else:
+            if not 0 <= where < count:
+                raise ValueError(
+                    f"cannot rebase at position {where}: the series has positions 0 to {count - 1}"
+                )
+            starts.add(where)
+    return sorted(starts)
+
+
+def _limits(
+    labels: list[str], values: list[float], start: int, end: int, settings: SpcSettings
+) -> SpcGroup:
+    """Mean, average moving range and limits of the group ``start:end``."""
+    group = values[start:end]
+    baseline = group[: settings.baseline_points] if settings.baseline_points else group
+    size = len(baseline)
+    mean = math.fsum(baseline) / size
+    amr: float | None = None
+    if size >= 2:
+        moving_ranges = [abs(b - a) for a, b in itertools.pairwise(baseline)]
+        amr = math.fsum(moving_ranges) / len(moving_ranges)
+        if settings.screen_outliers and amr > 0:
+            kept = [r for r in moving_ranges if r < _SCREEN * amr]
+            amr = math.fsum(kept) / len(kept)
+    return SpcGroup(
+        start=start,
+        first_period=labels[start],
+        last_period=labels[end - 1],
+        points=end - start,
+        baseline_points=size,
+        mean=mean,
+        average_moving_range=amr,
+        lower_limit=None if amr is None else mean - _LIMIT * amr,
+        upper_limit=None if amr is None else mean + _LIMIT * amr,
+        near_lower=None if amr is None else mean - _NEAR_LIMIT * amr,
+        near_upper=None if amr is None else mean + _NEAR_LIMIT * amr,
+        trial_limits=size < settings.trial_limits_below,
+    )
+
+
+def _rules(
+    values: list[float], group: SpcGroup, settings: SpcSettings, better: Better | None
+) -> tuple[list[SpcRule | None], list[Variation]]:
+    """The rule labelling each point of a group, and its variation.
+
+    Thousands of charts are drawn in one run, so the common case (nothing
+    near a limit, no long run) must cost little: the sides of the mean and
+    the steps between points become strings of ``+ - 0`` and runs are found
+    by a regular expression; only points beyond a near limit are looked at
+    one by one.
+    """
+    n = len(values)
+    size = group.baseline_points
+    total = math.fsum(values[:size])
+    # Deviations as (n y - sum) / n rather than y - mean: the same number, but
+    # exactly unchanged when a whole-number constant is added to the series,
+    # so that shifting a series can never move a point across a limit.
+    deviations = [(size * y - total) / size for y in values]
+    sides = "".join(["+" if d > 0 else "-" if d < 0 else "0" for d in deviations])
+    # Lowest priority first: a later rule overwrites an earlier one's label.
+    flagged: dict[int, tuple[SpcRule, int]] = {}
+    for run in _runs(settings.shift_points).finditer(sides):
+        direction = _DIRECTION[run.group()[0]]
+        for j in range(run.start(), run.end()):
+            flagged[j] = ("shift", direction)
+
+    outside: list[int] = []
+    amr = group.average_moving_range
+    if amr is not None and n:
+        width, near = _LIMIT * amr, _NEAR_LIMIT * amr
+        if max(deviations) > near or min(deviations) < -near:
+            beyond = [i for i, d in enumerate(deviations) if d > near or d < -near]
+            outside = [i for i in beyond if abs(deviations[i]) > width]
+            close = set(beyond).difference(outside)
+            for i in sorted(close):
+                for start in range(max(0, i - 2), min(i, n - 3) + 1):
+                    window = range(start, start + 3)
+                    if sides[start : start + 3] in ("+++", "---") and (
+                        sum(j in close for j in window) >= 2
+                    ):
+                        flagged[i] = ("two_of_three", _DIRECTION[sides[i]])
+
+    if n >= settings.trend_points:
+        steps = "".join(
+            ["+" if b > a else "-" if b < a else "0" for a, b in itertools.pairwise(values)]
+        )
+        for run in _runs(settings.trend_points - 1).finditer(steps):
+            direction = _DIRECTION[run.group()[0]]
+            # Steps start..end-1 join points start..end.
+            for j in range(run.start(), run.end() + 1):
+                earlier = flagged.get(j)
+                if earlier is None or earlier[0] != "trend":  # an earlier trend keeps its turn
+                    flagged[j] = ("trend", direction)
+
+    for i in outside:
+        flagged[i] = ("outside_limits", _DIRECTION[sides[i]])
+
+    rules: list[SpcRule | None] = [None] * n
+    variations: list[Variation] = ["common_cause"] * n
+    for i, (rule, direction) in flagged.items():
+        rules[i] = rule
+        variations[i] = _VARIATION[better, direction]
+    return rules, variations
+
+
+_DIRECTION = {"+": 1, "-": -1}
+
+
+@functools.cache
+def _runs(length: int) -> re.Pattern[str]:
+    """Runs of at least ``length`` equal ``+`` or ``-`` signs."""
+    return re.compile(rf"\+{{{length},}}|-{{{length},}}")
+
+
+_VARIATION: dict[tuple[Better | None, int], Variation] = {
+    (None, 1): "special_cause_neutral_high",
+    (None, -1): "special_cause_neutral_low",
+    ("higher", 1): "special_cause_improvement",
+    ("higher", -1): "special_cause_concern",
+    ("lower", 1): "special_cause_concern",
+    ("lower", -1): "special_cause_improvement",
+}
+
+
+def _assurance(
+    target: float | None, better: Better | None, lower: float, upper: float
+) -> Assurance | None:
+    if target is None or better is None:
+        return None
+    if target > upper:
+        return "consistently_failing" if better == "higher" else "consistently_passing"
+    if target < lower:
+        return "consistently_passing" if better == "higher" else "consistently_failing"
+    return "hit_and_miss"
+
+
+def _explain(
+    period: str,
+    value: float,
+    rising: bool,
+    rule: SpcRule | None,
+    variation: Variation,
+    group: SpcGroup,
+    settings: SpcSettings,
+    better: Better | None,
+    target: float | None,
+    assurance: Assurance | None,
+) -> str:
+    """What the chart says about the latest month, for someone who has never seen one.
+
+    The wording says "months" because csp-monitor charts monthly figures.
+    """
+    num = _plain_english.number
+    lower, upper = group.lower_limit, group.upper_limit
+    assert lower is not None and upper is not None
+    where = f"The latest month ({period}: {num(value)})"
+    high = value > group.mean
+    if rule is None:
+        sentences = [
+            f"{where} is within the normal range of {num(lower)} to {num(upper)}: common-cause "
+            f"variation, the ups and downs any process has, nothing unusual to react to."
+        ]
+    else:
+        if rule == "outside_limits":
+            limit = (
+                f"above the upper limit of {num(upper)}"
+                if high
+                else f"below the lower limit of {num(lower)}"
+            )
+            reason = f"is {limit}"
+        elif rule == "trend":
+            reason = (
+                f"ends a run of {settings.trend_points} or more months each "
+                f"{'higher' if rising else 'lower'} than the one before"
+            )
+        elif rule == "two_of_three":
+            reason = (
+                f"is one of two or three of the last three months close to the "
+                f"{'upper' if high else 'lower'} limit"
+            )
+        else:
+            reason = (
+                f"ends a run of {settings.shift_points} or more months "
+                f"{'above' if high else 'below'} the average of {num(group.mean)}"
+            )
+        meaning = {
+            "special_cause_improvement": f"an improvement, as {better} is better",
+            "special_cause_concern": f"a concern, as {better} is better",
+            "special_cause_neutral_high": "unusually high",
+            "special_cause_neutral_low": "unusually low",
+        }[variation]
+        sentences = [f"{where} {reason}: special-cause variation, {meaning}."]
+    if assurance is not None and target is not None:
+        position = (
+            "above the upper limit"
+            if target > upper
+            else "below the lower limit"
+            if target < lower
+            else "between the limits"
+        )
+        consequence = {
+            "consistently_passing": "as things stand it will be met every month",
+            "consistently_failing": "it will keep being missed unless something changes",
+            "hit_and_miss": "it will be met in some months and missed in others (hit and miss)",
+        }[assurance]
+        sentences.append(f"The target of {num(target)} is {position}, so {consequence}.")
+    if group.trial_limits:
+        sentences.append(
+            f"These are trial limits resting on only {group.baseline_points} months; "
+            f"they will firm up as more months arrive."
+        )
+    return " ".join(sentences)
