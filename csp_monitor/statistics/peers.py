@@ -1,0 +1,225 @@
+"""How does an area compare with the areas most like it?
+
+The Home Office groups Community Safety Partnerships with similar
+demography into most similar groups (MSGs) of about fifteen, and its
+iQuanta tool reports for each measure the rate per 1,000 people, the group
+average, the area's rank in the group (1 = lowest) and whether it is below,
+in line with or above its peers. Published reports show that "in line" is a
+wide band (a gap of +6.3% can be in line): it reflects the spread between
+the peers, not the uncertainty of one count. Two defensible ways to draw it:
+
+* ``sd``: the group average of the rates +/- k standard deviations of the
+  rates (k = 1 by default), iQuanta-style.
+* ``funnel``: funnel-plot limits (Spiegelhalter, "Funnel plots for comparing
+  institutional performance", Statistics in Medicine 2005). The limits are
+  exact Poisson quantiles of the count the area would expect at the group's
+  overall rate, interpolated as Spiegelhalter describes so that they vary
+  smoothly with population; at 95% or 99.8%. Small areas get wide limits,
+  because their counts wobble more.
+
+The group includes the area being compared, as an MSG does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from csp_monitor.statistics import _plain_english
+from csp_monitor.statistics._poisson import poisson_cdf, poisson_probability, poisson_quantile
+
+__all__ = [
+    "PeerComparison",
+    "PeerMethod",
+    "PeerPosition",
+    "PeerSettings",
+    "compare_with_peers",
+]
+
+PeerMethod = Literal["sd", "funnel"]
+"""How the in-line band is drawn: standard deviations of the peer rates, or a funnel plot."""
+
+PeerPosition = Literal["below", "in_line", "above"]
+"""Where the area's rate sits against the band."""
+
+
+class PeerSettings(BaseModel):
+    """How an area is compared with its peer group."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: PeerMethod = Field(
+        default="sd",
+        description=(
+            "sd: group average +/- k standard deviations of the peer rates; funnel: Poisson "
+            "funnel-plot limits for an area of this population."
+        ),
+    )
+    standard_deviations: float = Field(
+        default=1.0,
+        gt=0,
+        description="k, the width of the sd band in standard deviations of the peer rates.",
+    )
+    funnel_level: float = Field(
+        default=0.95,
+        gt=0.5,
+        lt=1,
+        description="The coverage of the funnel limits: 0.95, or 0.998 for the outer funnel.",
+    )
+    per: int = Field(default=1000, ge=1, description="Rates are given per this many people.")
+
+
+class PeerComparison(BaseModel):
+    """An area's rate against its most similar group."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    area: str = Field(description="The area being compared.")
+    method: PeerMethod = Field(description="How the in-line band was drawn.")
+    rate: float = Field(description="The area's rate per 1,000 people (or per `per`).")
+    group_average: float = Field(description="The average of the rates of every area in the group.")
+    difference_pct: float | None = Field(
+        description=(
+            "How far the area's rate is from the group average, as a percentage of the "
+            "average; null when the average is 0."
+        )
+    )
+    rank: int = Field(
+        ge=1, description="The area's rank in the group by rate, 1 = lowest; ties share a rank."
+    )
+    group_size: int = Field(ge=2, description="How many areas the group has, this one included.")
+    centre: float = Field(
+        description=(
+            "The rate the band is drawn around: the group average (sd), or the group's overall "
+            "rate, all counts over all people (funnel)."
+        )
+    )
+    lower_limit: float = Field(description="The lower edge of the in-line band, as a rate.")
+    upper_limit: float = Field(description="The upper edge of the in-line band, as a rate.")
+    position: PeerPosition = Field(description="below, in_line or above the band.")
+    rates: dict[str, float] = Field(description="The rate of every area in the group.")
+    explanation: str = Field(
+        description="One plain-English sentence comparing the area with its peers."
+    )
+
+
+def compare_with_peers(
+    group: Mapping[str, tuple[float, float]],
+    area: str,
+    settings: PeerSettings | None = None,
+) -> PeerComparison:
+    """Compare ``area`` with the other areas of ``group``, a mapping of area to (count, population).
+
+    Raise ValueError when the area is not in the group, the group has fewer
+    than two areas, a count is negative or a population is not positive.
+    """
+    settings = settings or PeerSettings()
+    if area not in group:
+        raise ValueError(f"{area} is not in its own peer group")
+    if len(group) < 2:
+        raise ValueError("a peer group needs at least two areas")
+    for name, (count, population) in group.items():
+        if not (math.isfinite(count) and count >= 0):
+            raise ValueError(f"the count for {name} must be a number, not negative: {count!r}")
+        if not (math.isfinite(population) and population > 0):
+            raise ValueError(f"the population of {name} must be above 0, not {population!r}")
+
+    per = settings.per
+    rates = {name: count / population * per for name, (count, population) in group.items()}
+    rate = rates[area]
+    size = len(rates)
+    average = math.fsum(rates.values()) / size
+    rank = 1 + sum(other < rate for other in rates.values())
+    difference = (rate - average) / average * 100 if average > 0 else None
+
+    if settings.method == "sd":
+        spread = math.sqrt(math.fsum((r - average) ** 2 for r in rates.values()) / (size - 1))
+        centre = average
+        lower = average - settings.standard_deviations * spread
+        upper = average + settings.standard_deviations * spread
+    else:
+        total_count = math.fsum(count for count, _ in group.values())
+        total_population = math.fsum(population for _, population in group.values())
+        centre = total_count / total_population * per
+        population = group[area][1]
+        expected = total_count / total_population * population
+        tail = (1 - settings.funnel_level) / 2
+        lower = _funnel_limit(tail, expected) / population * per
+        upper = _funnel_limit(1 - tail, expected) / population * per
+
+    position: PeerPosition = "below" if rate < lower else "above" if rate > upper else "in_line"
+    return PeerComparison(
+        area=area,
+        method=settings.method,
+        rate=rate,
+        group_average=average,
+        difference_pct=difference,
+        rank=rank,
+        group_size=size,
+        centre=centre,
+        lower_limit=lower,
+        upper_limit=upper,
+        position=position,
+        rates=rates,
+        explanation=_explain(
+            area, rate, average, difference, rank, size, lower, upper, position, settings
+        ),
+    )
+
+
+def _funnel_limit(probability: float, expected: float) -> float:
+    """Spiegelhalter's interpolated Poisson limit, as a count.
+
+    With r the ``probability`` quantile of Poisson(expected), the limit is
+    r - (F(r) - probability) / P(X = r): the step function of the exact
+    quantile, joined up so the funnel is smooth.
+    """
+    r = poisson_quantile(probability, expected)
+    if expected == 0:
+        return 0.0
+    alpha = (poisson_cdf(r, expected) - probability) / poisson_probability(r, expected)
+    return max(0.0, r - alpha)
+
+
+def _explain(
+    area: str,
+    rate: float,
+    average: float,
+    difference: float | None,
+    rank: int,
+    size: int,
+    lower: float,
+    upper: float,
+    position: PeerPosition,
+    settings: PeerSettings,
+) -> str:
+    def num(value: float) -> str:
+        return f"{value:,.2f}"  # rates, always to two decimals so they line up
+
+    per = f"per {settings.per:,} people"
+    if difference is None:
+        gap = "the group average is 0"
+    elif round(difference, 1) == 0:
+        gap = f"the same as the group average of {num(average)}"
+    else:
+        gap = (
+            f"{abs(difference):.1f}% {'above' if difference > 0 else 'below'} "
+            f"the group average of {num(average)}"
+        )
+    if settings.method == "sd":
+        k = settings.standard_deviations
+        band = f"the band of {k:g} standard deviation{'s' if k != 1 else ''} either side of the group average"
+    else:
+        band = f"the {_plain_english.percent(settings.funnel_level)} funnel limits for an area of its size"
+    verdict = {
+        "below": "below its peers, under",
+        "in_line": "in line with its peers, within",
+        "above": "above its peers, over",
+    }[position]
+    return (
+        f"{area}'s rate is {num(rate)} {per}, {gap} (rank {rank} of {size}, 1 = lowest): "
+        f"{verdict} {band} ({num(lower)} to {num(upper)})."
+    )
