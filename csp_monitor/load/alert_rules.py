@@ -83,12 +83,12 @@ def check_alert_rules(rules: RuleSet, files: Sequence[LoadedRuleFile]) -> list[P
             for item_index, name in enumerate(alert.notify):
                 if name != OWNER and name not in rules.recipients:
                     options = [OWNER, *list_names]
-                    known = (f"the recipients lists are {', '.join(list_names)}" if list_names
+                    lists = (f"the recipients lists are {', '.join(list_names)}" if list_names
                              else "no recipients lists are defined (add a 'recipients:' section)")
                     problems.append(positions.problem(
                         (*here, "notify", item_index),
                         f"the alert '{alert.id}' notifies '{name}', which is neither 'owner' nor a recipients "
-                        f"list: {known}", suggestion=closest(name, options)))
+                        f"list: {lists}", suggestion=closest(name, options)))
             unreachable = unreachable_measures(rules, alert)
             if unreachable:
                 shown = ", ".join(unreachable[:_LISTED_AT_MOST])
