@@ -26,8 +26,10 @@ from pydantic import (
     model_validator,
 )
 
-from csp_monitor.models.results import MeasureResult
+from csp_monitor.models.results import MeasureResult, Status
 from csp_monitor.models.rules import EmailAddress, Identifier, KeyedValueError, LongText, Number
+from csp_monitor.statistics.significance import Verdict
+from csp_monitor.statistics.spc import Assurance, Variation
 
 __all__ = [
     "ALERT_KINDS",
@@ -52,16 +54,10 @@ OWNER = "owner"
 ALERT_KINDS = ("firing", "repeat", "resolved")
 """The kinds of notification: first told, reminded, back on track."""
 
-StatusValue = Literal["green", "amber", "red", "no_target", "no_data"]
-ProjectedStatusValue = Literal["green", "amber", "red", "no_target", "no_data"]
-VerdictValue = Literal["significant_increase", "significant_decrease", "no_significant_change"]
-Variation = Literal[
-    "common_cause",
-    "special_cause_improvement",
-    "special_cause_concern",
-    "special_cause_neutral",
-]
-Assurance = Literal["consistently_passing", "consistently_failing", "hit_and_miss"]
+# The values a condition can name are those the results carry.
+StatusValue = Status
+ProjectedStatusValue = Status
+VerdictValue = Verdict
 
 TEMPLATE_VARIABLES: dict[str, str] = {
     "result": "the measure's result: result.summary, result.current, result.change_pct, result.status ...",
@@ -145,7 +141,8 @@ class Condition(_Model):
         default=None, min_length=1,
         description=(
             "The SPC (Making Data Count) variation of the latest month is one of these: common_cause, "
-            "special_cause_improvement, special_cause_concern, special_cause_neutral."),
+            "special_cause_improvement, special_cause_concern, special_cause_neutral_high, "
+            "special_cause_neutral_low."),
         examples=[["special_cause_concern"]])
     assurance: Annotated[list[Assurance], BeforeValidator(_as_list), _one_or_more(Assurance)] | None = Field(
         default=None, min_length=1,
