@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from csp_monitor.statistics import PeerSettings, compare_with_peers
+from csp_monitor.statistics import PeerSettings, compare_group, compare_with_peers
 from csp_monitor.statistics._poisson import poisson_cdf, poisson_quantile
 
 # Rates per 1,000: A 12.0, B 7.5, C 13.333, D 7.5; mean 10.0833.
@@ -185,3 +185,13 @@ def test_poisson_cdf_agrees_with_scipy(poisson: Any) -> None:
         assert poisson_cdf(r, mean) == pytest.approx(
             float(poisson.cdf(r, mean)), rel=1e-12, abs=1e-15
         )
+
+
+@pytest.mark.parametrize("method", ["sd", "funnel"])
+def test_comparing_the_whole_group_at_once(method: str) -> None:
+    """compare_group gives every member the same comparison compare_with_peers would."""
+    settings = PeerSettings(method=method)  # type: ignore[arg-type]
+    together = compare_group(GROUP, settings)
+    assert list(together) == list(GROUP)
+    for area in GROUP:
+        assert together[area] == compare_with_peers(GROUP, area, settings)

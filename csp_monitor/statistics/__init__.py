@@ -17,6 +17,7 @@ from csp_monitor.statistics.peers import (
     PeerMethod,
     PeerPosition,
     PeerSettings,
+    compare_group,
     compare_with_peers,
 )
 from csp_monitor.statistics.projection import Projection, ProjectionMethod, project_year_end
@@ -60,6 +61,7 @@ __all__ = [
     "Verdict",
     "analyse_spc",
     "binomial_p_value",
+    "compare_group",
     "compare_with_peers",
     "project_year_end",
     "significance_of_change",

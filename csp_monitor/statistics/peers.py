@@ -22,6 +22,7 @@ The group includes the area being compared, as an MSG does.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 from typing import Literal
@@ -36,6 +37,7 @@ __all__ = [
     "PeerMethod",
     "PeerPosition",
     "PeerSettings",
+    "compare_group",
     "compare_with_peers",
 ]
 
@@ -116,58 +118,82 @@ def compare_with_peers(
     Raise ValueError when the area is not in the group, the group has fewer
     than two areas, a count is negative or a population is not positive.
     """
-    settings = settings or PeerSettings()
     if area not in group:
         raise ValueError(f"{area} is not in its own peer group")
-    if len(group) < 2:
-        raise ValueError("a peer group needs at least two areas")
-    for name, (count, population) in group.items():
-        if not (math.isfinite(count) and count >= 0):
-            raise ValueError(f"the count for {name} must be a number, not negative: {count!r}")
-        if not (math.isfinite(population) and population > 0):
-            raise ValueError(f"the population of {name} must be above 0, not {population!r}")
+    return _Group(group, settings or PeerSettings()).compare(area)
 
-    per = settings.per
-    rates = {name: count / population * per for name, (count, population) in group.items()}
-    rate = rates[area]
-    size = len(rates)
-    average = math.fsum(rates.values()) / size
-    rank = 1 + sum(other < rate for other in rates.values())
-    difference = (rate - average) / average * 100 if average > 0 else None
 
-    if settings.method == "sd":
-        spread = math.sqrt(math.fsum((r - average) ** 2 for r in rates.values()) / (size - 1))
-        centre = average
-        lower = average - settings.standard_deviations * spread
-        upper = average + settings.standard_deviations * spread
-    else:
+def compare_group(
+    group: Mapping[str, tuple[float, float]],
+    settings: PeerSettings | None = None,
+) -> dict[str, PeerComparison]:
+    """Compare every area of ``group`` with the rest, working out the group's figures once."""
+    peers = _Group(group, settings or PeerSettings())
+    return {area: peers.compare(area) for area in group}
+
+
+class _Group:
+    """A peer group's rates, average and spread, worked out once for all its members."""
+
+    def __init__(self, group: Mapping[str, tuple[float, float]], settings: PeerSettings) -> None:
+        if len(group) < 2:
+            raise ValueError("a peer group needs at least two areas")
+        for name, (count, population) in group.items():
+            if not (math.isfinite(count) and count >= 0):
+                raise ValueError(f"the count for {name} must be a number, not negative: {count!r}")
+            if not (math.isfinite(population) and population > 0):
+                raise ValueError(f"the population of {name} must be above 0, not {population!r}")
+        self.group = group
+        self.settings = settings
+        per = settings.per
+        self.rates = {name: count / population * per for name, (count, population) in group.items()}
+        self.sorted_rates = sorted(self.rates.values())
+        size = len(self.rates)
+        self.average = math.fsum(self.rates.values()) / size
+        self.spread = math.sqrt(
+            math.fsum((r - self.average) ** 2 for r in self.rates.values()) / (size - 1)
+        )
         total_count = math.fsum(count for count, _ in group.values())
         total_population = math.fsum(population for _, population in group.values())
-        centre = total_count / total_population * per
-        population = group[area][1]
-        expected = total_count / total_population * population
-        tail = (1 - settings.funnel_level) / 2
-        lower = _funnel_limit(tail, expected) / population * per
-        upper = _funnel_limit(1 - tail, expected) / population * per
+        self.overall_rate = total_count / total_population  # per person
 
-    position: PeerPosition = "below" if rate < lower else "above" if rate > upper else "in_line"
-    return PeerComparison(
-        area=area,
-        method=settings.method,
-        rate=rate,
-        group_average=average,
-        difference_pct=difference,
-        rank=rank,
-        group_size=size,
-        centre=centre,
-        lower_limit=lower,
-        upper_limit=upper,
-        position=position,
-        rates=rates,
-        explanation=_explain(
-            area, rate, average, difference, rank, size, lower, upper, position, settings
-        ),
-    )
+    def compare(self, area: str) -> PeerComparison:
+        settings = self.settings
+        per = settings.per
+        rate = self.rates[area]
+        average = self.average
+        size = len(self.rates)
+        rank = 1 + bisect.bisect_left(self.sorted_rates, rate)
+        difference = (rate - average) / average * 100 if average > 0 else None
+        if settings.method == "sd":
+            centre = average
+            lower = average - settings.standard_deviations * self.spread
+            upper = average + settings.standard_deviations * self.spread
+        else:
+            centre = self.overall_rate * per
+            population = self.group[area][1]
+            expected = self.overall_rate * population
+            tail = (1 - settings.funnel_level) / 2
+            lower = _funnel_limit(tail, expected) / population * per
+            upper = _funnel_limit(1 - tail, expected) / population * per
+        position: PeerPosition = "below" if rate < lower else "above" if rate > upper else "in_line"
+        return PeerComparison(
+            area=area,
+            method=settings.method,
+            rate=rate,
+            group_average=average,
+            difference_pct=difference,
+            rank=rank,
+            group_size=size,
+            centre=centre,
+            lower_limit=lower,
+            upper_limit=upper,
+            position=position,
+            rates=self.rates,
+            explanation=_explain(
+                area, rate, average, difference, rank, size, lower, upper, position, settings
+            ),
+        )
 
 
 def _funnel_limit(probability: float, expected: float) -> float:
