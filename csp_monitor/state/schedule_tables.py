@@ -1,0 +1,58 @@
+"""The schedule component of the store: the daemon's run ledger and its lock.
+
+``runs`` holds one row per (job, occurrence): a job claims its occurrence
+before doing any work, so a second firing of the same occurrence does
+nothing (see :mod:`csp_monitor.schedule.ledger`). ``daemon_lock`` holds at
+most one row, naming the daemon that runs the schedules on this store and
+its heartbeat (see :mod:`csp_monitor.schedule.lock`). Times are UTC text
+(``2014-04-10T07:00:00Z``), as everywhere in the store.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint
+
+from csp_monitor.state.migrations import Migration, create_tables
+from csp_monitor.state.schema import metadata
+
+__all__ = ["MIGRATIONS", "RUN_OUTCOMES", "daemon_lock", "runs"]
+
+RUN_OUTCOMES = ("running", "succeeded", "failed", "interrupted", "skipped")
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", String(100), nullable=False),
+    Column("occurrence", String(100), nullable=False),  # the occurrence's key: one row, one piece of work
+    Column("scheduled_at", String(32), nullable=False),
+    Column("reason", String(16), nullable=False),  # scheduled, catch-up or manual
+    Column("run", String(16), nullable=False),  # summary or alerts
+    Column("as_of", String(7)),
+    Column("started_at", String(32), nullable=False),
+    Column("finished_at", String(32)),
+    Column("outcome", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("detail", Text),
+    Column("error", Text),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    UniqueConstraint("job_id", "occurrence", name="uq_runs_job_occurrence"),
+    Index("ix_runs_outcome", "outcome"),
+)
+
+daemon_lock = Table(
+    "daemon_lock",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("token", String(64), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("host_id", String(512), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("pid_start", String(32), nullable=False),
+    Column("started_at", String(32), nullable=False),
+    Column("heartbeat_at", String(32), nullable=False),
+)
+
+MIGRATIONS = (Migration(1, "the daemon's run ledger and lock", create_tables(runs, daemon_lock)),)
