@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+_DATE_RE = re.compile(r"^\s*(\d{4}-\d{2})-\d{2}\s*$")
 
 MONTH_NAMES = (
     "January",
@@ -49,6 +50,9 @@ def parse_month(text: object) -> int:
         raise ValueError("a month must be written as YYYY-MM, for example 2014-03")
     match = _MONTH_RE.match(text)
     if not match:
+        day = _DATE_RE.match(text)
+        if day:
+            raise ValueError(f"'{text}' is a date, not a month: write just the year and month, {day.group(1)}")
         raise ValueError(f"'{text}' is not a month: write it as YYYY-MM, for example 2014-03")
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:

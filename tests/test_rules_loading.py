@@ -81,7 +81,7 @@ def test_misspelt_key_suggests_the_right_one(tmp_path: Path) -> None:
     """An unknown key is reported at its own position with a did-you-mean."""
     text = MINIMUM.replace("        better: lower       # lower | higher", "        beter: lower")
     assert problems(tmp_path, text) == [
-        "rules.yaml:10:9: 'better' is missing: it is required here",
+        "rules.yaml:10:9: 'better' is missing from this measure: is 'beter' on line 12 a misspelling of it?",
         "rules.yaml:12:9: unknown key 'beter' (did you mean 'better'?)",
     ]
 
@@ -126,14 +126,15 @@ def test_explicit_plus_sign_is_accepted(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("snippet", "expected"), [
     ("x: &a [1]\ny: *a\n", "rules.yaml:1:4: YAML anchors (&name) are not allowed in csp-monitor files: write each value out in full"),
     ("partnership: !!python/object/apply:os.system ['true']\n",
-     "rules.yaml:1:14: the YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed: "
+     "rules.yaml:1:14: the YAML tag '!!python/object/apply:os.system' is not allowed: "
      "csp-monitor files hold plain values only"),
     ("partnership: A\npartnership: B\n",
      "rules.yaml:2:1: 'partnership' is given twice in the same place (first at line 1, column 1): remove one of them"),
     ("partnership: A\n\tpriorities: []\n",
      "rules.yaml:2:1: a tab is used for indentation here: YAML only allows spaces, so indent with spaces"),
     ("- a\n- b\n", "rules.yaml:1:1: a rule file must be a mapping of keys such as partnership: and priorities:, not a list or a value"),
-    ("", "rules.yaml:1:1: this rule file is empty"),
+    ("", "rules.yaml:1:1: this rule file is empty: start it with 'partnership:' and 'priorities:' "
+         "(csp-monitor rules new writes a commented example)"),
     ("partnership: A\n\x01\n", "rules.yaml:2:1: this file contains a control character (code 0x01) that YAML does not allow: "
      "remove it, or save the file as plain text"),
 ])

@@ -41,13 +41,45 @@ def rules() -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def check(paths: tuple[str, ...]) -> None:
-    """Validate rule files; report every problem as FILE:LINE:COL."""
-    from csp_monitor.load.rules import load_rules
+@click.option("--figures", "figures", multiple=True, type=click.Path(dir_okay=False),
+              help="Also warn about measures these figures (CSV or JSON) have nothing for; repeat for several.")
+@click.option("--each-file", is_flag=True,
+              help="Check each file on its own, not as one rule set (for pre-commit hooks in a repository "
+                   "holding several partnerships' rules).")
+def check(paths: tuple[str, ...], figures: tuple[str, ...], each_file: bool) -> None:
+    """Validate rule files; report every problem as FILE:LINE:COL.
 
-    rule_set = load_rules(list(paths))
+    \b
+    Examples:
+      csp-monitor rules check rules/harborough-2013-14.yaml rules/harborough-alerts.yaml
+      csp-monitor rules check rules/*.yaml --figures examples/harborough/figures.csv
+    """
+    from csp_monitor.load.rules import combine, load_rule_files
+
+    files = load_rule_files(list(paths))
+    if each_file:
+        if figures:
+            raise click.UsageError("--figures needs the files as one rule set: leave out --each-file")
+        click.echo(f"OK: {_count(len(files), 'file')} checked one by one")
+        return
+    rule_set = combine(files)
+    warnings = []
+    if figures:
+        from csp_monitor.authoring.coverage import figures_coverage
+        from csp_monitor.load.figures import load_figures
+
+        warnings = figures_coverage(files, rule_set, load_figures(list(figures)))
+        for warning in warnings:
+            click.echo(str(warning), err=True)
     measures = rule_set.measures()
     targets = sum(1 for _, m in measures if m.target is not None)
+    alerts = f", {_count(len(rule_set.alerts), 'alert')}" if rule_set.alerts else ""
+    label = f"OK ({_count(len(warnings), 'warning')})" if warnings else "OK"
     click.echo(
-        f"OK: {len(paths)} file{'s' if len(paths) != 1 else ''}, {len(rule_set.priorities)} priorities, "
-        f"{len(measures)} measures ({targets} with targets, {len(measures) - targets} monitored)")
+        f"{label}: {_count(len(paths), 'file')}, {_count(len(rule_set.priorities), 'priority', 'priorities')}, "
+        f"{_count(len(measures), 'measure')} ({targets} with {'a target' if targets == 1 else 'targets'}, "
+        f"{len(measures) - targets} monitored){alerts}")
+
+
+def _count(number: int, word: str, plural: str | None = None) -> str:
+    return f"{number} {word if number == 1 else plural or word + 's'}"

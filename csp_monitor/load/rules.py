@@ -51,12 +51,21 @@ def load_rule_files(paths: Iterable[str | Path]) -> list[LoadedRuleFile]:
 
 def _validate(name: str, located: Located, raw: bytes, problems: list[Problem]) -> LoadedRuleFile | None:
     if located.data is None:
-        problems.append(Problem("this rule file is empty", file=name, line=1, column=1))
+        problems.append(Problem(
+            "this rule file is empty: start it with 'partnership:' and 'priorities:' (csp-monitor rules new "
+            "writes a commented example)", file=name, line=1, column=1))
         return None
     if not isinstance(located.data, dict):
+        line, column = located.positions.values.get((), (1, 1))
         problems.append(Problem(
             "a rule file must be a mapping of keys such as partnership: and priorities:, not a list or a value",
-            file=name, line=1, column=1))
+            file=name, line=line, column=column))
+        return None
+    if "tests" in located.data and "rules" in located.data:
+        line, column = located.positions.keys[("tests",)]
+        problems.append(Problem(
+            "this is a rule test file (it has rules: and tests:), not a rule file: run it with "
+            "'csp-monitor rules test'", file=name, line=line, column=column))
         return None
     model, found = validate_located(RuleFile, located)
     problems.extend(found)
@@ -120,7 +129,7 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
                 other, other_index = seen_priorities[priority.id]
                 line, _ = other.source.positions.locate(("priorities", other_index, "id"))
                 problems.append(file.source.positions.problem(
-                    where, f"the priority id '{priority.id}' is already used in {other.name} at line {line}: "
+                    where, f"the priority id '{priority.id}' is already used {_at(other, file, line)}: "
                     "ids must be unique"))
             else:
                 seen_priorities[priority.id] = (file, p_index)
@@ -130,7 +139,7 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
                     other, other_where = seen_measures[measure.id]
                     line, _ = other.source.positions.locate(other_where)
                     problems.append(file.source.positions.problem(
-                        m_where, f"the measure id '{measure.id}' is already used in {other.name} at line {line}: "
+                        m_where, f"the measure id '{measure.id}' is already used {_at(other, file, line)}: "
                         "ids must be unique"))
                 else:
                     seen_measures[measure.id] = (file, m_where)
@@ -187,6 +196,11 @@ def _duplicate_alert_names(files: Sequence[LoadedRuleFile]) -> list[Problem]:
             else:
                 seen_alerts[alert.id] = (file, index)
     return problems
+
+
+def _at(other: LoadedRuleFile, file: LoadedRuleFile, line: int | None) -> str:
+    """``at line 12`` in the same file, ``in a.yaml at line 12`` in another."""
+    return f"at line {line}" if other.name == file.name else f"in {other.name} at line {line}"
 
 
 def _show(value: Any) -> str:

@@ -9,7 +9,9 @@ lead would say it, with a "did you mean" for misspelt keys and values.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import re
 import types
 import typing
 from typing import Any, Literal, TypeVar, Union
@@ -56,7 +58,23 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], locat
         if signature not in seen:
             seen.add(signature)
             problems.append(problem)
-    return problems
+    return _link_misspellings(problems)
+
+
+def _link_misspellings(problems: list[Problem]) -> list[Problem]:
+    """A missing key with a misspelt sibling (``beter`` for ``better``) says so, so the two read as one mistake."""
+    misspelt = {(p.path[:-1], p.suggestion.strip("'")): p for p in problems
+                if p.suggestion and p.message.startswith("unknown key ") and p.path}
+    linked = []
+    for problem in problems:
+        if problem.path and problem.message.startswith(f"'{problem.path[-1]}' is missing"):
+            typo = misspelt.get((problem.path[:-1], str(problem.path[-1])))
+            if typo is not None:
+                problem = dataclasses.replace(
+                    problem, message=f"{problem.message.split(': ', 1)[0]}: is '{typo.path[-1]}' on line "
+                                     f"{typo.line} a misspelling of it?")
+        linked.append(problem)
+    return linked
 
 
 def _clean_path(loc: tuple[Any, ...], positions: Positions, data: Any) -> tuple[str | int, ...]:
@@ -156,6 +174,90 @@ def _literal_options(model: type[BaseModel], path: tuple[str | int, ...]) -> lis
     return options
 
 
+_SYNONYMS = {
+    "down": "lower", "less": "lower", "decrease": "lower", "reduce": "lower", "reduction": "lower",
+    "up": "higher", "more": "higher", "increase": "higher",
+    "total": "sum", "add": "sum", "average": "mean", "last": "latest", "percentage": "percent",
+}
+"""Words leads write for an allowed value, offered as "did you mean" when spelling alone finds nothing."""
+
+
+def _words(class_name: str) -> str:
+    """``RuleFile`` -> ``rule file``: a model's name as a lead would say it."""
+    return " ".join(part.lower() for part in re.findall(r"[A-Z][a-z]*|[a-z]+", class_name)) or class_name
+
+
+def _model_at(model: type[BaseModel], path: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The one model class expected at ``path``, if there is exactly one."""
+    found = [concrete for annotation in _annotations_at(model, path) for concrete in _unwrap(annotation)
+             if isinstance(concrete, type) and issubclass(concrete, BaseModel)]
+    return found[0] if len(found) == 1 else None
+
+
+def _from_this(model: type[BaseModel], parent: tuple[str | int, ...]) -> str:
+    """`` from this measure`` (nothing at the top of the file or when the parent is unclear)."""
+    if not parent:
+        return ""
+    found = _model_at(model, parent)
+    return f" from this {_words(found.__name__)}" if found is not None else ""
+
+
+def _in_a(model: type[BaseModel], parent: tuple[str | int, ...]) -> str:
+    found = _model_at(model, parent) if parent else None
+    return f" in a {_words(found.__name__)}" if found is not None else " here"
+
+
+def _field_info(model: type[BaseModel], path: tuple[str | int, ...]) -> Any:
+    parent = _model_at(model, path[:-1]) if path[:-1] else model
+    if parent is None or not path or not isinstance(path[-1], str):
+        return None
+    for key, info in parent.model_fields.items():
+        if path[-1] in (key, info.alias):
+            return info
+    return None
+
+
+def _how_to_add(model: type[BaseModel], path: tuple[str | int, ...]) -> str:
+    """``: add 'better: lower' or 'better: higher'``, or an example from the field's schema."""
+    name = path[-1] if path else None
+    options = _literal_options(model, path)
+    if 1 < len(options) <= 3:
+        return "add " + " or ".join(f"'{name}: {option}'" for option in options)
+    example = _scalar_example(_field_info(model, path))
+    if example is not None:
+        return f"add it, for example '{name}: {example}'"
+    return "it is required here"
+
+
+def _scalar_example(info: Any) -> str | None:
+    examples = getattr(info, "examples", None) or []
+    if examples and isinstance(examples[0], (str, int, float)) and not isinstance(examples[0], bool):
+        return str(examples[0])
+    return None
+
+
+def _belongs_under(model: type[BaseModel], parent: tuple[str | int, ...], key: str) -> str | None:
+    """Where a key that is unknown here would be right: ``it belongs under 'target:'``."""
+    here = _model_at(model, parent) if parent else model
+    if here is None:
+        return None
+    for field_name, info in here.model_fields.items():
+        for concrete in _unwrap(info.annotation):
+            is_list = typing.get_origin(concrete) is list
+            inner = _unwrap(typing.get_args(concrete)[0]) if is_list and typing.get_args(concrete) else [concrete]
+            for candidate in inner:
+                if not (isinstance(candidate, type) and issubclass(candidate, BaseModel)):
+                    continue
+                children = {child.alias or child_name: child for child_name, child in candidate.model_fields.items()}
+                if key in children:
+                    label = info.alias or field_name
+                    if is_list:
+                        return f"it belongs to each {_words(candidate.__name__)}, under '{label}:'"
+                    example = _scalar_example(children[key]) or "..."
+                    return f"it belongs under '{label}:', for example {label}: {{{key}: {example}}}"
+    return None
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
@@ -178,17 +280,23 @@ def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], po
     if kind == "missing":
         locate_path = path[:-1]
         at_key = True
-        message = f"'{name}' is missing: it is required here"
+        message = f"'{name}' is missing{_from_this(model, path[:-1])}: {_how_to_add(model, path)}"
     elif kind == "extra_forbidden":
         at_key = True
         options = [k for k in _allowed_keys(model, path[:-1]) if k != name]
         suggestion = closest(str(name), options)
         message = f"unknown key '{name}'"
-        if not suggestion and options:
+        home = None if suggestion else _belongs_under(model, path[:-1], str(name))
+        if home:
+            message += f"{_in_a(model, path[:-1])}: {home}"
+        elif not suggestion and options:
             message += f": the keys allowed here are {', '.join(sorted(options))}"
     elif kind in {"literal_error", "enum"}:
         options = _literal_options(model, path)
         suggestion = closest(str(value), options)
+        synonym = _SYNONYMS.get(str(value).strip().lower())
+        if suggestion is None and synonym in options:
+            suggestion = f"'{synonym}'"
         expected = ", ".join(f"'{o}'" for o in options) if options else ctx.get("expected", "")
         # An entry of a list (status: [rde]) is named by its list's key.
         label = path[-2] if isinstance(name, int) and len(path) > 1 else name
@@ -212,7 +320,13 @@ def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], po
         message = f"'{name}' must be a list (one entry per line, each starting with '- '), not {_describe(value)}"
     elif kind in {"dict_type", "model_type", "model_attributes_type"}:
         where = f"'{name}'" if name is not None and not isinstance(name, int) else "this entry"
-        message = f"{where} must be a mapping of keys and values, not {_describe(value)}"
+        entry = _model_at(model, path) if isinstance(name, int) else None
+        if entry is not None:
+            keys = [f"{info.alias or key}:" for key, info in entry.model_fields.items() if info.is_required()]
+            message = (f"each {_words(entry.__name__)} must be a mapping of keys such as {', '.join(keys)} "
+                       f"(one per line), not {_describe(value)}")
+        else:
+            message = f"{where} must be a mapping of keys and values, not {_describe(value)}"
     elif kind in {"string_too_short", "too_short"}:
         message = f"'{name}' must not be empty"
     elif kind in {"string_too_long", "too_long"}:

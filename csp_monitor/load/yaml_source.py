@@ -125,6 +125,11 @@ _STANDARD_TAGS = {
 }
 
 
+def _written_tag(tag: str) -> str:
+    """A tag as the file wrote it: ``tag:yaml.org,2002:python/object`` was ``!!python/object``."""
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
 def _mark(node: Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -187,7 +192,7 @@ def _convert(node: Node, path: Path_, positions: Positions, problems: list[Probl
     if node.tag not in _STANDARD_TAGS or _has_explicit_tag(node, text):
         line, column = _mark(node)
         problems.append(Problem(
-            f"the YAML tag '{node.tag}' is not allowed: csp-monitor files hold plain values only",
+            f"the YAML tag '{_written_tag(node.tag)}' is not allowed: csp-monitor files hold plain values only",
             file=positions.file, line=line, column=column, path=path))
         return None
     if isinstance(node, ScalarNode):
@@ -226,6 +231,19 @@ def _convert(node: Node, path: Path_, positions: Positions, problems: list[Probl
     return None  # pragma: no cover
 
 
+def _source_line(mark: yaml.Mark | None) -> str:
+    """The text of the line a mark points into (PyYAML keeps the whole text for string input)."""
+    buffer = getattr(mark, "buffer", None)
+    if mark is None or not isinstance(buffer, str):
+        return ""
+    start = buffer.rfind("\n", 0, mark.pointer) + 1
+    end = buffer.find("\n", mark.pointer)
+    return buffer[start : end if end >= 0 else len(buffer)].rstrip("\0\r")
+
+
+_KEY_THEN_COLON = re.compile(r"^(\s*(?:-\s+)?)([A-Za-z_][\w-]*):\s+(.*:\s.*?)\s*$")
+
+
 def _yaml_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     problem = (exc.problem or "").strip()
@@ -235,18 +253,43 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     elif "found character '\\t'" in problem:
         message = "a tab character is not allowed here: YAML only allows spaces for indentation"
     elif "mapping values are not allowed" in problem:
-        message = ("a ':' appears where YAML did not expect one: check the indentation, or put the "
-                   "value in quotes if it contains ': '")
+        quoted = _KEY_THEN_COLON.match(_source_line(exc.problem_mark))
+        if quoted and '"' not in quoted.group(3):
+            message = (f"the value of '{quoted.group(2)}' contains ': ', which YAML reads as another key: put the "
+                       f'value in quotes, {quoted.group(2)}: "{quoted.group(3)}"')
+        else:
+            message = ("a ':' appears where YAML did not expect one: check the indentation, or put the "
+                       "value in quotes if it contains ': '")
     elif "expected <block end>" in problem or "did not find expected key" in problem:
         message = "the indentation is inconsistent here: line it up with the entries around it"
     elif "could not find expected ':'" in problem:
-        message = "a key is missing its ':' (or a quoted value is not closed)"
+        mark = exc.context_mark or mark
+        text = _source_line(mark).strip()
+        words = text.split(None, 1)
+        if len(words) == 2 and re.fullmatch(r"[A-Za-z_][\w-]*", words[0]) and '"' not in text and "'" not in text:
+            message = (f"'{text}' has no ':' after its key: write it as '{words[0]}: {words[1]}'")
+        else:
+            message = "a key is missing its ':' (or a quoted value is not closed)"
     elif "found undefined tag handle" in problem or "found unknown escape" in problem:
         message = f"this is not valid YAML: {problem}"
     elif "found unexpected end of stream" in problem:
-        message = "the file ends inside a quoted value: close the quote"
-    elif "expected a single document" in problem:
+        if "quoted scalar" in context and exc.context_mark is not None:
+            mark = exc.context_mark
+            quote = _source_line(mark)[mark.column : mark.column + 1] or '"'
+            message = f"this quoted value is never closed: add the closing {quote} at the end of the value"
+        else:
+            message = "the file ends inside a quoted value: close the quote"
+    elif "expected a single document" in problem or "expected a single document" in context:
         message = "a file must hold one YAML document: remove the extra '---'"
+    elif context in {"while parsing a flow mapping", "while parsing a flow sequence"} and exc.context_mark:
+        opening, closing = ("{", "}") if "mapping" in context else ("[", "]")
+        where = exc.problem_mark.line + 1 if exc.problem_mark else None
+        mark = exc.context_mark
+        if "<stream end>" in problem or where is None:
+            message = f"this '{opening}' is never closed: add the missing '{closing}'"
+        else:
+            message = (f"this '{opening}' is not closed before line {where}: add the missing '{closing}', and "
+                       "separate the entries inside with commas")
     else:
         detail = problem if not context else f"{context}, {problem}"
         message = f"this is not valid YAML: {detail}"
@@ -277,8 +320,14 @@ def read_yaml_file(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES, display
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlProblems([Problem("this file is not UTF-8 text: save it as UTF-8",
-                                    file=name, line=line)]) from None
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        byte = raw[exc.start : exc.start + 1]
+        guess = byte.decode("cp1252", errors="replace")
+        hint = (f" (the byte {byte.hex()} here is '{guess}' in a Windows or Latin-1 file)"
+                if guess.isprintable() and guess != "\ufffd" else "")
+        raise YamlProblems([Problem(f"this file is not UTF-8 text{hint}: save it as UTF-8",
+                                    file=name, line=line, column=column)]) from None
     if "\x00" in text:
         raise YamlProblems([Problem("this file contains binary data, not YAML text", file=name)])
     return parse_yaml(text, name)
