@@ -35,6 +35,7 @@ from csp_monitor.periods import format_month
 __all__ = [
     "RuleTestFileReport",
     "RuleTestOutcome",
+    "RuleTestSuite",
     "format_reports",
     "load_rule_test_file",
     "run_rule_test_file",
@@ -114,35 +115,66 @@ def run_rule_tests(paths: Iterable[str | Path]) -> list[RuleTestFileReport]:
 
 def run_rule_test_file(path: str | Path) -> RuleTestFileReport:
     """Run every test of one rule test file."""
-    name = str(path)
-    try:
-        model, located = load_rule_test_file(path)
-    except InputError as exc:
-        return RuleTestFileReport(name, errors=exc.problems)
-    folder = Path(path).parent
-    problems: list[Problem] = []
-    rules = _load_rules(model, located.positions, folder, problems)
-    shared = FigureSet()
-    cache: dict[str, FigureSet] = {}
-    if model.figures_file:
-        shared = _figures_files(model.figures_file, ("figures_file",), located.positions, folder, cache, problems)
-    if problems or rules is None:
-        return RuleTestFileReport(name, errors=tuple(problems))
-    context = _Context(name, folder, located.positions, model, rules, shared, cache)
-    outcomes = []
-    for index, test in enumerate(model.tests):
+    return RuleTestSuite.load(path).run_all()
+
+
+class RuleTestSuite:
+    """One rule test file, loaded with its rules and shared figures, ready to run test by test."""
+
+    def __init__(self, file: str, context: _Context | None, errors: Sequence[Problem]) -> None:
+        self.file = file
+        self._context = context
+        self.errors: tuple[Problem, ...] = tuple(errors)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RuleTestSuite:
+        """Read the test file, its rules and its shared figures; problems end up in ``errors``."""
+        name = str(path)
+        try:
+            model, located = load_rule_test_file(path)
+        except InputError as exc:
+            return cls(name, None, exc.problems)
+        folder = Path(path).parent
+        problems: list[Problem] = []
+        rules = _load_rules(model, located.positions, folder, problems)
+        shared = FigureSet()
+        cache: dict[str, FigureSet] = {}
+        if model.figures_file:
+            shared = _figures_files(model.figures_file, ("figures_file",), located.positions, folder, cache,
+                                    problems)
+        if problems or rules is None:
+            return cls(name, None, problems)
+        names = [test.name for test in model.tests]
+        for index, test in enumerate(model.tests):
+            if test.name in names[:index]:
+                first_line, _ = located.positions.locate(("tests", names.index(test.name), "name"))
+                problems.append(located.positions.problem(
+                    ("tests", index, "name"),
+                    f"the test name '{test.name}' is already used at line {first_line}: give each test its own name"))
+        return cls(name, _Context(name, folder, located.positions, model, rules, shared, cache), problems)
+
+    @property
+    def names(self) -> list[str]:
+        """The tests' names, in file order (none when the file could not be loaded)."""
+        return [test.name for test in self._context.model.tests] if self._context else []
+
+    def line(self, index: int) -> int | None:
+        """The line the test starts on."""
+        return self._context.positions.locate(("tests", index))[0] if self._context else None
+
+    def run(self, index: int) -> RuleTestOutcome:
+        """Run one test."""
+        assert self._context is not None, "a suite with errors has no tests to run"
+        test = self._context.model.tests[index]
         started = time.perf_counter()
-        failures = _run_test(context, index, test)
-        line, _ = located.positions.locate(("tests", index))
-        outcomes.append(RuleTestOutcome(name, test.name, line, tuple(failures), time.perf_counter() - started))
-    names = [test.name for test in model.tests]
-    for index, test in enumerate(model.tests):
-        if test.name in names[:index]:
-            first_line, _ = located.positions.locate(("tests", names.index(test.name), "name"))
-            problems.append(located.positions.problem(
-                ("tests", index, "name"),
-                f"the test name '{test.name}' is already used at line {first_line}: give each test its own name"))
-    return RuleTestFileReport(name, tuple(outcomes), tuple(problems))
+        failures = _run_test(self._context, index, test)
+        return RuleTestOutcome(self.file, test.name, self.line(index), tuple(failures),
+                               time.perf_counter() - started)
+
+    def run_all(self) -> RuleTestFileReport:
+        """Run every test; file-level problems are reported beside the outcomes."""
+        outcomes = tuple(self.run(index) for index in range(len(self.names)))
+        return RuleTestFileReport(self.file, outcomes, self.errors)
 
 
 def _relative(folder: Path, text: str) -> str:
