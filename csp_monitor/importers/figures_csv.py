@@ -1,0 +1,72 @@
+"""Writing imported figures as the long ``area,measure,period,value`` CSV, atomically.
+
+The file is written beside its destination under a temporary name and moved
+into place with ``os.replace`` once complete, so a reader (or the daemon)
+never sees half a file, and a failed import leaves the old file untouched.
+Suspect figures carry ``flag`` = ``suspect`` and the evidence in ``reason``;
+the figures loader ignores columns it does not use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from csp_monitor.errors import FiguresError, Problem
+
+__all__ = ["FigureRow", "write_figures_csv"]
+
+
+@dataclass(frozen=True, slots=True)
+class FigureRow:
+    """One output row: a monthly value, and why it is suspect if it is."""
+
+    area: str
+    measure: str
+    period: str
+    value: float
+    reason: str | None = None
+
+
+def _text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def write_figures_csv(rows: Iterable[FigureRow], out: str | Path) -> int:
+    """Write the rows to ``out`` atomically; return how many were written."""
+    target = Path(out)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise FiguresError([Problem("the folder for the output file does not exist", file=str(out))])
+    if target.is_dir():
+        raise FiguresError([Problem("the output is a folder: give a file name", file=str(out))])
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then moved into place
+        "w", encoding="utf-8", newline="", dir=directory, prefix=f".{target.name}.", suffix=".tmp",
+        delete=False)
+    written = 0
+    try:
+        with handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(("area", "measure", "period", "value", "flag", "reason"))
+            for row in rows:
+                writer.writerow((row.area, row.measure, row.period, _text(row.value),
+                                 "suspect" if row.reason else "", row.reason or ""))
+                written += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        # A temporary file is private (0600); give the figures the usual permissions.
+        os.chmod(handle.name, target.stat().st_mode & 0o777 if target.exists() else 0o644)
+        os.replace(handle.name, target)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(handle.name)
+        if isinstance(exc, OSError):
+            raise FiguresError([Problem(f"cannot write the figures: {exc.strerror or exc}",
+                                        file=str(out))]) from None
+        raise
+    return written
