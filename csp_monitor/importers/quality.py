@@ -15,7 +15,7 @@ what was seen, against what, and what it probably means.
 - **Collapses and leaps.** A count far from its own recent history, judged
   as a robust z-score of log counts (median and MAD of up to 12 previous
   months; never less spread than Poisson noise allows) that is also beyond
-  a Poisson chance of 1 in 10,000 at its usual level, then compared with
+  a Poisson chance of 1 in a million at its usual level, then compared with
   the other areas the same month. Out of line with them: *suspect*, likely
   a data fault. Moving with them: a change across the force (a lockdown, a
   recording change), reported once per measure and month, not suspect.
@@ -50,7 +50,7 @@ _MIN_HISTORY = 6
 _HISTORY = 12
 _MIN_LEVEL = 10.0
 _Z_LIMIT = 4.0
-_MAX_TAIL = 1e-4
+_MAX_TAIL = 1e-6
 _MIN_RATIO = 2.0
 _MIN_SPREAD = 0.1
 _MIN_NEIGHBOURS = 3

@@ -1,0 +1,227 @@
+"""Data-quality checks on imported counts: gaps, unallocated jumps, collapses and leaps."""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from csp_monitor.importers import import_police_uk
+from csp_monitor.importers.quality import (
+    QualityFinding,
+    check_series,
+    check_unallocated,
+    find_publication_gaps,
+    poisson_tail,
+    suspect_figures,
+)
+from tests.police_uk_fixtures import LEICESTERSHIRE, LOOKUP
+
+AREAS = ["blaby", "charnwood", "harborough", "hinckley-and-bosworth", "melton", "oadby-and-wigston", "rutland"]
+APRIL_2021 = 2021 * 12 + 3
+
+
+def _steady(level: float = 50, months: int = 16, seed: int = 1) -> dict[tuple[str, str, int], float]:
+    """Burglary in every area within 20% of ``level`` a month, 2020-04 onwards (no outliers of its own)."""
+    rng = random.Random(seed)
+    figures: dict[tuple[str, str, int], float] = {}
+    for area in AREAS:
+        for offset in range(months):
+            figures[(area, "burglary", 2020 * 12 + 3 + offset)] = round(level * rng.uniform(0.8, 1.2))
+    return figures
+
+
+def test_a_type_missing_from_a_month_its_neighbours_fill_is_a_gap() -> None:
+    """Zero anti-social behaviour against ~150 in the months around is a publication gap."""
+    totals = {m: {"anti-social-behaviour": 150, "burglary": 40} for m in range(100, 106)}
+    totals[103] = {"burglary": 38}
+    assert find_publication_gaps(totals, ["anti-social-behaviour", "burglary"]) == [
+        (103, "anti-social-behaviour", 150.0)]
+
+
+def test_a_rare_type_at_zero_is_not_a_gap() -> None:
+    """A type that usually has a handful of rows can truly be zero: no gap."""
+    totals = {m: {"robbery": n} for m, n in zip(range(100, 106), [3, 2, 0, 4, 1, 2], strict=True)}
+    assert find_publication_gaps(totals, ["robbery"]) == []
+
+
+def test_a_gap_needs_neighbouring_months_to_judge_by() -> None:
+    """With fewer than two other months there is nothing to judge a zero against."""
+    assert find_publication_gaps({100: {"burglary": 0}, 101: {"burglary": 50}}, ["burglary"]) == []
+
+
+def test_a_jump_in_unallocated_crimes_is_found_with_its_evidence() -> None:
+    """A month whose share of crimes with no location doubles past 5 points is reported."""
+    rows = dict.fromkeys(range(100, 108), 1000)
+    unallocated = dict.fromkeys(range(100, 108), 20)
+    unallocated[106] = 160
+    found = check_unallocated("leicestershire", unallocated, rows)
+    assert [month for month, _ in found] == [106]
+    message = found[0][1].message
+    assert "16.0% of crimes have no location against a usual 2.0%" in message
+    assert "likely a data fault" in message
+
+
+def test_a_steady_unallocated_level_is_not_a_jump() -> None:
+    """A force that always leaves 8% unlocated, including its first months, is not flagged."""
+    rows = dict.fromkeys(range(100, 110), 1000)
+    unallocated = dict.fromkeys(range(100, 110), 80)
+    assert check_unallocated("f", unallocated, rows) == []
+
+
+def test_a_collapse_out_of_line_with_other_areas_is_a_suspect_data_fault() -> None:
+    """Harborough burglary at 3 against a usual ~50, other districts normal: suspect, with the evidence."""
+    figures = _steady()
+    figures[("harborough", "burglary", APRIL_2021)] = 3
+    findings = check_series(figures)
+    suspects = [f for f in findings if f.suspect]
+    assert len(suspects) == 1
+    finding = suspects[0]
+    assert (finding.kind, finding.area, finding.measure, finding.period) == (
+        "collapse", "harborough", "burglary", "2021-04")
+    assert finding.message.startswith("harborough burglary 2021-04: 3 against a usual ")
+    assert finding.message.endswith("likely a data fault")
+    assert "other areas" in finding.message
+
+
+def test_a_leap_out_of_line_with_other_areas_is_suspect_too() -> None:
+    """A count three times its usual while the others hold steady is a suspect leap."""
+    figures = _steady()
+    figures[("melton", "burglary", APRIL_2021)] = 160
+    suspects = [f for f in check_series(figures) if f.suspect]
+    assert [(f.kind, f.area) for f in suspects] == [("leap", "melton")]
+
+
+def test_a_fall_in_every_area_is_a_change_across_the_force_not_a_fault() -> None:
+    """When every area falls alike (a lockdown), one widespread finding is made and nothing is suspect."""
+    figures = _steady()
+    for area in AREAS:
+        figures[(area, "burglary", APRIL_2021)] = 12
+    findings = check_series(figures)
+    assert not [f for f in findings if f.suspect]
+    assert [f.kind for f in findings] == ["widespread-change"]
+    assert "a change across the force" in findings[0].message
+
+
+def test_small_counts_are_never_judged() -> None:
+    """A series usually under 10 a month is too small to tell a fault from chance."""
+    figures = _steady(level=4)
+    figures[("harborough", "burglary", APRIL_2021)] = 0
+    assert check_series(figures) == []
+
+
+def test_ordinary_noise_raises_no_findings() -> None:
+    """Ordinary month-to-month variation in seven areas over 16 months gives no findings."""
+    for seed in range(5):
+        assert check_series(_steady(seed=seed)) == []
+
+
+def test_without_other_areas_only_an_extreme_collapse_is_suspect() -> None:
+    """A lone area: a fall to near nothing is suspect; a halving is only reported as unusual."""
+    alone = {k: v for k, v in _steady().items() if k[0] == "harborough"}
+    extreme = dict(alone)
+    extreme[("harborough", "burglary", APRIL_2021)] = 1
+    assert [(f.kind, f.suspect) for f in check_series(extreme)] == [("collapse", True)]
+    moderate = dict(alone)
+    moderate[("harborough", "burglary", APRIL_2021)] = 18
+    assert [(f.kind, f.suspect) for f in check_series(moderate)] == [("unusual", False)]
+
+
+def test_suspect_figures_collects_reasons_per_figure() -> None:
+    """Suspect findings become a mapping (area, measure, period) -> reasons; others are left out."""
+    findings = [
+        QualityFinding("collapse", "a", area="x", measure="m", period="2021-04", suspect=True),
+        QualityFinding("unusual", "b", area="y", measure="m", period="2021-04", suspect=False),
+        QualityFinding("leap", "c", area="x", measure="m", period="2021-04", suspect=True),
+    ]
+    assert suspect_figures(findings) == {("x", "m", "2021-04"): ("a", "c")}
+
+
+def test_poisson_tail_matches_closed_forms() -> None:
+    """P(X <= 0 | 7) = e^-7 and P(X >= 3 | 1) = 1 - 2.5 e^-1."""
+    assert poisson_tail(0, 7) == pytest.approx(math.exp(-7))
+    assert poisson_tail(3, 1) == pytest.approx(1 - 2.5 * math.exp(-1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(factor=st.floats(min_value=0.05, max_value=8), seed=st.integers(0, 1000))
+def test_a_month_where_every_area_moves_by_the_same_factor_is_never_suspect(factor: float, seed: int) -> None:
+    """Whatever the factor, a change shared by every area is not a data fault of one area."""
+    figures = _steady(seed=seed)
+    for area in AREAS:
+        key = (area, "burglary", APRIL_2021)
+        figures[key] = round(figures[key] * factor)
+    assert not [f for f in check_series(figures) if f.suspect]
+
+
+# --- on the real Leicestershire archive -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def leicestershire_import(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]:
+    """The Leicestershire archive imported with the ONS lookup, written to a figures CSV."""
+    out = tmp_path_factory.mktemp("quality") / "figures.csv"
+    return import_police_uk(LEICESTERSHIRE, lookup=LOOKUP, out=out), out
+
+
+def test_the_real_march_2020_fault_is_found(leicestershire_import: tuple[object, Path]) -> None:
+    """In March 2020 Harborough's crimes all but vanish into unallocated rows: found and marked suspect."""
+    from csp_monitor.importers import PoliceUkImport
+
+    result, _ = leicestershire_import
+    assert isinstance(result, PoliceUkImport)
+    kinds = {(f.kind, f.period) for f in result.findings}
+    assert ("unallocated-jump", "2020-03") in kinds
+    reasons = result.suspects[("harborough", "total-crime", "2020-03")]
+    assert any(r.startswith("harborough total-crime 2020-03: 4 against a usual") for r in reasons)
+    assert any("16.3% of crimes have no location" in r for r in reasons)
+    assert ("harborough", "anti-social-behaviour", "2020-03") not in result.suspects
+
+
+def test_harborough_2020_to_2022_totals_are_not_suspect(leicestershire_import: tuple[object, Path]) -> None:
+    """The years the partnership compares (2020/21 and 2021/22) carry no suspect total-crime figure."""
+    from csp_monitor.importers import PoliceUkImport
+
+    result, _ = leicestershire_import
+    assert isinstance(result, PoliceUkImport)
+    for offset in range(24):
+        index = 2020 * 12 + 3 + offset
+        period = f"{index // 12}-{index % 12 + 1:02d}"
+        assert ("harborough", "total-crime", period) not in result.suspects
+
+
+def test_suspect_figures_are_flagged_in_the_csv(leicestershire_import: tuple[object, Path]) -> None:
+    """Suspect figures carry flag=suspect and the evidence in the reason column; others are unflagged."""
+    from csp_monitor.importers import PoliceUkImport
+
+    result, out = leicestershire_import
+    assert isinstance(result, PoliceUkImport)
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = {(r["area"], r["measure"], r["period"]): r for r in csv.DictReader(handle)}
+    flagged = {key for key, row in rows.items() if row["flag"] == "suspect"}
+    assert flagged == set(result.suspects)
+    row = rows[("harborough", "burglary", "2020-03")]
+    assert row["value"] == "0" and "likely a data fault" in row["reason"]
+    assert rows[("harborough", "burglary", "2021-04")]["flag"] == ""
+
+
+def _poisson(rng: random.Random, level: float) -> int:
+    threshold, count, product = math.exp(-level), 0, rng.random()
+    while product > threshold:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def test_pure_poisson_noise_is_not_mistaken_for_faults() -> None:
+    """Twenty runs of 7 areas x 24 months of Poisson counts (mean 40) give no suspect figure."""
+    for seed in range(20):
+        rng = random.Random(seed)
+        figures = {(area, "burglary", 24_000 + month): float(_poisson(rng, 40))
+                   for area in AREAS for month in range(24)}
+        assert not [f for f in check_series(figures) if f.suspect], seed
