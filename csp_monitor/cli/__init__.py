@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "csp_monitor.cli.evaluate_cmd:evaluate",
     "rules": "csp_monitor.cli.rules_cmd:rules",
     "schema": "csp_monitor.cli.schema_cmd:schema",
+    "backtest": "csp_monitor.cli.backtest_cmd:backtest",
 }
 
 EXIT_OK = 0

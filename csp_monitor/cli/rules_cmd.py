@@ -10,6 +10,7 @@ __all__ = ["rules"]
 
 RULES_COMMANDS: dict[str, str] = {
     "check": "csp_monitor.cli.rules_cmd:check",
+    "diff": "csp_monitor.cli.rules_diff_cmd:diff",
     "explain": "csp_monitor.cli.rules_explain_cmd:explain",
     "new": "csp_monitor.cli.rules_new_cmd:new",
     "test": "csp_monitor.cli.rules_test_cmd:test",
