@@ -1,0 +1,388 @@
+"""Import the wide tables partnerships keep: one row per measure, one column per month.
+
+A typical sheet::
+
+    Harborough CSP performance 2013/14          <- title rows are skipped
+    Measure              Apr-13  May-13  Jun-13 ... Target  Notes
+    Domestic Burglary        21      18      25     -13%
+    Theft From Motor Veh.    30      22      27     -14%
+
+The header row is the first with at least two month headings (``2013-04``,
+``Apr-13``, ``April 2013``, ``04/2013``, or a date cell in Excel); the
+measure column is headed Measure / Indicator / Name (or is the first text
+column); an Area / District / CSP / Partnership column gives each row's
+area, or the whole sheet's area is given as an option. Other columns
+(targets, totals, notes) are ignored. Empty cells, ``-``, ``n/a`` and
+``..`` are no figure (a missing month is not a zero). Anything else that is
+not a number is reported with its cell: ``file.xlsx:Sheet1!C7: ...`` for
+workbooks, ``file.csv:LINE:COL: ...`` for CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.importers.areas import slugify
+from csp_monitor.importers.figures_csv import FigureRow, write_figures_csv
+from csp_monitor.periods import format_month
+
+__all__ = ["SpreadsheetImport", "import_spreadsheet", "parse_month_heading"]
+
+_MONTHS = {name: index for index, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+     ("oct", "october"), ("nov", "november"), ("dec", "december")]) for name in names}
+_NAMED = re.compile(r"^([a-z]+)\.?[\s\-/']*(\d{2}|\d{4})$")
+_NAMED_YEAR_FIRST = re.compile(r"^(\d{4})[\s\-/]*([a-z]+)\.?$")
+_NUMERIC = re.compile(r"^(\d{4})[-/.](\d{1,2})$|^(\d{1,2})[-/.](\d{4})$")
+_FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ t]00:00(?::00)?)?$|^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_MISSING = {"", "-", "–", "—", "n/a", "na", "..", ".", "x", "*", "nil return"}
+_MEASURE_HEADINGS = ("measure", "indicator", "name", "crime type", "category", "description", "measure name")
+_AREA_HEADINGS = ("area", "district", "csp", "partnership", "local authority", "la")
+_HEADER_SEARCH_ROWS = 30
+_MAX_PROBLEMS = 200
+_MAX_CSV_BYTES = 64 * 1024 * 1024
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    return year + (2000 if year < 70 else 1900) if len(text) == 2 else year
+
+
+def parse_month_heading(value: object) -> int | None:
+    """The month index of a column heading (``2013-04``, ``Apr-13``, ``April 2013``, a date), or None."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.year * 12 + value.month - 1
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    if not text:
+        return None
+    match = _NUMERIC.match(text)
+    if match:
+        year, month = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        number = int(month)
+        return int(year) * 12 + number - 1 if 1 <= number <= 12 else None
+    match = _NAMED.match(text)
+    if match and match.group(1) in _MONTHS:
+        return _year(match.group(2)) * 12 + _MONTHS[match.group(1)]
+    match = _NAMED_YEAR_FIRST.match(text)
+    if match and match.group(2) in _MONTHS:
+        return int(match.group(1)) * 12 + _MONTHS[match.group(2)]
+    match = _FULL_DATE.match(text)
+    if match:
+        if match.group(1):
+            year, month = int(match.group(1)), int(match.group(2))
+        else:  # day/month/year, as written in the UK
+            year, month = int(match.group(6)), int(match.group(5))
+        return year * 12 + month - 1 if 1 <= month <= 12 else None
+    return None
+
+
+@dataclass(frozen=True)
+class SpreadsheetImport:
+    """The figures read from a wide table."""
+
+    figures: dict[tuple[str, str, str], float]
+    """(area, measure, period) -> value."""
+    source: str
+    sheet: str | None
+    header_row: int
+    areas: tuple[str, ...]
+    measures: tuple[str, ...]
+    months: tuple[str, ...]
+    empty_cells: int
+    ignored_columns: tuple[str, ...]
+
+    def figure_rows(self) -> Iterator[FigureRow]:
+        """The figures in file order (area, measure, period)."""
+        for key in sorted(self.figures):
+            yield FigureRow(*key, value=self.figures[key])
+
+    def write(self, out: str | Path) -> int:
+        """Write the figures CSV atomically; return how many figures were written."""
+        return write_figures_csv(self.figure_rows(), out)
+
+    def summary(self) -> list[str]:
+        """A few plain-English lines about what was read."""
+        where = f"{self.source}" + (f", sheet '{self.sheet}'" if self.sheet else "")
+        months = f"{self.months[0]} to {self.months[-1]}" if self.months else "none"
+        lines = [
+            f"Read {where}: header on row {self.header_row}.",
+            f"Areas: {', '.join(self.areas)}; measures: {len(self.measures)}; months: {len(self.months)} ({months}).",
+            f"Figures: {len(self.figures)}; empty cells (no figure): {self.empty_cells}.",
+        ]
+        if self.ignored_columns:
+            lines.append(f"Columns ignored (not months): {', '.join(self.ignored_columns)}.")
+        return lines
+
+
+class _Table:
+    """Rows of cells with a way to name any cell in an error message."""
+
+    def __init__(self, name: str, rows: list[list[object]], sheet: str | None,
+                 raw_lines: dict[int, str] | None = None) -> None:
+        self.name = name
+        self.rows = rows
+        self.sheet = sheet
+        self.raw_lines = raw_lines or {}
+
+    def problem(self, message: str, row: int, column: int | None) -> Problem:
+        """A problem at a 1-based row and column (None: the whole row)."""
+        if self.sheet is not None:
+            from openpyxl.utils import get_column_letter
+
+            cell = f"{get_column_letter(column)}{row}" if column is not None else f"{row}:{row}"
+            return Problem(message, file=f"{self.name}:{self.sheet}!{cell}")
+        character = 1
+        if column is not None:
+            starts = _field_starts(self.raw_lines.get(row, ""))
+            character = starts[column - 1] if column - 1 < len(starts) else 1
+        return Problem(message, file=self.name, line=row, column=character)
+
+
+def _field_starts(line: str) -> list[int]:
+    starts, quoted = [1], False
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            starts.append(index + 2)
+    return starts
+
+
+def import_spreadsheet(path: str | Path, *, area: str | None = None, sheet: str | None = None,
+                       out: str | Path | None = None) -> SpreadsheetImport:
+    """Read a wide table (xlsx or CSV) into long figures; write them to ``out`` if given."""
+    name = str(path)
+    file = Path(path)
+    if not file.exists():
+        raise FiguresError([Problem("no such file", file=name)])
+    if file.is_dir():
+        raise FiguresError([Problem("this is a folder, not a spreadsheet", file=name)])
+    suffix = file.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        table = _read_xlsx(file, name, sheet)
+    elif suffix in (".csv", ".txt"):
+        if sheet is not None:
+            raise FiguresError([Problem("a CSV file has no sheets: leave out --sheet", file=name)])
+        table = _read_csv(file, name)
+    elif suffix == ".xls":
+        raise FiguresError([Problem("old Excel 97-2003 (.xls) files cannot be read: save it as .xlsx or CSV",
+                                    file=name)])
+    else:
+        raise FiguresError([Problem(f"cannot read '{suffix or 'this'}' files: give an .xlsx or .csv table",
+                                    file=name)])
+    result = _figures(table, area)
+    if out is not None:
+        result.write(out)
+    return result
+
+
+def _read_xlsx(file: Path, name: str, sheet: str | None) -> _Table:
+    try:
+        from openpyxl import load_workbook
+    except ImportError:  # pragma: no cover - openpyxl is the xlsx extra
+        raise FiguresError([Problem(
+            "reading .xlsx needs openpyxl: pip install 'csp-monitor[xlsx]' (or save the sheet as CSV)",
+            file=name)]) from None
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FiguresError([Problem(f"not a readable .xlsx workbook ({exc}): is it damaged, or another format?",
+                                    file=name)]) from None
+    try:
+        names = list(workbook.sheetnames)
+        if sheet is None:
+            chosen = names[0]
+        elif sheet in names:
+            chosen = sheet
+        else:
+            lowered = {n.lower(): n for n in names}
+            if sheet.lower() in lowered:
+                chosen = lowered[sheet.lower()]
+            else:
+                raise FiguresError([Problem(
+                    f"the workbook has no sheet '{sheet}': its sheets are {', '.join(repr(n) for n in names)}",
+                    file=name)])
+        rows = [list(row) for row in workbook[chosen].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    return _Table(name, rows, chosen)
+
+
+def _read_csv(file: Path, name: str) -> _Table:
+    data = file.read_bytes()
+    if len(data) > _MAX_CSV_BYTES:
+        raise FiguresError([Problem("this table is far too large for a partnership's sheet", file=name)])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel's plain "CSV" on Windows is cp1252, not UTF-8.
+        text = data.decode("cp1252", errors="replace")
+    lines = text.splitlines()
+    try:
+        rows: list[list[object]] = [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise FiguresError([Problem(f"not a readable CSV file: {exc}", file=name)]) from None
+    raw = {number: line for number, line in enumerate(lines, start=1)}
+    if any('\n' in str(cell) for row in rows for cell in row):
+        raw = {}  # quoted line breaks: line numbers of rows no longer match; columns fall back to 1
+    return _Table(name, rows, None, raw)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _find_header(table: _Table) -> tuple[int, dict[int, int]]:
+    for index, row in enumerate(table.rows[:_HEADER_SEARCH_ROWS]):
+        months = {column: month for column, value in enumerate(row)
+                  if (month := parse_month_heading(value)) is not None}
+        if len(months) >= 2:
+            return index, months
+    raise FiguresError([table.problem(
+        "no header row with month columns found in the first 30 rows: head each month's column "
+        "like 2013-04, Apr-13 or April 2013", 1, None)])
+
+
+def _figures(table: _Table, area: str | None) -> SpreadsheetImport:
+    header_index, month_columns = _find_header(table)
+    header = [_text(value) for value in table.rows[header_index]]
+    header_row = header_index + 1
+    problems: list[Problem] = []
+    seen_months: dict[int, int] = {}
+    for column, month in sorted(month_columns.items()):
+        if month in seen_months:
+            problems.append(table.problem(
+                f"{format_month(month)} heads two columns ({_column_name(table, seen_months[month])} and this one)",
+                header_row, column + 1))
+        seen_months.setdefault(month, column)
+    text_columns = [c for c in range(len(header)) if c not in month_columns]
+    lowered = {c: header[c].lower() for c in text_columns}
+    area_column = next((c for c in text_columns if lowered[c] in _AREA_HEADINGS), None)
+    measure_column = next((c for c in text_columns if lowered[c] in _MEASURE_HEADINGS), None)
+    if measure_column is None:
+        candidates = [c for c in text_columns if c != area_column and header[c]] or [
+            c for c in text_columns if c != area_column]
+        measure_column = candidates[0] if candidates else None
+    if measure_column is None:
+        raise FiguresError([table.problem("no measure column: put the measure names in a column headed Measure",
+                                          header_row, None)])
+    if area_column is None and not area:
+        raise FiguresError([table.problem(
+            "the table has no Area column: give the area it covers (--area harborough)", header_row, None)])
+    ignored = tuple(header[c] or f"column {c + 1}" for c in text_columns if c not in (area_column, measure_column))
+    figures: dict[tuple[str, str, str], float] = {}
+    first_row: dict[tuple[str, str], int] = {}
+    empty = 0
+    for index in range(header_index + 1, len(table.rows)):
+        row = table.rows[index]
+        number = index + 1
+        cells = [_text(v) for v in row]
+        if not any(cells):
+            continue
+        label = cells[measure_column] if measure_column < len(cells) else ""
+        if not label:
+            if any(cells[c] for c in month_columns if c < len(cells)):
+                problems.append(table.problem("this row has figures but no measure name", number,
+                                              measure_column + 1))
+            continue
+        measure = slugify(label)
+        row_area = slugify(cells[area_column]) if area_column is not None and area_column < len(cells) else ""
+        if area_column is not None and not row_area:
+            if not area:
+                problems.append(table.problem("this row has no area", number, area_column + 1))
+                continue
+            row_area = slugify(area)
+        elif area_column is None:
+            row_area = slugify(area or "")
+        if not measure or not row_area:
+            problems.append(table.problem(f"'{label}' cannot be used as a measure name", number, measure_column + 1))
+            continue
+        key = (row_area, measure)
+        if key in first_row:
+            problems.append(table.problem(
+                f"'{label}' for {row_area} is also on row {first_row[key]}: give each measure once", number,
+                measure_column + 1))
+            continue
+        first_row[key] = number
+        for column, month in sorted(month_columns.items()):
+            if seen_months.get(month) != column:
+                continue
+            raw = row[column] if column < len(row) else None
+            value, message = _cell_value(raw)
+            if message is not None:
+                problems.append(table.problem(message, number, column + 1))
+            elif value is None:
+                empty += 1
+            else:
+                figures[(row_area, measure, format_month(month))] = value
+        if len(problems) >= _MAX_PROBLEMS:
+            problems.append(table.problem(f"more than {_MAX_PROBLEMS} problems: stopped reading", number, None))
+            break
+    if problems:
+        raise FiguresError(problems)
+    if not figures:
+        raise FiguresError([table.problem("the table holds no figures under its month columns", header_row, None)])
+    return SpreadsheetImport(
+        figures=figures, source=table.name, sheet=table.sheet, header_row=header_row,
+        areas=tuple(sorted({k[0] for k in figures})), measures=tuple(sorted({k[1] for k in figures})),
+        months=tuple(sorted({k[2] for k in figures})), empty_cells=empty, ignored_columns=ignored)
+
+
+def _column_name(table: _Table, column: int) -> str:
+    if table.sheet is not None:
+        from openpyxl.utils import get_column_letter
+
+        return f"column {get_column_letter(column + 1)}"
+    return f"column {column + 1}"
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _cell_value(raw: object) -> tuple[float | None, str | None]:
+    """A cell's figure, None for no figure, or a reason it is not one."""
+    if raw is None:
+        return None, None
+    if isinstance(raw, bool):
+        return None, f"'{raw}' is not a number"
+    if isinstance(raw, int | float):
+        value = float(raw)
+        if value != value or value in (float("inf"), float("-inf")):
+            return None, "the cell is not a finite number"
+        if value < 0:
+            return None, f"{_text(raw)} is negative: figures are counts, rates or percentages"
+        return value, None
+    if isinstance(raw, dt.datetime | dt.date | dt.time):
+        return None, f"the cell holds a date ({raw}), not a figure"
+    text = str(raw).strip()
+    if text.lower() in _MISSING:
+        return None, None
+    if text.startswith("#"):
+        return None, f"the cell holds the spreadsheet error {text}: fix its formula"
+    if text.startswith("="):
+        return None, "the cell holds a formula with no saved value: open and save the file in Excel"
+    cleaned = text[:-1].strip() if text.endswith("%") else text
+    if _THOUSANDS.match(cleaned):
+        cleaned = cleaned.replace(",", "")
+    if not _NUMBER.match(cleaned):
+        return None, f"'{text}' is not a number (leave the cell empty when there is no figure)"
+    value = float(cleaned)
+    if value < 0:
+        return None, f"{text} is negative: figures are counts, rates or percentages"
+    return value, None

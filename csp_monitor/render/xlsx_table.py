@@ -1,0 +1,126 @@
+"""The evaluation table as an Excel workbook, with red/amber/green fills.
+
+Partnership boards pass performance tables round as spreadsheets; this
+writes the same table the terminal shows, one row per measure grouped by
+priority, the status cell filled green, amber, red or grey (no target, no
+data), the header frozen and the columns sized to their contents. It takes
+plain dict rows, so it needs nothing from the engine but its numbers. The
+file is written under a temporary name and moved into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from csp_monitor.errors import CspMonitorError
+
+__all__ = ["COLUMNS", "STATUS_FILLS", "write_xlsx_table"]
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("priority", "Priority"),
+    ("name", "Measure"),
+    ("target", "Target"),
+    ("current", "This year"),
+    ("baseline", "Last year"),
+    ("difference", "Difference"),
+    ("change_pct", "% change"),
+    ("status", "Status"),
+    ("summary", "Summary"),
+)
+
+STATUS_FILLS: dict[str, str] = {
+    "green": "C6EFCE",
+    "amber": "FFEB9C",
+    "red": "FFC7CE",
+    "no_target": "D9D9D9",
+    "no_data": "D9D9D9",
+}
+"""Excel's own "good / neutral / bad" fills, and grey for measures without a target or figures."""
+
+_STATUS_TEXT = {"green": "Green", "amber": "Amber", "red": "Red", "no_target": "No target", "no_data": "No data"}
+_NUMBER_FORMATS = {"current": "#,##0.##", "baseline": "#,##0.##", "difference": "+#,##0.##;-#,##0.##;0",
+                   "change_pct": '+0.0"%";-0.0"%";0.0"%"'}
+_MAX_WIDTH = {"summary": 90, "name": 40, "priority": 40}
+
+
+def write_xlsx_table(rows: Sequence[Mapping[str, Any]], out: str | Path, *, title: str | None = None,
+                     sheet: str = "Performance") -> Path:
+    """Write the rows (keys as in :data:`COLUMNS`) to an .xlsx file atomically; return its path."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    worksheet = workbook.active
+    assert worksheet is not None
+    worksheet.title = sheet[:31]
+    first = 1
+    if title:
+        worksheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=13)
+        first = 3
+    bold = Font(bold=True)
+    for column, (_, heading) in enumerate(COLUMNS, start=1):
+        cell = worksheet.cell(row=first, column=column, value=heading)
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="F2F2F2")
+    widths = [len(heading) for _, heading in COLUMNS]
+    fills = {status: PatternFill("solid", fgColor=colour) for status, colour in STATUS_FILLS.items()}
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for offset, row in enumerate(rows, start=1):
+        number = first + offset
+        for column, (key, _) in enumerate(COLUMNS, start=1):
+            value = row.get(key)
+            if key == "status":
+                status = str(value or "no_data")
+                cell = worksheet.cell(row=number, column=column, value=_STATUS_TEXT.get(status, status))
+                if status in fills:
+                    cell.fill = fills[status]
+                cell.font = bold
+            else:
+                cell = worksheet.cell(row=number, column=column, value=_cell(value))
+                if key in _NUMBER_FORMATS and isinstance(cell.value, int | float):
+                    cell.number_format = _NUMBER_FORMATS[key]
+                if key == "summary":
+                    cell.alignment = wrap
+            shown = len(str(cell.value)) if cell.value is not None else 0
+            widths[column - 1] = max(widths[column - 1], shown)
+    for column, (key, _) in enumerate(COLUMNS, start=1):
+        worksheet.column_dimensions[get_column_letter(column)].width = min(
+            widths[column - 1] + 2, _MAX_WIDTH.get(key, 18))
+    worksheet.freeze_panes = worksheet.cell(row=first + 1, column=1)
+    worksheet.auto_filter.ref = f"A{first}:{get_column_letter(len(COLUMNS))}{first + len(rows)}"
+    return _save(workbook, Path(out))
+
+
+def _cell(value: object) -> object:
+    """Numbers stay numbers (so Excel can sum them); None stays empty; anything else is text."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else str(value)
+    if isinstance(value, int | float):
+        return value
+    return str(value)
+
+
+def _save(workbook: Any, target: Path) -> Path:
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise CspMonitorError(f"{target}: cannot write the workbook: {exc.strerror or exc}") from None
+    os.close(handle)
+    try:
+        workbook.save(temporary)
+        os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists() else 0o644)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise CspMonitorError(f"{target}: cannot write the workbook: {exc.strerror or exc}") from None
+        raise
+    return target
