@@ -151,3 +151,15 @@ def test_a_suspect_month_reaches_the_evaluation(tmp_path: Path, rules_file: Path
     evaluation = evaluate(load_rules(rules_file), load_figures(out), "2020-03")
     result = evaluation.get("harborough", "total-crime-policeuk")
     assert result is not None and "2020-03" in result.suspect_months
+
+
+def test_the_rules_example_in_the_import_guide_loads(tmp_path: Path) -> None:
+    """The police.uk mapping example of docs/importing-data.md is a valid rule file using source:."""
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "importing-data.md").read_text(encoding="utf-8")
+    block = guide.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "guide.yaml"
+    path.write_text(block, encoding="utf-8")
+    rules = load_rules(path)
+    assert {m.id: m.figures_measure for _, m in rules.measures()} == {
+        "total-crime-policeuk": "total-crime", "burglary-all-policeuk": "burglary",
+        "vehicle-crime-policeuk": "vehicle-crime", "asb-policeuk": "anti-social-behaviour"}
