@@ -57,12 +57,12 @@ def _target(result: MeasureResult | None) -> str:
 
 
 def _tolerance(result: MeasureResult) -> str:
-    if result.target is None:
-        return "-"
-    if result.tolerance is None:
+    if result.target is None or result.tolerance is None:
         return "none"
-    unit = "points" if result.target.kind == "change" or result.unit == "percent" else result.unit
-    return f"{format_number(result.tolerance, 'count')} {unit}"
+    amount = format_number(result.tolerance, "count")
+    if result.target.kind == "change" or result.unit == "percent":
+        return f"{amount} point{'' if amount == '1' else 's'}"
+    return amount
 
 
 def _notices(due: Sequence[DueNotification]) -> dict[tuple[str, str], dict[str, DueNotification]]:

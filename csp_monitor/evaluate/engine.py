@@ -91,10 +91,18 @@ def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None,
 
     unused = sorted({measure for area, measure in figures.series_keys()
                      if measure not in wanted and (rules.area is None or area in areas)})
+    unread = []
     for measure in unused:
         hint = closest(measure, sorted(wanted))
-        warnings.append(f"figures for the measure '{measure}' are ignored: no rule reads it"
-                        + (f" (did you mean {hint}?)" if hint else ""))
+        if hint:
+            warnings.append(f"figures for the measure '{measure}' are ignored: no rule reads it (did you mean {hint}?)")
+        else:
+            unread.append(measure)
+    if len(unread) == 1:
+        warnings.append(f"figures for the measure '{unread[0]}' are ignored: no rule reads it")
+    elif unread:
+        # Rules for part of a partnership's measures read a shared figures file: one line, not one per measure.
+        warnings.append(f"figures for {len(unread)} measures are ignored, as no rule reads them: {', '.join(unread)}")
 
     if rules.year_starts is not None:
         stated = parse_month(rules.year_starts)
