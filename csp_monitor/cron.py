@@ -215,15 +215,20 @@ class ClockChangeClash:
 
 def clock_change_clashes(expression: str, timezone: tzinfo, *, first_year: int | None = None,
                          years: int = CLASH_YEARS) -> list[ClockChangeClash]:
-    """Every clock change in ``years`` whose skipped or repeated hour the cron would run in.
+    """Every clock change in ``years`` (from now, or from ``first_year``) whose skipped or repeated
+    hour the cron would run in.
 
     The cron is evaluated on wall-clock time (as if in UTC, which has no clock
     changes), so the fire times found are the ones the schedule asks for.
     """
-    first_year = first_year if first_year is not None else datetime.now(UTC).year
+    if first_year is None:  # from now on: the next clash is the one worth naming
+        now = datetime.now(UTC)
+        changes = [c for c in clock_changes(timezone, now.year, years + 1) if c.instant >= now]
+    else:
+        changes = clock_changes(timezone, first_year, years)
     wall = cron_trigger(expression, UTC)
     clashes: list[ClockChangeClash] = []
-    for change in clock_changes(timezone, first_year, years):
+    for change in changes:
         window_start, window_end = change.local_window
         fire = wall.get_next_fire_time(None, window_start.replace(tzinfo=UTC))
         if fire is not None and fire.replace(tzinfo=None) < window_end:

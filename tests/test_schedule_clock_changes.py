@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,9 @@ from csp_monitor.cron import (
 from csp_monitor.load.validation import validate_located
 from csp_monitor.load.yaml_source import parse_yaml
 from csp_monitor.models.schedule import Schedule, ScheduleSettings
+from csp_monitor.schedule import ledger
 from csp_monitor.schedule.occurrences import occurrence_at
+from csp_monitor.state import open_store
 
 LONDON = load_timezone("Europe/London")
 
@@ -138,3 +141,15 @@ def test_the_same_cron_is_accepted_where_the_clocks_never_change() -> None:
         "timezone: UTC\nschedules: [{id: nightly, cron: '30 1 * * *', run: alerts}]\n", "m.yaml"))
     assert problems == []
     assert model is not None
+
+
+def test_the_repeated_hour_does_its_work_once_in_the_ledger(tmp_path: Path) -> None:
+    """When the clocks go back, both firings of 01:30 claim one ledger row: the second does nothing."""
+    fires = fire_times("30 1 * * *", datetime(2026, 10, 25, tzinfo=LONDON), datetime(2026, 10, 26, tzinfo=LONDON))
+    schedule = Schedule(id="night", cron="30 2 * * *", run="alerts")
+    with open_store(tmp_path / "state.db") as store:
+        claims = [ledger.claim(store, occurrence_at(schedule, LONDON, fire), run="alerts", reason="scheduled")
+                  for fire in fires]
+        assert len(fires) == 2
+        assert [claim is not None for claim in claims] == [True, False]
+        assert [r.scheduled_at for r in ledger.runs_of(store, "night")] == [datetime(2026, 10, 25, 0, 30, tzinfo=UTC)]

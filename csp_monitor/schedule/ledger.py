@@ -1,0 +1,219 @@
+"""The run ledger: one row per (job, occurrence), so each piece of work is done once.
+
+A job *claims* its occurrence before doing any work. The claim is an insert
+under a unique key, so a second firing of the same occurrence (the clocks
+repeating an hour, a restart, a catch-up racing the scheduler) finds the row
+and does nothing. The row then records how the run ended:
+
+``running``      claimed, working (or killed while working)
+``succeeded``    done
+``failed``       the job raised; it is logged and tried again at the next occurrence
+``interrupted``  found ``running`` when a daemon started, so its process died mid-run;
+                 it is claimed again and rerun (the work itself is idempotent:
+                 decisions and the outbox never notify twice)
+``skipped``      the daemon first met this schedule after this occurrence
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from csp_monitor.schedule.occurrences import Occurrence
+
+if TYPE_CHECKING:
+    from csp_monitor.state.store import StateStore
+
+__all__ = [
+    "Claim",
+    "Outcome",
+    "Reason",
+    "RunRecord",
+    "claim",
+    "finish",
+    "has_history",
+    "interrupt_unfinished",
+    "last_runs",
+    "lookup",
+    "recent_failures",
+    "record_skipped",
+    "runs_of",
+]
+
+Outcome = Literal["running", "succeeded", "failed", "interrupted", "skipped"]
+Reason = Literal["scheduled", "catch-up", "manual"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """This process's right to do one occurrence's work."""
+
+    row_id: int
+    job_id: str
+    occurrence: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One row of the ledger."""
+
+    job_id: str
+    occurrence: str
+    scheduled_at: datetime
+    reason: str
+    run: str
+    as_of: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    attempts: int
+    detail: str | None
+    error: str | None
+
+
+def claim(store: StateStore, occurrence: Occurrence, *, run: str, reason: Reason, as_of: str | None = None,
+          now: datetime | None = None) -> Claim | None:
+    """Claim ``occurrence`` for this process; None when it is done, failed or being done already."""
+    from sqlalchemy import insert, select, update
+
+    from csp_monitor.state.schedule_tables import runs
+    from csp_monitor.state.store import format_time
+
+    started = format_time(now or datetime.now(UTC))
+    key = (runs.c.job_id == occurrence.schedule_id) & (runs.c.occurrence == occurrence.key)
+    with store.transaction() as connection:
+        row = connection.execute(select(runs.c.id, runs.c.outcome, runs.c.attempts).where(key)).first()
+        if row is None:
+            row_id = connection.execute(insert(runs).values(
+                job_id=occurrence.schedule_id, occurrence=occurrence.key, scheduled_at=format_time(occurrence.at),
+                reason=reason, run=run, as_of=as_of, started_at=started, outcome="running", attempts=1,
+                host=socket.gethostname(), pid=os.getpid())).inserted_primary_key
+            assert row_id is not None
+            return Claim(int(row_id[0]), occurrence.schedule_id, occurrence.key, 1)
+        if row.outcome != "interrupted":
+            return None
+        attempts = int(row.attempts) + 1
+        connection.execute(update(runs).where(runs.c.id == row.id).values(
+            outcome="running", attempts=attempts, started_at=started, finished_at=None, reason=reason,
+            as_of=as_of, host=socket.gethostname(), pid=os.getpid(), error=None, detail=None))
+        return Claim(int(row.id), occurrence.schedule_id, occurrence.key, attempts)
+
+
+def finish(store: StateStore, held: Claim, outcome: Outcome, *, detail: str | None = None,
+           error: str | None = None, now: datetime | None = None) -> None:
+    """Record how a claimed run ended."""
+    from sqlalchemy import update
+
+    from csp_monitor.state.schedule_tables import runs
+    from csp_monitor.state.store import format_time
+
+    with store.transaction() as connection:
+        connection.execute(update(runs).where(runs.c.id == held.row_id).values(
+            outcome=outcome, finished_at=format_time(now or datetime.now(UTC)), detail=detail, error=error))
+
+
+def record_skipped(store: StateStore, occurrence: Occurrence, *, run: str, detail: str,
+                   now: datetime | None = None) -> bool:
+    """Record an occurrence that will not be run; False when it already has a row."""
+    from sqlalchemy import insert, select
+
+    from csp_monitor.state.schedule_tables import runs
+    from csp_monitor.state.store import format_time
+
+    stamp = format_time(now or datetime.now(UTC))
+    with store.transaction() as connection:
+        if connection.execute(select(runs.c.id).where(
+                runs.c.job_id == occurrence.schedule_id, runs.c.occurrence == occurrence.key)).first():
+            return False
+        connection.execute(insert(runs).values(
+            job_id=occurrence.schedule_id, occurrence=occurrence.key, scheduled_at=format_time(occurrence.at),
+            reason="scheduled", run=run, started_at=stamp, finished_at=stamp, outcome="skipped", attempts=0,
+            detail=detail, host=socket.gethostname(), pid=os.getpid()))
+    return True
+
+
+def interrupt_unfinished(store: StateStore) -> list[RunRecord]:
+    """Mark every ``running`` row ``interrupted``; call only while holding the daemon lock."""
+    from sqlalchemy import select, update
+
+    from csp_monitor.state.schedule_tables import runs
+
+    with store.transaction() as connection:
+        rows = connection.execute(select(runs).where(runs.c.outcome == "running")).mappings().all()
+        connection.execute(update(runs).where(runs.c.outcome == "running").values(outcome="interrupted"))
+    return [_record({**row, "outcome": "interrupted"}) for row in rows]
+
+
+def has_history(store: StateStore, job_id: str) -> bool:
+    """Whether the daemon has met ``job_id`` before (manual runs by ``run-once`` do not count)."""
+    from sqlalchemy import select
+
+    from csp_monitor.state.schedule_tables import runs
+
+    with store.transaction() as connection:
+        return connection.execute(select(runs.c.id).where(runs.c.job_id == job_id, runs.c.reason != "manual")
+                                  .limit(1)).first() is not None
+
+
+def lookup(store: StateStore, job_id: str, occurrence_key: str) -> RunRecord | None:
+    """The row of one occurrence, if any."""
+    from sqlalchemy import select
+
+    from csp_monitor.state.schedule_tables import runs
+
+    with store.transaction() as connection:
+        row = connection.execute(select(runs).where(
+            runs.c.job_id == job_id, runs.c.occurrence == occurrence_key)).mappings().first()
+    return _record(row) if row is not None else None
+
+
+def last_runs(store: StateStore) -> dict[str, RunRecord]:
+    """The most recently started run of each job (skipped rows aside)."""
+    from sqlalchemy import func, select
+
+    from csp_monitor.state.schedule_tables import runs
+
+    latest = (select(runs.c.job_id, func.max(runs.c.id).label("id"))
+              .where(runs.c.outcome != "skipped").group_by(runs.c.job_id).subquery())
+    with store.transaction() as connection:
+        rows = connection.execute(select(runs).join(latest, runs.c.id == latest.c.id)).mappings().all()
+    return {row["job_id"]: _record(row) for row in rows}
+
+
+def recent_failures(store: StateStore, limit: int = 5) -> list[RunRecord]:
+    """The latest failed or interrupted runs, newest first."""
+    from sqlalchemy import select
+
+    from csp_monitor.state.schedule_tables import runs
+
+    with store.transaction() as connection:
+        rows = connection.execute(select(runs).where(runs.c.outcome.in_(("failed", "interrupted")))
+                                  .order_by(runs.c.id.desc()).limit(limit)).mappings().all()
+    return [_record(row) for row in rows]
+
+
+def runs_of(store: StateStore, job_id: str | None = None) -> list[RunRecord]:
+    """Every row of the ledger (of one job), oldest first."""
+    from sqlalchemy import select
+
+    from csp_monitor.state.schedule_tables import runs
+
+    query = select(runs).order_by(runs.c.id)
+    if job_id is not None:
+        query = query.where(runs.c.job_id == job_id)
+    with store.transaction() as connection:
+        return [_record(row) for row in connection.execute(query).mappings().all()]
+
+
+def _record(row: Any) -> RunRecord:
+    from csp_monitor.state.store import parse_time
+
+    return RunRecord(
+        job_id=row["job_id"], occurrence=row["occurrence"], scheduled_at=parse_time(row["scheduled_at"]),
+        reason=row["reason"], run=row["run"], as_of=row["as_of"], started_at=parse_time(row["started_at"]),
+        finished_at=parse_time(row["finished_at"]) if row["finished_at"] else None, outcome=row["outcome"],
+        attempts=int(row["attempts"]), detail=row["detail"], error=row["error"])
