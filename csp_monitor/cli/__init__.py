@@ -26,6 +26,9 @@ COMMANDS: dict[str, str] = {
     "rules": "csp_monitor.cli.rules_cmd:rules",
     "schema": "csp_monitor.cli.schema_cmd:schema",
     "backtest": "csp_monitor.cli.backtest_cmd:backtest",
+    "daemon": "csp_monitor.cli.daemon_cmd:daemon",
+    "run-once": "csp_monitor.cli.daemon_cmd:run_once",
+    "status": "csp_monitor.cli.status_cmd:status",
 }
 
 EXIT_OK = 0

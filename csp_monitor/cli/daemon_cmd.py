@@ -1,0 +1,93 @@
+"""``csp-monitor daemon`` and ``csp-monitor run-once``: the scheduled jobs, run forever or once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from csp_monitor.cli.options import as_of_option
+from csp_monitor.cli.send_cmd import config_option
+
+__all__ = ["daemon", "log_options", "run_once"]
+
+
+def log_options(default_level: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--log-format plain|json`` and ``--log-level``."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--log-level", "log_level", type=click.Choice(["debug", "info", "warning", "error"]),
+            default=default_level, show_default=True, help="The least important events to log.")(command)
+        return click.option(
+            "--log-format", "log_format", type=click.Choice(["plain", "json"]), default="plain",
+            show_default=True,
+            help="Log lines for people (plain) or one JSON object per line for log collectors (json).")(command)
+
+    return decorate
+
+
+@click.command()
+@config_option
+@log_options("info")
+def daemon(config: str, log_format: str, log_level: str) -> None:
+    """Run the scheduler: the configuration's schedules, on the partnership's calendar, until stopped.
+
+    Logs go to stderr (systemd puts them in the journal). SIGTERM or Ctrl-C
+    finishes the job in progress and stops; SIGHUP reloads the configuration
+    (an invalid one is refused and the old one keeps running). Only one daemon
+    may run on a state store. A run missed while the daemon was stopped is run
+    once when it starts. See docs/daemon.md.
+
+    \b
+    Exit codes: 0 stopped by a signal; 1 invalid configuration;
+    3 the state store is in use by another daemon, damaged, or the lock was lost.
+
+    \b
+    Example:
+      csp-monitor daemon --config /etc/csp-monitor/csp-monitor.yaml --log-format json
+    """
+    from csp_monitor.schedule.daemon import run_daemon
+    from csp_monitor.schedule.logs import configure_logging
+
+    configure_logging("json" if log_format == "json" else "plain", log_level)
+    code = run_daemon(config)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+@click.command("run-once")
+@config_option
+@as_of_option
+@log_options("warning")
+def run_once(config: str, as_of: str | None, log_format: str, log_level: str) -> None:
+    """Run every scheduled job once now, then exit: the daemon's own job, for cron users and for trying a
+    configuration out.
+
+    Each job is recorded in the run ledger as a manual run. It refuses to run
+    while a daemon runs on the same state store. Exits 1 when a job failed or a
+    message could not be delivered yet (it stays in the outbox and is retried).
+
+    \b
+    Example:
+      csp-monitor run-once --config examples/harborough/csp-monitor.yaml
+    """
+    from csp_monitor.schedule.logs import configure_logging
+    from csp_monitor.schedule.once import run_once as run_all
+
+    configure_logging("json" if log_format == "json" else "plain", log_level)
+    results = run_all(config, as_of=as_of)
+    trouble = False
+    for result in results:
+        if result.outcome == "failed":
+            trouble = True
+            click.echo(f"{result.schedule_id} ({result.run}): FAILED: {result.error}")
+            continue
+        click.echo(f"{result.schedule_id} ({result.run}): {result.detail}")
+        if result.report is not None:
+            for line in result.report.lines():
+                click.echo(f"  {line}")
+            trouble = trouble or bool(result.report.failed or result.report.retrying)
+    if trouble:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,175 @@
+"""The one job function: what the daemon runs at each occurrence and ``run-once`` runs now.
+
+:func:`run_job` claims the occurrence in the run ledger (so a second firing
+does nothing), runs the delivery layer's :func:`~csp_monitor.delivery.run.send_once`
+for the schedule's job (the risk summary or the alerts), and records how it
+ended. A job that fails is logged with its cause and recorded as ``failed``;
+the next occurrence runs it again. Nothing is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Literal
+
+from csp_monitor.errors import CspMonitorError, InputError
+from csp_monitor.models.schedule import Schedule
+from csp_monitor.schedule import ledger
+from csp_monitor.schedule.occurrences import Occurrence
+
+if TYPE_CHECKING:
+    from csp_monitor.delivery.outbox import Attempt
+    from csp_monitor.delivery.run import SendReport
+    from csp_monitor.models.config import MonitorConfig
+    from csp_monitor.state.store import StateStore
+
+__all__ = [
+    "JobResult",
+    "config_for",
+    "local_time",
+    "manual_occurrence",
+    "retry_outbox",
+    "run_job",
+]
+
+log = logging.getLogger("csp_monitor.jobs")
+
+@dataclass(frozen=True)
+class JobResult:
+    """How one job run ended."""
+
+    schedule_id: str
+    run: str
+    occurrence: Occurrence
+    outcome: Literal["succeeded", "failed", "already-done"]
+    detail: str = ""
+    error: str | None = None
+    report: SendReport | None = None
+
+
+def manual_occurrence(schedule: Schedule, now: datetime) -> Occurrence:
+    """An occurrence for a run started by hand (``run-once``): its own key, never a scheduled one's."""
+    at = now.astimezone(UTC)
+    return Occurrence(schedule.id, at, f"manual {at.replace(tzinfo=None).isoformat(timespec='microseconds')}Z")
+
+
+def config_for(config: MonitorConfig, schedule: Schedule) -> MonitorConfig:
+    """The configuration a schedule's run uses: its ``to`` replaces the summary's recipients."""
+    if schedule.to is None:
+        return config
+    from csp_monitor.models.config import SummarySettings
+
+    summary = (config.summary.model_copy(update={"to": list(schedule.to)}) if config.summary is not None
+               else SummarySettings(to=list(schedule.to)))
+    copied = config.model_copy(update={"summary": summary})
+    for private in ("_file", "_positions"):  # where the file's problems are reported
+        if hasattr(config, private):
+            setattr(copied, private, getattr(config, private))
+    return copied
+
+
+def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurrence: Occurrence, *,
+            reason: ledger.Reason, as_of: str | None = None) -> JobResult:
+    """Claim ``occurrence`` and, if it is ours, run the schedule's job once; record the outcome."""
+    fields = {"job": schedule.id, "run": schedule.run, "occurrence": occurrence.key, "reason": reason}
+    held = ledger.claim(store, occurrence, run=schedule.run, reason=reason, as_of=as_of)
+    if held is None:
+        log.info("%s: already done for %s", schedule.id, occurrence.key, extra={"event": "job.skipped", **fields})
+        return JobResult(schedule.id, schedule.run, occurrence, "already-done")
+    if held.attempts > 1:
+        fields["attempt"] = str(held.attempts)
+    log.info("%s: running the %s job", schedule.id, schedule.run, extra={"event": "job.started", **fields})
+    from csp_monitor.delivery.run import send_once
+
+    try:
+        report = send_once(config_for(config, schedule), as_of=as_of, jobs=(schedule.run,))
+    except CspMonitorError as exc:
+        error = _cause(exc)
+        ledger.finish(store, held, "failed", error=error)
+        log.error("%s: failed, tried again at its next run: %s", schedule.id, error,
+                  extra={"event": "job.failed", **fields, "error": error})
+        return JobResult(schedule.id, schedule.run, occurrence, "failed", error=error)
+    except Exception as exc:  # a bug: record it, keep the daemon alive, keep the traceback in the log
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        ledger.finish(store, held, "failed", error=error)
+        log.exception("%s: failed, tried again at its next run: %s", schedule.id, error,
+                      extra={"event": "job.failed", **fields, "error": error})
+        return JobResult(schedule.id, schedule.run, occurrence, "failed", error=error)
+    detail = _summary(report)
+    for line in report.warnings:
+        log.warning("%s: %s", schedule.id, line, extra={"event": "job.warning", **fields})
+    _log_attempts(schedule.id, report.attempts, fields)
+    ledger.finish(store, held, "succeeded", detail=detail)
+    log.info("%s: done: %s", schedule.id, detail, extra={"event": "job.finished", **fields, "as_of": report.as_of})
+    return JobResult(schedule.id, schedule.run, occurrence, "succeeded", detail=detail, report=report)
+
+
+def retry_outbox(config: MonitorConfig, store: StateStore, *, now: datetime | None = None) -> list[Attempt]:
+    """Send again whatever in the outbox is due a retry (or was in flight when a process died)."""
+    from csp_monitor.delivery.outbox import deliver_due, recover
+    from csp_monitor.delivery.run import make_transport
+    from csp_monitor.state.outbox_tables import outbox
+
+    moment = now or datetime.now(UTC)
+    for message in recover(store, now=moment):
+        log.warning("resending %s '%s' %s: it was in flight when a run stopped", message.kind, message.subject,
+                    message.message_id, extra={"event": "outbox.recovered", "message_id": message.message_id})
+    from sqlalchemy import func, select
+
+    with store.transaction() as connection:
+        due = connection.execute(select(func.count()).select_from(outbox).where(
+            outbox.c.status == "queued", outbox.c.next_attempt_at <= _utc_text(moment))).scalar()
+    if not due:
+        return []
+    attempts = deliver_due(store, make_transport(config), now=moment, retry=config.delivery.retry,
+                           clock=lambda: datetime.now(UTC))
+    _log_attempts("outbox", attempts, {"job": "outbox"})
+    return attempts
+
+
+def _log_attempts(job: str, attempts: tuple[Attempt, ...] | list[Attempt], fields: dict[str, str]) -> None:
+    for attempt in attempts:
+        message = attempt.message
+        extra = {**fields, "message_id": message.message_id, "kind": message.kind,
+                 "recipients": ", ".join(message.recipients), "outcome": attempt.outcome}
+        if attempt.outcome == "sent":
+            log.info("%s: sent %s '%s' to %s (%s)", job, message.kind, message.subject, extra["recipients"],
+                     attempt.detail, extra={"event": "message.sent", **extra})
+        elif attempt.outcome == "retry":
+            log.warning("%s: not sent yet, will retry: %s '%s' to %s: %s", job, message.kind, message.subject,
+                        extra["recipients"], attempt.detail, extra={"event": "message.retry", **extra})
+        else:
+            log.error("%s: could not be delivered: %s '%s' to %s: %s", job, message.kind, message.subject,
+                      extra["recipients"], attempt.detail, extra={"event": "message.failed", **extra})
+
+
+def _summary(report: SendReport) -> str:
+    parts = [f"as of {report.as_of}", f"queued {len(report.queued)}", f"sent {len(report.sent)}"]
+    if report.retrying:
+        parts.append(f"{len(report.retrying)} to retry")
+    if report.failed:
+        parts.append(f"{len(report.failed)} failed")
+    if report.recovered:
+        parts.append(f"{len(report.recovered)} resent after a crash")
+    return ", ".join(parts)
+
+
+def _cause(exc: CspMonitorError) -> str:
+    if isinstance(exc, InputError):
+        return "; ".join(str(problem) for problem in exc.problems) or exc.message
+    return exc.message
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_time(moment: datetime | None, zone: tzinfo) -> str:
+    """A time for people, in the configuration's zone: ``2026-06-10 07:00 BST``."""
+    if moment is None:
+        return "never"
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+

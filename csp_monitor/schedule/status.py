@@ -1,0 +1,176 @@
+"""``status``: what the daemon is doing, read from the configuration and the state store.
+
+Each schedule's next run (computed from its cron, so it is right whether the
+daemon is running or not), its last run and how it ended, whether a daemon
+holds the store and when it last showed signs of life, the outbox's queue,
+and the latest errors. Nothing is written except what opening a store does.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from csp_monitor.schedule import ledger, lock
+from csp_monitor.schedule.configuration import load_schedule_config, schedule_zone
+from csp_monitor.schedule.jobs import local_time
+from csp_monitor.schedule.occurrences import next_occurrence
+
+__all__ = ["DaemonState", "LastRun", "OutboxCounts", "ScheduleState", "Status", "read_status", "render_status"]
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LastRun(_Result):
+    """The most recent run of a schedule."""
+
+    occurrence: str = Field(description="The occurrence it ran for (its ledger key).")
+    reason: str = Field(description="scheduled, catch-up (missed while the daemon was down) or manual (run-once).")
+    started_at: datetime = Field(description="When it started (UTC).")
+    finished_at: datetime | None = Field(description="When it ended (UTC); empty while running.")
+    outcome: str = Field(description="running, succeeded, failed or interrupted.")
+    detail: str | None = Field(description="What it did: messages queued and sent.")
+    error: str | None = Field(description="Why it failed, when it did.")
+
+
+class ScheduleState(_Result):
+    """One schedule: when it runs next and how it last went."""
+
+    id: str = Field(description="The schedule's id.")
+    run: str = Field(description="summary or alerts.")
+    when: str = Field(description="The cron, or the interval.")
+    next_run: datetime | None = Field(description="The next occurrence (UTC).")
+    next_run_local: str = Field(description="The next occurrence in the configuration's time zone.")
+    last_run: LastRun | None = Field(description="The most recent run, if any.")
+
+
+class DaemonState(_Result):
+    """Who holds the store's daemon lock."""
+
+    running: bool = Field(description="Whether a daemon holds the lock with a fresh heartbeat.")
+    pid: int | None = Field(default=None, description="Its process id.")
+    host: str | None = Field(default=None, description="The computer it runs on.")
+    purpose: str | None = Field(default=None, description="daemon, or run-once.")
+    started_at: datetime | None = Field(default=None, description="When it started (UTC).")
+    heartbeat_seconds_ago: int | None = Field(default=None, description="Seconds since its last heartbeat.")
+
+
+class OutboxCounts(_Result):
+    """The outbox by status."""
+
+    queued: int = Field(description="Waiting to be sent, or to be retried.")
+    sending: int = Field(description="Being sent now (or left by a run that died; resent at the next run).")
+    sent: int = Field(description="Accepted by the mail server (or written to the folder).")
+    failed: int = Field(description="Given up: a permanent refusal, or retried for too long.")
+
+
+class Status(_Result):
+    """Everything ``csp-monitor status`` shows."""
+
+    config: str = Field(description="The configuration file.")
+    store: str = Field(description="The state store.")
+    timezone: str = Field(description="The time zone of the schedules.")
+    now: datetime = Field(description="When this status was read (UTC).")
+    daemon: DaemonState = Field(description="Whether a daemon is running on the store.")
+    schedules: tuple[ScheduleState, ...] = Field(description="Every schedule.")
+    outbox: OutboxCounts = Field(description="The outbox queue.")
+    errors: tuple[str, ...] = Field(description="The latest failed runs and undeliverable messages, newest first.")
+
+
+def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = None) -> Status:
+    """Read the status of the schedules of a configuration from its store."""
+    from sqlalchemy import func, select
+
+    from csp_monitor.state import open_store
+    from csp_monitor.state.outbox_tables import outbox
+
+    config = load_schedule_config(config_path, need_schedules=False)
+    zone = schedule_zone(config)
+    moment = now or datetime.now(UTC)
+    holder: lock.Holder | None = None
+    last: dict[str, ledger.RunRecord] = {}
+    failures: list[ledger.RunRecord] = []
+    counts: dict[str, int] = {}
+    failed_messages: list[tuple[str, str, str]] = []
+    location = config.state
+    if config.state_is_url or os.path.exists(config.state):  # status never creates a store
+        with open_store(config.state, create=False) as store:
+            holder = lock.current_holder(store)
+            last = ledger.last_runs(store)
+            failures = ledger.recent_failures(store)
+            with store.transaction() as connection:
+                counts = {row[0]: int(row[1]) for row in connection.execute(
+                    select(outbox.c.status, func.count()).group_by(outbox.c.status))}
+                failed_messages = [(row.updated_at, row.subject, row.last_error) for row in connection.execute(
+                    select(outbox.c.updated_at, outbox.c.subject, outbox.c.last_error)
+                    .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(5))]
+            location = store.location
+    schedules = []
+    for schedule in config.schedules:
+        following = next_occurrence(schedule, zone, moment)
+        record = last.get(schedule.id)
+        schedules.append(ScheduleState(
+            id=schedule.id, run=schedule.run,
+            when=schedule.cron if schedule.cron is not None else f"every {schedule.interval_seconds} s",
+            next_run=following.at if following else None,
+            next_run_local=local_time(following.at if following else None, zone),
+            last_run=LastRun(occurrence=record.occurrence, reason=record.reason, started_at=record.started_at,
+                             finished_at=record.finished_at, outcome=record.outcome, detail=record.detail,
+                             error=record.error) if record else None))
+    daemon = DaemonState(running=False)
+    if holder is not None:
+        age = int((moment - holder.heartbeat_at).total_seconds())
+        daemon = DaemonState(running=age <= lock.LOCK_TIMEOUT_SECONDS, pid=holder.pid, host=holder.host,
+                             purpose=holder.purpose, started_at=holder.started_at, heartbeat_seconds_ago=max(0, age))
+    errors = [(r.finished_at or r.started_at, f"{r.job_id}: {r.outcome} ({r.occurrence}): {r.error or 'no cause recorded'}")
+              for r in failures]
+    errors += [(datetime.strptime(updated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+                f"message '{subject}' could not be delivered: {error}") for updated, subject, error in failed_messages]
+    errors.sort(key=lambda item: item[0], reverse=True)
+    return Status(config=str(config_path), store=location, timezone=config.timezone, now=moment, daemon=daemon,
+                  schedules=tuple(schedules),
+                  outbox=OutboxCounts(**{name: int(counts.get(name, 0)) for name in ("queued", "sending", "sent",
+                                                                                     "failed")}),
+                  errors=tuple(f"{local_time(at, zone)}: {text}" for at, text in errors[:8]))
+
+
+def render_status(status: Status) -> str:
+    """The status for people."""
+    from csp_monitor.cron import load_timezone
+
+    zone = load_timezone(status.timezone)
+    lines = [f"configuration  {status.config}", f"state store    {status.store}"]
+    daemon = status.daemon
+    if daemon.running:
+        lines.append(f"daemon         running: pid {daemon.pid} on {daemon.host}, since "
+                     f"{local_time(daemon.started_at, zone)}, last heartbeat {daemon.heartbeat_seconds_ago} s ago")
+    elif daemon.pid is not None:
+        lines.append(f"daemon         not running (pid {daemon.pid} on {daemon.host} left a lock with no heartbeat "
+                     f"for {daemon.heartbeat_seconds_ago} s; the next daemon takes it over)")
+    else:
+        lines.append("daemon         not running")
+    lines.append("")
+    if not status.schedules:
+        lines.append("no schedules")
+    for schedule in status.schedules:
+        lines.append(f"{schedule.id}  ({schedule.run}, {schedule.when}, {status.timezone})")
+        lines.append(f"  next run   {schedule.next_run_local}")
+        run = schedule.last_run
+        if run is None:
+            lines.append("  last run   never")
+        else:
+            ended = f", {run.detail}" if run.detail else ""
+            if run.error:
+                ended = f": {run.error}"
+            lines.append(f"  last run   {local_time(run.started_at, zone)} {run.outcome} ({run.reason}){ended}")
+    counts = status.outbox
+    lines += ["", f"outbox         {counts.queued} queued, {counts.sending} sending, {counts.sent} sent, "
+                  f"{counts.failed} failed"]
+    if status.errors:
+        lines += ["", "latest errors"]
+        lines += [f"  {error}" for error in status.errors]
+    return "\n".join(lines) + "\n"
