@@ -1,0 +1,200 @@
+"""Send through an SMTP server: TLS verified, credentials from the environment, a timeout on every call.
+
+* ``starttls``: connect in plain text, then upgrade with STARTTLS before
+  anything else is said; a server that does not offer STARTTLS is refused
+  rather than spoken to in the clear.
+* ``tls``: TLS from the first byte (usually port 465).
+* ``none``: plain text, only ever to this machine (a local relay); checked
+  when the configuration is read and again here.
+
+Certificates are verified with ``ssl.create_default_context()`` (hostname
+and chain); a council's internal CA can be added with ``ca_file``. Every
+network call carries the configured timeout (``smtplib`` sets it on the
+socket). The password is passed in, used for ``AUTH`` and never logged or
+put in an error message.
+
+Replies are classified the way RFC 5321 means them: 4xx (and a dropped or
+refused connection, or a timeout) is transient, try again later; 5xx is
+permanent. A recipient refused with 5xx is reported; if every recipient is
+refused the message has failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import socket
+import ssl
+from collections.abc import Sequence
+
+from csp_monitor.delivery.transport import Receipt
+from csp_monitor.errors import DeliveryError
+from csp_monitor.models.config import SmtpSettings, is_loopback
+
+__all__ = ["SmtpTransport", "tls_context"]
+
+
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """A verifying TLS client context: the system's CAs, plus ``ca_file`` when given."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+def _text(reply: bytes | str) -> str:
+    return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply).replace("\r", " ").replace(
+        "\n", " ").strip()
+
+
+class SmtpTransport:
+    """One connection to an SMTP server, opened on first use and reused for the run."""
+
+    def __init__(self, settings: SmtpSettings, *, password: str | None = None,
+                 local_hostname: str | None = None) -> None:
+        self.settings = settings
+        self._password = password
+        self._local_hostname = local_hostname
+        self._connection: smtplib.SMTP | None = None
+        self.description = f"SMTP {settings.host}:{settings.effective_port} ({settings.security})"
+
+    @property
+    def connected(self) -> bool:
+        """Whether a connection to the server is open (after a failure: whether it survived)."""
+        return self._connection is not None
+
+    def __repr__(self) -> str:  # never show the password
+        return f"SmtpTransport({self.description})"
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        host, port, timeout = settings.host, settings.effective_port, settings.timeout
+        if settings.security == "none" and not is_loopback(host):
+            raise DeliveryError(f"refusing to send unencrypted mail to {host}: only this machine may be used "
+                                "with security: none", permanent=True)
+        try:
+            connection: smtplib.SMTP
+            if settings.security == "tls":
+                connection = smtplib.SMTP_SSL(host, port, local_hostname=self._local_hostname, timeout=timeout,
+                                              context=tls_context(settings.ca_file))
+            else:
+                connection = smtplib.SMTP(host, port, local_hostname=self._local_hostname, timeout=timeout)
+            try:
+                connection.ehlo()
+                if settings.security == "starttls":
+                    if not connection.has_extn("starttls"):
+                        raise DeliveryError(
+                            f"{host} does not offer STARTTLS, so the message was not sent in the clear: check "
+                            "the server, or use security: tls", permanent=False)
+                    connection.starttls(context=tls_context(settings.ca_file))
+                    connection.ehlo()
+                if settings.username:
+                    connection.login(settings.username, self._password or "")
+            except BaseException:
+                _close_quietly(connection)
+                raise
+        except DeliveryError:
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(f"{host} refused the login for {settings.username}: {exc.smtp_code} "
+                                f"{_text(exc.smtp_error)}", permanent=False, reply=_text(exc.smtp_error)) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise DeliveryError(f"the certificate of {host} could not be verified ({exc.verify_message}): if the "
+                                "council uses its own certificate authority, name it with ca_file",
+                                permanent=False) from None
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(f"{host} replied {exc.smtp_code} {_text(exc.smtp_error)}",
+                                permanent=False, reply=f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(_network_problem(host, port, exc), permanent=False) from None
+        return connection
+
+    def send(self, message: bytes, *, sender: str, recipients: Sequence[str], message_id: str) -> Receipt:
+        """Send one message: MAIL, RCPT for each recipient, DATA; raise DeliveryError unless accepted."""
+        if not recipients:
+            raise DeliveryError("the message has no recipients", permanent=True)
+        if self._connection is None:
+            self._connection = self._connect()
+        connection = self._connection
+        host = self.settings.host
+        try:
+            code, reply = connection.mail(sender)
+            if code != 250:
+                self._reset()
+                raise DeliveryError(f"{host} refused the sender {sender}: {code} {_text(reply)}",
+                                    permanent=code >= 500, reply=f"{code} {_text(reply)}")
+            refused: dict[str, str] = {}
+            transient: dict[str, str] = {}
+            for recipient in recipients:
+                code, reply = connection.rcpt(recipient)
+                if code not in (250, 251):
+                    (refused if code >= 500 else transient)[recipient] = f"{code} {_text(reply)}"
+            if transient:
+                self._reset()
+                listed = "; ".join(f"{r}: {why}" for r, why in transient.items())
+                raise DeliveryError(f"{host} cannot take the message for now ({listed})", permanent=False,
+                                    reply=listed)
+            if len(refused) == len(recipients):
+                self._reset()
+                listed = "; ".join(f"{r}: {why}" for r, why in refused.items())
+                raise DeliveryError(f"{host} refused every recipient ({listed})", permanent=True, reply=listed)
+            code, reply = connection.data(message)
+            if code != 250:
+                raise DeliveryError(f"{host} did not accept the message: {code} {_text(reply)}",
+                                    permanent=code >= 500, reply=f"{code} {_text(reply)}")
+        except DeliveryError:
+            raise
+        except smtplib.SMTPResponseException as exc:
+            self._drop()
+            raise DeliveryError(f"{host} replied {exc.smtp_code} {_text(exc.smtp_error)}",
+                                permanent=exc.smtp_code >= 500,
+                                reply=f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise DeliveryError(_network_problem(host, self.settings.effective_port, exc), permanent=False) from None
+        accepted = tuple(r for r in recipients if r not in refused)
+        return Receipt(reply=f"{code} {_text(reply)}", accepted=accepted, refused=refused)
+
+    def _reset(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            self._connection.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            _close_quietly(self._connection)
+            self._connection = None
+
+    def close(self) -> None:
+        """Say QUIT and close the connection."""
+        if self._connection is None:
+            return
+        try:
+            self._connection.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        finally:
+            _close_quietly(self._connection)
+            self._connection = None
+
+
+def _close_quietly(connection: smtplib.SMTP) -> None:
+    with contextlib.suppress(OSError):
+        connection.close()
+
+
+def _network_problem(host: str, port: int, exc: BaseException) -> str:
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return f"{host}:{port} did not answer in time"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"{host}:{port} refused the connection (is the mail server running?)"
+    if isinstance(exc, socket.gaierror):
+        return f"the mail server name {host} could not be found"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return f"{host}:{port} closed the connection"
+    if isinstance(exc, ssl.SSLError):
+        return f"the TLS connection to {host}:{port} failed: {exc.reason or exc}"
+    return f"cannot reach {host}:{port}: {exc}"

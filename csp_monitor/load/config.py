@@ -1,0 +1,229 @@
+"""Load a monitor configuration file, reporting every mistake at once as file:line:col.
+
+Paths in the file are relative to the file itself, so a configuration and
+its figures can be moved together; they are made absolute here. Glob
+patterns for figures are kept as patterns and expanded at each run
+(:func:`figure_files`), because the daemon runs for years and a new month's
+file should be picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from csp_monitor.errors import ConfigError, Problem
+from csp_monitor.load.validation import closest, validate_located
+from csp_monitor.load.yaml_source import Positions, YamlProblems, read_yaml_file
+from csp_monitor.models.config import MonitorConfig, parse_mailbox
+
+__all__ = [
+    "PATH_FIELDS",
+    "config_problem",
+    "figure_files",
+    "load_config",
+    "read_password",
+    "summary_recipients",
+]
+
+PATH_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("rules", "*"),
+    ("figures", "*"),
+    ("state",),
+    ("templates",),
+    ("delivery", "folder"),
+    ("delivery", "smtp", "password_file"),
+    ("delivery", "smtp", "ca_file"),
+)
+"""Key paths whose values are file paths relative to the configuration ('*': every list item)."""
+
+DEFAULT_FOLDER = "outbox"
+
+
+def load_config(path: str | os.PathLike[str]) -> MonitorConfig:
+    """Read and validate a configuration file; raise :class:`ConfigError` with every problem."""
+    name = str(path)
+    try:
+        located = read_yaml_file(Path(path))
+    except YamlProblems as exc:
+        raise ConfigError(exc.problems) from None
+    if located.data is None:
+        raise ConfigError([Problem("this configuration file is empty: it needs at least rules:, figures: and "
+                                   "state:", file=name, line=1, column=1)])
+    if not isinstance(located.data, dict):
+        raise ConfigError([Problem("a configuration file must be a mapping of keys such as rules: and "
+                                   "figures:, not a list or a value", file=name, line=1, column=1)])
+    model, problems = validate_located(MonitorConfig, located)
+    if model is None:
+        raise ConfigError([_explain(problem) for problem in problems])
+    base = Path(path).resolve().parent
+    data = _absolute(located.data, base)
+    if data.get("delivery") is None:
+        data["delivery"] = {}
+    delivery = data["delivery"]
+    if delivery.get("smtp") is None and delivery.get("folder") is None:
+        delivery["folder"] = str(base / DEFAULT_FOLDER)  # the embedded default: no mail server needed
+    config = MonitorConfig.model_validate(data)
+    config._file = name
+    config._positions = located.positions
+    problems = _check_files(config, located.positions)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+_NO_PASSWORD = (
+    "a password is never written in the configuration file: put it in an environment variable and name it "
+    "with password_env, or in a file readable only by the service and name it with password_file")
+
+
+def _explain(problem: Problem) -> Problem:
+    """Say why a ``password:`` key is refused, not just that it is unknown."""
+    if problem.path[-1:] == ("password",) and problem.message.startswith("unknown key"):
+        return Problem(_NO_PASSWORD, file=problem.file, line=problem.line, column=problem.column,
+                       path=problem.path)
+    return problem
+
+
+def _absolute(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """A copy of the plain data with every path field made absolute."""
+    result: dict[str, Any] = _copy(data)
+    for key_path in PATH_FIELDS:
+        _resolve(result, key_path, base)
+    return result
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _resolve(node: Any, key_path: Sequence[str], base: Path) -> None:
+    key, rest = key_path[0], key_path[1:]
+    if not isinstance(node, dict) or key not in node or node[key] is None:
+        return
+    if rest and rest[0] == "*":
+        if isinstance(node[key], str):
+            node[key] = [node[key]]
+        node[key] = [_join(base, item) if isinstance(item, str) else item for item in node[key]]
+    elif rest:
+        _resolve(node[key], rest, base)
+    elif isinstance(node[key], str) and not (key == "state" and "://" in node[key]):
+        node[key] = _join(base, node[key])
+
+
+def _join(base: Path, text: str) -> str:
+    expanded = os.path.expanduser(text.strip())
+    return os.path.normpath(expanded if os.path.isabs(expanded) else os.path.join(base, expanded))
+
+
+def config_problem(config: MonitorConfig, key_path: tuple[str | int, ...], message: str, *,
+                   suggestion: str | None = None) -> Problem:
+    """A problem located at a key of the configuration file (for checks made after loading)."""
+    positions: Positions | None = getattr(config, "_positions", None)
+    if positions is None:
+        return Problem(message, file=config.file, path=key_path, suggestion=suggestion)
+    return positions.problem(key_path, message, suggestion=suggestion)
+
+
+def _check_files(config: MonitorConfig, positions: Positions) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, rule_file in enumerate(config.rules):
+        if not os.path.isfile(rule_file):
+            problems.append(positions.problem(("rules", index), f"the rule file {rule_file} does not exist"))
+    if config.templates is not None and not os.path.isdir(config.templates):
+        problems.append(positions.problem(("templates",), f"the templates folder {config.templates} does not exist"))
+    smtp = config.delivery.smtp
+    if smtp is not None and smtp.ca_file is not None and not os.path.isfile(smtp.ca_file):
+        problems.append(positions.problem(("delivery", "smtp", "ca_file"),
+                                          f"the certificate file {smtp.ca_file} does not exist"))
+    if not config.state_is_url and os.path.isdir(config.state):
+        problems.append(positions.problem(("state",), f"{config.state} is a folder: name a file such as "
+                                          "csp-monitor.db"))
+    return problems
+
+
+def figure_files(config: MonitorConfig) -> list[str]:
+    """The figures files the configuration names now (patterns expanded, sorted, each once)."""
+    files: list[str] = []
+    problems: list[Problem] = []
+    for index, pattern in enumerate(config.figures):
+        if glob.has_magic(pattern):
+            matches = sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
+            if not matches:
+                problems.append(config_problem(config, ("figures", index),
+                                               f"no figures file matches {pattern}"))
+        elif os.path.isfile(pattern):
+            matches = [pattern]
+        else:
+            problems.append(config_problem(config, ("figures", index), f"the figures file {pattern} does not exist"))
+            matches = []
+        files.extend(match for match in matches if match not in files)
+    if problems:
+        raise ConfigError(problems)
+    return files
+
+
+def summary_recipients(config: MonitorConfig, recipients: dict[str, list[str]]) -> tuple[str, ...]:
+    """The addresses the summary goes to: list names resolved against the rules' ``recipients``."""
+    if config.summary is None:
+        return ()
+    addresses: list[str] = []
+    problems: list[Problem] = []
+    for index, name in enumerate(config.summary.to):
+        if "@" in name:
+            try:
+                parse_mailbox(name)
+            except ValueError as exc:
+                problems.append(config_problem(config, ("summary", "to", index), str(exc)))
+                continue
+            found = [name]
+        elif name in recipients:
+            found = list(recipients[name])
+        else:
+            known = sorted(recipients)
+            message = f"the summary goes to '{name}', but the rules name no recipients list '{name}'"
+            if not known:
+                message += ": add recipients: {" + name + ": [someone@example.org]} to a rule file"
+            elif not closest(name, known):
+                message += f"; the lists are {', '.join(known)}"
+            problems.append(config_problem(config, ("summary", "to", index), message,
+                                           suggestion=closest(name, known)))
+            continue
+        for address in found:
+            if address.lower() not in {a.lower() for a in addresses}:
+                addresses.append(address)
+    if problems:
+        raise ConfigError(problems)
+    return tuple(addresses)
+
+
+def read_password(config: MonitorConfig) -> str | None:
+    """The SMTP password from the environment or the secret file; never logged, never stored."""
+    smtp = config.delivery.smtp
+    if smtp is None or smtp.username is None:
+        return None
+    if smtp.password_env is not None:
+        value = os.environ.get(smtp.password_env)
+        if not value:
+            raise ConfigError([config_problem(
+                config, ("delivery", "smtp", "password_env"),
+                f"the environment variable {smtp.password_env} is not set, so there is no SMTP password")])
+        return value
+    assert smtp.password_file is not None
+    try:
+        with open(smtp.password_file, encoding="utf-8") as handle:
+            first = handle.readline().rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError([config_problem(config, ("delivery", "smtp", "password_file"),
+                                          f"the password file cannot be read: {exc.strerror}")]) from None
+    if not first:
+        raise ConfigError([config_problem(config, ("delivery", "smtp", "password_file"),
+                                          "the password file is empty")])
+    return first
