@@ -35,7 +35,8 @@ def daemon(config: str, log_format: str, log_level: str) -> None:
     """Run the scheduler: the configuration's schedules, on the partnership's calendar, until stopped.
 
     Logs go to stderr (systemd puts them in the journal). SIGTERM or Ctrl-C
-    finishes the job in progress and stops; SIGHUP reloads the configuration
+    finishes the message being sent and stops (the rest stay in the outbox
+    for the next start); SIGHUP reloads the configuration
     (an invalid one is refused and the old one keeps running). Only one daemon
     may run on a state store. A run missed while the daemon was stopped is run
     once when it starts. See docs/daemon.md.

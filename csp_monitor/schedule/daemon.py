@@ -22,7 +22,8 @@ How it is built, and why:
   store; the main thread renews its heartbeat.
 * **Signals** are taken by the main thread with ``sigtimedwait`` (they are
   blocked in every thread), so no handler runs at an awkward moment: SIGTERM
-  and SIGINT finish the job in progress and stop; SIGHUP reloads the
+  and SIGINT finish the message being sent and stop (what is left stays in
+  the outbox for the next start); SIGHUP reloads the
   configuration, or logs why the new one was refused and keeps the old.
 """
 
@@ -168,7 +169,7 @@ class Daemon:
         try:
             occurrence = latest_occurrence(schedule, zone, datetime.now(UTC))
             if occurrence is not None:
-                run_job(config, self._store, schedule, occurrence, reason="scheduled")
+                run_job(config, self._store, schedule, occurrence, reason="scheduled", stop=self._stopping.is_set)
         except Exception as exc:  # the ledger could not be written: housekeeping tries again
             log.exception("%s: could not run (%s); it is tried again shortly", schedule_id, exc,
                           extra={"event": "job.error", "job": schedule_id})
@@ -193,7 +194,7 @@ class Daemon:
         if self._stopping.is_set():
             return
         try:
-            retry_outbox(config, self._store, now=datetime.now(UTC))
+            retry_outbox(config, self._store, now=datetime.now(UTC), stop=self._stopping.is_set)
         except CspMonitorError as exc:
             cause = "; ".join(str(p) for p in exc.problems) if isinstance(exc, InputError) else exc.message
             log.error("the outbox could not be retried: %s", cause, extra={"event": "outbox.error", "error": cause})
@@ -221,7 +222,7 @@ class Daemon:
             return
         log.info("%s: the run for %s was missed; running it now", schedule.id, latest.key,
                  extra={"event": "job.catch_up", "job": schedule.id, "occurrence": latest.key})
-        run_job(config, self._store, schedule, latest, reason="catch-up")
+        run_job(config, self._store, schedule, latest, reason="catch-up", stop=self._stopping.is_set)
 
     def _on_event(self, event: Any) -> None:
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
@@ -248,7 +249,7 @@ class Daemon:
             timeout = max(0.1, lock.HEARTBEAT_SECONDS - (time.monotonic() - last_beat))
             received = _wait_for_signal(timeout)
             if received in (signal.SIGTERM, signal.SIGINT):
-                log.info("received %s: finishing the job in progress, then stopping",
+                log.info("received %s: finishing the message being sent, then stopping",
                          signal.Signals(received).name, extra={"event": "daemon.stopping"})
                 self.stop()
                 return 0
@@ -295,16 +296,19 @@ class Daemon:
 
     def stop(self, *, release: bool = True) -> None:
         """Stop scheduling, wait for the job in progress, give the lock up."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
-        if self._store is not None:
-            if release and self._lease is not None:
-                try:
-                    lock.release(self._store, self._lease)
-                except CspMonitorError as exc:
-                    log.warning("could not release the daemon lock: %s", exc.message)
-            self._store.close()
+        if self._store is None:
+            return  # it never started
+        if release and self._lease is not None:
+            try:
+                lock.release(self._store, self._lease)
+            except CspMonitorError as exc:
+                log.warning("could not release the daemon lock: %s", exc.message)
+        self._store.close()
         log.info("csp-monitor daemon stopped", extra={"event": "daemon.stopped"})
 
 
@@ -353,4 +357,7 @@ def run_daemon(config_path: str | os.PathLike[str]) -> int:
         raise
     finally:
         if blocked:
+            # A second Ctrl-C while stopping is already answered: take it, so it cannot kill the exit.
+            while signal.sigpending() & _SIGNALS:
+                signal.sigtimedwait(_SIGNALS, 0)
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)

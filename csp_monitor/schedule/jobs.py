@@ -10,6 +10,7 @@ the next occurrence runs it again. Nothing is ever dropped silently.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Literal
@@ -71,8 +72,12 @@ def config_for(config: MonitorConfig, schedule: Schedule) -> MonitorConfig:
 
 
 def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurrence: Occurrence, *,
-            reason: ledger.Reason, as_of: str | None = None) -> JobResult:
-    """Claim ``occurrence`` and, if it is ours, run the schedule's job once; record the outcome."""
+            reason: ledger.Reason, as_of: str | None = None, stop: Callable[[], bool] | None = None) -> JobResult:
+    """Claim ``occurrence`` and, if it is ours, run the schedule's job once; record the outcome.
+
+    ``stop()`` turning true (SIGTERM) ends delivery after the message being sent; what is left stays
+    in the outbox, and the daemon's next start sends it.
+    """
     fields = {"job": schedule.id, "run": schedule.run, "occurrence": occurrence.key, "reason": reason}
     held = ledger.claim(store, occurrence, run=schedule.run, reason=reason, as_of=as_of)
     if held is None:
@@ -84,7 +89,7 @@ def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurr
     from csp_monitor.delivery.run import send_once
 
     try:
-        report = send_once(config_for(config, schedule), as_of=as_of, jobs=(schedule.run,))
+        report = send_once(config_for(config, schedule), as_of=as_of, jobs=(schedule.run,), stop=stop)
     except CspMonitorError as exc:
         error = _cause(exc)
         ledger.finish(store, held, "failed", error=error)
@@ -106,7 +111,8 @@ def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurr
     return JobResult(schedule.id, schedule.run, occurrence, "succeeded", detail=detail, report=report)
 
 
-def retry_outbox(config: MonitorConfig, store: StateStore, *, now: datetime | None = None) -> list[Attempt]:
+def retry_outbox(config: MonitorConfig, store: StateStore, *, now: datetime | None = None,
+                 stop: Callable[[], bool] | None = None) -> list[Attempt]:
     """Send again whatever in the outbox is due a retry (or was in flight when a process died)."""
     from csp_monitor.delivery.outbox import deliver_due, recover
     from csp_monitor.delivery.run import make_transport
@@ -124,7 +130,7 @@ def retry_outbox(config: MonitorConfig, store: StateStore, *, now: datetime | No
     if not due:
         return []
     attempts = deliver_due(store, make_transport(config), now=moment, retry=config.delivery.retry,
-                           clock=lambda: datetime.now(UTC))
+                           clock=lambda: datetime.now(UTC), stop=stop)
     _log_attempts("outbox", attempts, {"job": "outbox"})
     return attempts
 

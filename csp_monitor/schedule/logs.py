@@ -58,7 +58,8 @@ class PlainFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = " ".join(f"{key}={_plain_value(value)}" for key, value in event_fields(record).items()
                           if key != "event")
-        text = f"{_timestamp(record)} {record.levelname.lower():<7} {record.name}: {record.getMessage()}"
+        message = record.getMessage().replace("\r", "\\r").replace("\n", "\\n")
+        text = f"{_timestamp(record)} {record.levelname.lower():<7} {record.name}: {message}"
         if fields:
             text += f"  {fields}"
         if record.exc_info and record.exc_info[1] is not None:
@@ -68,14 +69,16 @@ class PlainFormatter(logging.Formatter):
 
 def _plain_value(value: Any) -> str:
     text = str(value)
-    # One event, one line: a newline in a value must not forge a second entry.
-    text = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-    return json.dumps(text) if (" " in text or not text) else text
+    # One event, one line: a value with a newline (or a space, a quote) is quoted and escaped, so it
+    # can never forge a second entry.
+    if not text or any(character in text for character in ' "\\=\n\r\t'):
+        return json.dumps(text, ensure_ascii=False)
+    return text
 
 
 def configure_logging(log_format: LogFormat = "plain", level: str = "info", *,
                       stream: TextIO | None = None) -> logging.Logger:
-    """Send csp-monitor's logs (and APScheduler's warnings) to ``stream`` in ``log_format``."""
+    """Send csp-monitor's logs (and APScheduler's errors) to ``stream`` in ``log_format``."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else PlainFormatter())
     numeric = logging.getLevelName(level.upper())
@@ -87,6 +90,7 @@ def configure_logging(log_format: LogFormat = "plain", level: str = "info", *,
             logger.removeHandler(old)
         logger.addHandler(handler)
         logger.propagate = False
-        # APScheduler says "Added job" and "Running job" at info: keep its chatter to warnings.
-        logger.setLevel(numeric if name == LOGGER_NAME else max(numeric, logging.WARNING))
+        # The daemon logs APScheduler's missed and busy jobs itself, in its own words (see
+        # schedule.daemon); from APScheduler only errors are worth a line.
+        logger.setLevel(numeric if name == LOGGER_NAME else max(numeric, logging.ERROR))
     return logging.getLogger(LOGGER_NAME)
