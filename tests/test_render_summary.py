@@ -136,6 +136,14 @@ def test_the_email_refers_to_each_chart_by_content_id_and_the_report_embeds_it(c
     assert "http://" not in report and "https://" not in report and "<script" not in report
 
 
+def test_without_charts_the_tables_stay_and_no_image_is_referenced(harborough: RiskSummary) -> None:
+    """charts: false keeps each chart's numbers as a table but refers to no image."""
+    email = render_summary_email(harborough)
+    assert harborough.charts and not email.images
+    assert "<img" not in email.html
+    assert "Reporting year" in email.html
+
+
 def test_charts_use_no_pyplot_state() -> None:
     """Drawing the summary's charts never imports matplotlib.pyplot (no global figure state in the daemon)."""
     code = (

@@ -1,0 +1,31 @@
+"""Builders for delivery tests: a monitor configuration around the Harborough example."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.conftest import HARBOROUGH_FIGURES, ROOT
+
+NOW = datetime(2014, 4, 10, 7, 0, tzinfo=UTC)
+RULES = ROOT / "rules" / "harborough-2013-14.yaml"
+ALERTS = ROOT / "rules" / "harborough-alerts.yaml"
+
+
+def write_config(folder: Path, delivery: str, *, summary: str = "summary:\n  to: [board]\n  charts: false\n",
+                 rules: tuple[Path, ...] = (RULES, ALERTS), extra: str = "") -> Path:
+    """A configuration in ``folder`` with the Harborough rules and figures and the given ``delivery:`` YAML."""
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = folder / "figures"
+    figures.mkdir(exist_ok=True)
+    shutil.copy(HARBOROUGH_FIGURES, figures / "harborough.csv")
+    rule_list = ", ".join(str(path) for path in rules)
+    text = (f"rules: [{rule_list}]\n"
+            "figures: [figures/*.csv]\n"
+            "state: csp-monitor.db\n"
+            + textwrap.dedent(delivery).strip() + "\n" + summary + extra)
+    path = folder / "csp-monitor.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
