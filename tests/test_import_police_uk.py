@@ -468,3 +468,23 @@ def test_every_engine_counts_the_same(tmp_path: Path, rows: list[tuple[str, str,
         assert not counted.problems, (engine, counted.problems)
         assert counted.rows == len(rows)
         assert Counter({(d, s): n for (_, d, s), n in counted.counts.items()}) == expected, engine
+
+
+@pytest.mark.parametrize("fast_inflate", [True, False])
+def test_zip_members_read_the_same_with_or_without_isal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         fast_inflate: bool) -> None:
+    """The ISA-L inflate path and zipfile's own give the same counts, and both catch a corrupt member."""
+    from csp_monitor.importers import _street_files
+
+    if not fast_inflate:
+        monkeypatch.setattr(_street_files, "_fast_inflate", lambda: None)
+    elif _street_files._fast_inflate() is None:
+        pytest.skip("isal is not installed")
+    archive = _simple_archive(tmp_path, _months("2020-01", 2))
+    result = import_police_uk(archive, engine="python")
+    assert result.figures[("harborough", "burglary", "2020-02")] == 20
+    data = bytearray(archive.read_bytes())
+    data[100] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    with pytest.raises(FiguresError, match="damaged or incomplete"):
+        import_police_uk(archive, engine="python")

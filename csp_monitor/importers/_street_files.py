@@ -13,7 +13,6 @@ import re
 import struct
 import threading
 import zipfile
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,17 +59,17 @@ def read_street_file(file: StreetFile) -> bytes:
     if file.member is None:
         with open(file.path, "rb") as handle:
             return handle.read()
-    inflate = _fast_inflate()
-    if inflate is not None:
+    fast = _fast_inflate()
+    if fast is not None:
         archive = _archive(file.path)
         info = archive.getinfo(file.member)
         if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 0x1:
-            return _inflate_member(file.path, info, inflate)
+            return _inflate_member(file.path, info, fast)
     with open_street_file(file) as handle:
         return handle.read()
 
 
-def _fast_inflate() -> Callable[[bytes, int], bytes] | None:
+def _fast_inflate() -> tuple[Callable[[bytes, int], bytes], Callable[[bytes], int]] | None:
     try:
         from isal import isal_zlib  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
@@ -79,10 +78,14 @@ def _fast_inflate() -> Callable[[bytes, int], bytes] | None:
     def inflate(data: bytes, size: int) -> bytes:
         return bytes(isal_zlib.decompress(data, -15, max(size, 1)))
 
-    return inflate
+    def crc32(data: bytes) -> int:
+        return int(isal_zlib.crc32(data))
+
+    return inflate, crc32
 
 
-def _inflate_member(path: str, info: zipfile.ZipInfo, inflate: Callable[[bytes, int], bytes]) -> bytes:
+def _inflate_member(path: str, info: zipfile.ZipInfo,
+                    fast: tuple[Callable[[bytes, int], bytes], Callable[[bytes], int]]) -> bytes:
     """Read a member's raw deflate stream from its local header on and inflate it, checking size and CRC."""
     with open(path, "rb") as handle:
         handle.seek(info.header_offset)
@@ -94,11 +97,12 @@ def _inflate_member(path: str, info: zipfile.ZipInfo, inflate: Callable[[bytes, 
         data = handle.read(info.compress_size)
     if len(data) != info.compress_size:
         raise zipfile.BadZipFile(f"{info.filename} is cut short")
+    inflate, crc32 = fast
     try:
         content = inflate(data, info.file_size)
     except Exception as exc:  # isal's own error type
         raise zipfile.BadZipFile(f"{info.filename} cannot be inflated: {exc}") from None
-    if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
+    if len(content) != info.file_size or crc32(content) != info.CRC:
         raise zipfile.BadZipFile(f"Bad CRC-32 or size for file {info.filename!r}")
     return content
 
