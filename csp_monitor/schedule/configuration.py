@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from csp_monitor.errors import ConfigError, InputError, Problem
+from csp_monitor.errors import ConfigError, CspMonitorError, InputError, Problem
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -26,6 +26,11 @@ def load_schedule_config(path: str | os.PathLike[str], *, need_schedules: bool =
     """Load and check a configuration; raise :class:`ConfigError` with every problem."""
     from csp_monitor.load.config import load_config
 
+    try:
+        import apscheduler  # noqa: F401 - only to say plainly when it is missing
+    except ImportError:
+        raise CspMonitorError("schedules need APScheduler, which is not installed: install "
+                              "'csp-monitor[daemon]'") from None
     config = load_config(path)
     problems = check_schedules(config, need_schedules=need_schedules)
     if problems:

@@ -153,8 +153,6 @@ class Daemon:
                      local_time(following.at if following else None, zone),
                      extra={"event": "schedule.next", "job": schedule.id,
                             "next_run": following.at.isoformat() if following else None})
-        if not config.schedules:
-            log.warning("no schedules: the daemon only retries the outbox", extra={"event": "daemon.idle"})
 
     # -- the jobs ------------------------------------------------------------------------------------------
 
