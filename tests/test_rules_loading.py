@@ -188,11 +188,15 @@ def test_two_target_kinds_are_refused(tmp_path: Path) -> None:
 
 
 def test_target_written_as_a_bare_number_explains_the_forms(tmp_path: Path) -> None:
-    """`target: -13%` is refused with the three forms a target can take."""
+    """`target: -13%` is refused with the form it must have been meant as; `target: 85` with the forms it may be."""
     text = MINIMUM.replace("target: {change: -13%}", "target: -13%")
     assert problems(tmp_path, text) == [
-        "rules.yaml:13:17: write the target as {change: -13%} for a change against last year, "
-        "or {at_least: -13%} / {at_most: -13%} for a level",
+        "rules.yaml:13:17: write the target as {change: -13%}: a change of -13% against the same months last year",
+    ]
+    text = MINIMUM.replace("target: {change: -13%}", "target: 85")
+    assert problems(tmp_path, text) == [
+        "rules.yaml:13:17: say what kind of target 85 is: {at_least: 85} or {at_most: 85} for a level, or "
+        "{change: -85%} / {change: +85%} for a change against last year",
     ]
 
 

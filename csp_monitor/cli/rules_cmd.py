@@ -65,14 +65,16 @@ def check(paths: tuple[str, ...], figures: tuple[str, ...], each_file: bool) -> 
         click.echo(f"OK: {_count(len(files), 'file')} checked one by one")
         return
     rule_set = combine(files)
-    warnings = []
+    from csp_monitor.authoring.lint import rule_warnings
+
+    warnings = rule_warnings(files)
     if figures:
         from csp_monitor.authoring.coverage import figures_coverage
         from csp_monitor.load.figures import load_figures
 
-        warnings = figures_coverage(files, rule_set, load_figures(list(figures)))
-        for warning in warnings:
-            click.echo(str(warning), err=True)
+        warnings.extend(figures_coverage(files, rule_set, load_figures(list(figures))))
+    for warning in sorted(warnings, key=lambda problem: problem.sort_key()):
+        click.echo(str(warning), err=True)
     measures = rule_set.measures()
     targets = sum(1 for _, m in measures if m.target is not None)
     alerts = f", {_count(len(rule_set.alerts), 'alert')}" if rule_set.alerts else ""

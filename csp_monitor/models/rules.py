@@ -177,9 +177,15 @@ class Target(_Model):
                     "this target is empty: give one of change (e.g. -13%), at_least or at_most"
                 )
         elif isinstance(data, (str, int, float)):
+            written = str(data).strip()
+            if written[:1] in {"+", "-"}:
+                raise ValueError(
+                    f"write the target as {{change: {written}}}: a change of {written} against the same months "
+                    "last year")
+            bare = written.removesuffix("%").strip()
             raise ValueError(
-                f"write the target as {{change: {data}}} for a change against last year, "
-                f"or {{at_least: {data}}} / {{at_most: {data}}} for a level"
+                f"say what kind of target {written} is: {{at_least: {written}}} or {{at_most: {written}}} for a "
+                f"level, or {{change: -{bare}%}} / {{change: +{bare}%}} for a change against last year"
             )
         result = handler(data)
         result._sign_written = sign_written
