@@ -115,7 +115,12 @@ def _span_of_months(first: int, count: int) -> str:
 
 def charts_for(rules: RuleSet, figures: FigureSet, evaluation: Evaluation,
                results: Sequence[MeasureResult]) -> list[Chart]:
-    """The charts for the exception measures ``results``: a trend, an SPC chart and peers where possible."""
+    """The charts for the exception measures ``results``.
+
+    Each gets its multi-year trend; an SPC chart where the latest month shows
+    special-cause variation (the chart is what makes that case); and the
+    peer comparison where peers are configured.
+    """
     charts: list[Chart] = []
     as_of = parse_month(evaluation.as_of)
     year_start = parse_month(evaluation.year_start)
@@ -128,13 +133,18 @@ def charts_for(rules: RuleSet, figures: FigureSet, evaluation: Evaluation,
         trend = _trend(result, series, as_of, year_start, rules.year_start_month)
         if trend is not None:
             charts.append(trend)
-        spc = _spc(result, series, as_of)
+        spc = _spc(result, series, as_of) if _special(result) else None
         if spc is not None:
             charts.append(spc)
         peers = _peers(result)
         if peers is not None:
             charts.append(peers)
     return charts
+
+
+def _special(result: MeasureResult) -> bool:
+    variation = _field(getattr(result, "spc", None), "variation")
+    return isinstance(variation, str) and variation.startswith("special_cause")
 
 
 def _content_id(kind: str, result: MeasureResult) -> str:
