@@ -29,13 +29,20 @@ priorities:
 """
 
 
+def _figures() -> FigureSet:
+    """Two full reporting years, the second worse: a red measure with a trend chart."""
+    figures = FigureSet()
+    for offset in range(12):
+        figures.add("town", "burglary", parse_month("2012-04") + offset, 10)
+        figures.add("town", "burglary", parse_month("2013-04") + offset, 15)
+    return figures
+
+
 @pytest.fixture(scope="module")
 def email() -> RenderedEmail:
     """The summary email of a rule set whose names are HTML and Jinja2 syntax."""
     rules = rules_from_text(RULES)
-    figures = FigureSet()
-    figures.add("town", "burglary", parse_month("2013-03"), 10)
-    figures.add("town", "burglary", parse_month("2014-03"), 30)
+    figures = _figures()
     return render_summary_email(build_summary(rules, figures, evaluate(rules, figures, "2014-03")))
 
 
@@ -68,9 +75,7 @@ def test_the_alt_text_of_a_chart_is_escaped_too(email: RenderedEmail) -> None:
 def test_the_report_escapes_the_same_way() -> None:
     """The standalone report escapes names and has no script of its own."""
     rules = rules_from_text(RULES)
-    figures = FigureSet()
-    figures.add("town", "burglary", parse_month("2013-03"), 10)
-    figures.add("town", "burglary", parse_month("2014-03"), 30)
+    figures = _figures()
     report = render_report(build_summary(rules, figures, evaluate(rules, figures, "2014-03"), charts=False))
     assert "<script" not in report
     assert "{{ 7*7 }} priority" in report
