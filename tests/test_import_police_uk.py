@@ -488,3 +488,13 @@ def test_zip_members_read_the_same_with_or_without_isal(tmp_path: Path, monkeypa
     archive.write_bytes(bytes(data))
     with pytest.raises(FiguresError, match="damaged or incomplete"):
         import_police_uk(archive, engine="python")
+
+
+def test_the_importers_package_exports_exactly_its_public_names() -> None:
+    """csp_monitor.importers' __all__ is sorted, complete and every name resolves."""
+    import csp_monitor.importers as importers
+
+    public = sorted(name for name in vars(importers) if not name.startswith("_")
+                    and not isinstance(getattr(importers, name), type(importers)) and name != "annotations")
+    assert sorted(importers.__all__) == public
+    assert importers.__all__ == sorted(importers.__all__, key=lambda n: (not n.isupper(), n))

@@ -15,6 +15,7 @@ from csp_monitor.importers.crime_types import CRIME_TYPES, STANDARD_MEASURES, TO
 from csp_monitor.importers.figures_csv import FigureRow, write_figures_csv
 from csp_monitor.importers.police_uk import PoliceUkImport, import_police_uk
 from csp_monitor.importers.quality import QualityFinding
+from csp_monitor.importers.spreadsheet import SpreadsheetImport, import_spreadsheet
 
 __all__ = [
     "CRIME_TYPES",
@@ -24,8 +25,10 @@ __all__ = [
     "FigureRow",
     "PoliceUkImport",
     "QualityFinding",
+    "SpreadsheetImport",
     "district_of_lsoa",
     "import_police_uk",
+    "import_spreadsheet",
     "load_area_lookup",
     "slugify",
     "write_figures_csv",
