@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from csp_monitor.models.decisions import AlertState, NotificationKind
+from csp_monitor.models.decisions import NotificationKind
 from csp_monitor.models.results import Status
 
 __all__ = [
@@ -22,9 +23,13 @@ __all__ = [
     "AlertTransition",
     "HistoryEntry",
     "PreviousResult",
+    "RecordState",
     "RememberedState",
     "Silence",
 ]
+
+RecordState = Literal["pending", "firing", "resolved", "silenced", "cleared"]
+"""An alert's state as remembered: the reported states, and cleared."""
 
 AlertKey = tuple[str, str, str]
 """(alert id, area, measure): one alert's lifecycle is kept per measure per area."""
@@ -40,7 +45,8 @@ class AlertRecord(_Record):
     alert: str = Field(description="The alert rule's id.")
     area: str = Field(description="The area.")
     measure: str = Field(description="The measure's id.")
-    state: AlertState = Field(description="pending, firing, resolved or silenced.")
+    state: RecordState = Field(
+        description="pending, firing, resolved or silenced; cleared: pending once, then no longer (not reported).")
     since: str = Field(description="The period (YYYY-MM) the alert entered its state.")
     consecutive: int = Field(
         ge=0, description="Periods in a row the condition has held (a period with no data neither counts nor breaks).")

@@ -44,6 +44,7 @@ __all__ = [
     "Threshold",
     "Variation",
     "check_message_template",
+    "message_environment",
 ]
 
 Severity = Literal["low", "medium", "high"]
@@ -72,6 +73,8 @@ TEMPLATE_VARIABLES: dict[str, str] = {
 """The names a message template may use, and what each holds."""
 
 MAX_TEMPLATE_LENGTH = 2000
+_MAX_REPEAT = 10_000
+_MAX_POWER = 1_000
 
 MessageTemplate = Annotated[LongText, Field(min_length=1, max_length=MAX_TEMPLATE_LENGTH)]
 
@@ -215,6 +218,40 @@ RecipientLists = dict[Identifier, Annotated[list[EmailAddress], Field(min_length
 """Named lists of email addresses: ``board: [csp-board@example.org]``."""
 
 
+def _closest(word: str, options: typing.Iterable[str]) -> str | None:
+    """The option most like ``word``, quoted, or None (models stay below the loaders, so no import)."""
+    import difflib
+
+    matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"'{matches[0]}'" if matches else None
+
+
+def message_environment() -> Any:
+    """The Jinja2 environment for message templates: immutable sandbox, StrictUndefined, no autoescape.
+
+    Repetition (``*``) and powers (``**``) are checked before they run, and
+    are never folded at compile time, so a template cannot make a gigabyte of
+    text or a number with a billion digits, even while it is being checked.
+    """
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class _CappedSandbox(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and isinstance(right, (int, float)) and abs(right) > _MAX_POWER:
+                raise ValueError("a power in a message template is too large")
+            if operator == "*":
+                for sequence, count in ((left, right), (right, left)):
+                    if isinstance(sequence, (str, list, tuple)) and isinstance(count, int) \
+                            and len(sequence) * count > _MAX_REPEAT:
+                        raise ValueError("a repetition in a message template is too long")
+            return super().call_binop(context, operator, left, right)
+
+    return _CappedSandbox(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+
+
 def check_message_template(text: str) -> None:
     """Raise ValueError in plain English when a message template cannot work.
 
@@ -222,11 +259,8 @@ def check_message_template(text: str) -> None:
     and that ``result.X`` names a field of a result.
     """
     from jinja2 import TemplateSyntaxError, meta, nodes
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    from csp_monitor.load.validation import closest
-
-    environment = ImmutableSandboxedEnvironment()
+    environment = message_environment()
     try:
         tree = environment.parse(text)
     except TemplateSyntaxError as exc:
@@ -234,7 +268,7 @@ def check_message_template(text: str) -> None:
         raise ValueError(f"the message template is not valid: {exc.message}{where}") from None
     for name in sorted(meta.find_undeclared_variables(tree)):
         if name not in TEMPLATE_VARIABLES:
-            hint = closest(name, TEMPLATE_VARIABLES)
+            hint = _closest(name, TEMPLATE_VARIABLES)
             raise ValueError(
                 f"the message uses '{name}', which is not known"
                 + (f" (did you mean {hint}?)" if hint else "")
@@ -242,13 +276,13 @@ def check_message_template(text: str) -> None:
     result_names = {*MeasureResult.model_fields, "key"}
     for node in tree.find_all(nodes.Getattr):
         if isinstance(node.node, nodes.Name) and node.node.name == "result" and node.attr not in result_names:
-            hint = closest(node.attr, result_names)
+            hint = _closest(node.attr, result_names)
             raise ValueError(
                 f"the message uses 'result.{node.attr}', but a result has no '{node.attr}'"
                 + (f" (did you mean 'result.{hint.strip(chr(39))}'?)" if hint else ""))
         if isinstance(node.node, nodes.Name) and node.node.name == "alert" and node.attr not in AlertRule.model_fields \
                 and node.attr != "for":
-            hint = closest(node.attr, AlertRule.model_fields)
+            hint = _closest(node.attr, AlertRule.model_fields)
             raise ValueError(
                 f"the message uses 'alert.{node.attr}', but an alert has no '{node.attr}'"
                 + (f" (did you mean 'alert.{hint.strip(chr(39))}'?)" if hint else ""))

@@ -1,0 +1,55 @@
+"""Decide alerts against a state store and record the decision, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from csp_monitor.alerts.decide import decide
+from csp_monitor.models.decisions import Decision
+from csp_monitor.models.figures import FigureSet
+from csp_monitor.models.results import Evaluation
+from csp_monitor.models.rules import RuleSet
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from csp_monitor.state.store import StateStore
+
+__all__ = ["AlsoWrite", "decide_and_record", "evaluate_and_decide"]
+
+AlsoWrite = Callable[["Connection", Decision], None]
+"""Extra writes that must commit with the decision (the outbox): called inside its transaction."""
+
+
+def decide_and_record(store: StateStore, rules: RuleSet, evaluation: Evaluation, *, now: datetime,
+                      also: AlsoWrite | None = None) -> Decision:
+    """Decide the alerts for ``evaluation``, record it all, and return the decision.
+
+    The evaluation, the alert states, the notices now due and ``also``'s
+    writes are committed in one transaction: all of them, or (on any error)
+    none. A notice already recorded is never returned again.
+    """
+    with store.transaction() as connection:
+        remembered = store.remembered(connection, evaluation, now=now)
+        plan = decide(evaluation, rules, remembered, now=now)
+        store.record_evaluation(connection, evaluation, rule_hash=rules.content_hash, now=now)
+        store.save_decision(connection, records=plan.records, removed=plan.removed, transitions=plan.transitions,
+                            notifications=plan.decision.notifications, severities=plan.severities,
+                            rule_hash=rules.content_hash, now=now)
+        if also is not None:
+            also(connection, plan.decision)
+    return plan.decision
+
+
+def evaluate_and_decide(store: StateStore, rules: RuleSet, figures: FigureSet, *, now: datetime,
+                        as_of: str | None = None, also: AlsoWrite | None = None) -> Decision:
+    """Evaluate the figures (as of ``as_of``, default the latest month), then decide and record alerts."""
+    from csp_monitor.evaluate.engine import evaluate
+
+    evaluation = evaluate(rules, figures, as_of)
+    decision = decide_and_record(store, rules, evaluation, now=now, also=also)
+    if evaluation.warnings:
+        decision = decision.model_copy(update={"warnings": (*evaluation.warnings, *decision.warnings)})
+    return decision
