@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
+import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +15,6 @@ from csp_monitor.schedule import ledger
 from csp_monitor.schedule.occurrences import Occurrence, occurrence_at
 from csp_monitor.state import open_store
 from csp_monitor.state.store import StateStore
-from tests.conftest import ROOT
 
 LONDON = load_timezone("Europe/London")
 WEEKLY = Schedule(id="weekly", cron="30 8 * * mon", run="alerts")
@@ -86,40 +84,32 @@ def test_last_runs_and_failures_are_the_newest(store: StateStore) -> None:
     assert [r.occurrence for r in ledger.recent_failures(store)] == [monday(1).key]
 
 
-CLAIMER = textwrap.dedent("""
-    import sys, time
-    from datetime import UTC, datetime, timedelta
-    from csp_monitor.models.schedule import Schedule
-    from csp_monitor.schedule import ledger
-    from csp_monitor.schedule.occurrences import occurrence_at
-    from csp_monitor.state import open_store
-    from zoneinfo import ZoneInfo
+def _claim_all(path: str, start: Any, results: Any) -> None:
     schedule = Schedule(id="every-minute", interval_seconds=60, run="alerts")
-    store = open_store(sys.argv[1])
-    start = float(sys.argv[2])
-    while time.time() < start:
-        time.sleep(0.001)
+    store = open_store(path)
+    start.wait(30)
     won = []
     for minute in range(30):
-        occurrence = occurrence_at(schedule, ZoneInfo("UTC"), datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minute))
+        occurrence = occurrence_at(schedule, UTC, datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minute))
         if ledger.claim(store, occurrence, run="alerts", reason="scheduled") is not None:
             won.append(minute)
-    print(" ".join(map(str, won)))
-""")
+    store.close()
+    results.put(won)
 
 
 def test_processes_racing_for_the_same_occurrences_each_win_different_ones(tmp_path: Path) -> None:
     """Four processes claiming the same 30 occurrences at the same moment share them out: each claimed once."""
     open_store(tmp_path / "state.db").close()
-    import time
-
-    start = time.time() + 1.5
-    processes = [subprocess.Popen([sys.executable, "-c", CLAIMER, str(tmp_path / "state.db"), str(start)],
-                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    fork = multiprocessing.get_context("fork")  # real processes, without importing csp-monitor again
+    start, results = fork.Barrier(4), fork.Queue()
+    processes = [fork.Process(target=_claim_all, args=(str(tmp_path / "state.db"), start, results))
                  for _ in range(4)]
-    results = [process.communicate(timeout=60) for process in processes]
-    assert [process.returncode for process in processes] == [0, 0, 0, 0], [err for _, err in results]
-    won = [int(minute) for out, _ in results for minute in out.split()]
+    for process in processes:
+        process.start()
+    won = [minute for _ in processes for minute in results.get(timeout=60)]
+    for process in processes:
+        process.join(30)
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
     assert sorted(won) == list(range(30))
     with open_store(tmp_path / "state.db") as store:
         assert len(ledger.runs_of(store, "every-minute")) == 30

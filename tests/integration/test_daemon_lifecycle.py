@@ -9,14 +9,18 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import ROOT
+import pytest
+
+from csp_monitor.errors import StateError
+from csp_monitor.schedule.once import run_once
+from tests.conftest import ROOT, CliResult
 from tests.daemon_fixtures import (
     FAST_SCHEDULES,
     DaemonProcess,
     add_month,
-    expected_message_ids,
     ledger_rows,
     outbox_counts,
     received_ids,
@@ -26,28 +30,29 @@ from tests.daemon_fixtures import (
 from tests.mail_fixtures import Handler, LoopbackSmtp
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
+def command(*args: str) -> subprocess.CompletedProcess[str]:
     """Run ``csp-monitor`` as its own process."""
     return subprocess.run([sys.executable, "-m", "csp_monitor.cli", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
 
 
-def test_a_daemon_lives_reloads_fails_recovers_and_stops_cleanly(tmp_path: Path) -> None:
+def test_a_daemon_lives_reloads_fails_recovers_and_stops_cleanly(
+        tmp_path: Path, control_ids: dict[str, set[str]], cli: Callable[..., CliResult]) -> None:
     """The behaviours council IT relies on, in the order they would meet them."""
-    control = expected_message_ids(tmp_path / "control", ["2020-04", "2020-05"])
-    expected, later = control["2020-04"], control["2020-05"]
+    expected, later = control_ids["2020-04"], control_ids["2020-05"]
     server = LoopbackSmtp(handler=Handler(delay=0.3)).start()  # each message takes a moment to be taken
     folder = tmp_path / "live"
     config = write_partnership(folder, smtp_port=server.port)
     daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
     try:
         # Only one daemon per state store: the second is refused, naming the first.
-        second = cli("daemon", "--config", str(config))
+        second = command("daemon", "--config", str(config))
         assert second.returncode == 3
         assert f"is in use by another csp-monitor daemon (pid {daemon.pid} on " in second.stderr
         assert "Traceback" not in second.stderr
         # run-once refuses too, rather than send beside the daemon.
-        assert cli("run-once", "--config", str(config)).returncode == 3
+        with pytest.raises(StateError, match=f"pid {daemon.pid} on "):
+            run_once(config)
 
         # A figures file that cannot be read fails the jobs: logged with its cause, recorded, retried.
         (folder / "figures" / "2020-04.csv").write_text("area,measure,period,value\ntestshire,satisfaction-a,"
@@ -80,7 +85,7 @@ def test_a_daemon_lives_reloads_fails_recovers_and_stops_cleanly(tmp_path: Path)
 
         # status reads it all from the store, as JSON for monitoring tools.
         shown = cli("status", "--config", str(config), "--format", "json")
-        assert shown.returncode == 0, shown.stderr
+        assert shown.exit_code == 0, shown.stderr
         status = json.loads(shown.stdout)
         assert status["daemon"]["running"] is True and status["daemon"]["pid"] == daemon.pid
         assert [s["id"] for s in status["schedules"]] == ["alerts-every-second", "summary-every-2s", "added-later"]
@@ -100,7 +105,7 @@ def test_a_daemon_lives_reloads_fails_recovers_and_stops_cleanly(tmp_path: Path)
         assert counts.get("queued", 0) >= 1, counts  # the rest wait for the next start
         assert not [row for row in ledger_rows(folder) if row[3] == "running"]
         after = cli("status", "--config", str(config))
-        assert after.returncode == 0 and "daemon         not running" in after.stdout
+        assert after.exit_code == 0 and "daemon         not running" in after.stdout
 
         # The next start sends what was left, and nothing twice.
         server.handler.delay = 0.0
@@ -118,7 +123,7 @@ def test_an_invalid_configuration_stops_the_daemon_before_it_starts(tmp_path: Pa
     config = write_partnership(tmp_path, schedules=FAST_SCHEDULES.replace("interval_seconds: 2",
                                                                           "cron: \"30 1 * * *\""))
     started = time.monotonic()
-    result = cli("daemon", "--config", str(config))
+    result = command("daemon", "--config", str(config))
     assert result.returncode == 1
     line = next(n for n, text in enumerate(config.read_text().splitlines(), start=1) if "30 1 * * *" in text)
     assert f"{config}:{line}:11: the cron '30 1 * * *' runs at 01:30 on " in result.stderr
