@@ -79,7 +79,7 @@ class StateStore:
         else:
             try:
                 url = make_url(text)
-            except ArgumentError:
+            except (ArgumentError, ValueError):
                 raise StateError(f"'{text}' is neither a file path nor a database URL such as "
                                  "postgresql+psycopg://user@host/dbname", store=text) from None
             location = url.render_as_string(hide_password=True)
