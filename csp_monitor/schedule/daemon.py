@@ -40,8 +40,13 @@ from typing import TYPE_CHECKING, Any
 from csp_monitor.errors import ConfigError, CspMonitorError, InputError
 from csp_monitor.schedule import ledger, lock
 from csp_monitor.schedule.configuration import load_schedule_config, schedule_zone
-from csp_monitor.schedule.jobs import local_time, retry_outbox, run_job
-from csp_monitor.schedule.occurrences import latest_occurrence, next_occurrence, trigger_for
+from csp_monitor.schedule.jobs import retry_outbox, run_job
+from csp_monitor.schedule.occurrences import (
+    latest_occurrence,
+    local_time,
+    next_occurrence,
+    trigger_for,
+)
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo

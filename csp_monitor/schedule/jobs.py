@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from csp_monitor.errors import CspMonitorError, InputError
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = [
     "JobResult",
     "config_for",
-    "local_time",
     "manual_occurrence",
     "retry_outbox",
     "run_job",
@@ -64,11 +63,7 @@ def config_for(config: MonitorConfig, schedule: Schedule) -> MonitorConfig:
 
     summary = (config.summary.model_copy(update={"to": list(schedule.to)}) if config.summary is not None
                else SummarySettings(to=list(schedule.to)))
-    copied = config.model_copy(update={"summary": summary})
-    for private in ("_file", "_positions"):  # where the file's problems are reported
-        if hasattr(config, private):
-            setattr(copied, private, getattr(config, private))
-    return copied
+    return config.model_copy(update={"summary": summary})  # keeps where the file's keys are, for problems
 
 
 def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurrence: Occurrence, *,
@@ -170,12 +165,3 @@ def _cause(exc: CspMonitorError) -> str:
 
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def local_time(moment: datetime | None, zone: tzinfo) -> str:
-    """A time for people, in the configuration's zone: ``2026-06-10 07:00 BST``."""
-    if moment is None:
-        return "never"
-    local = moment.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
-

@@ -17,7 +17,15 @@ from csp_monitor.models.schedule import Schedule
 if TYPE_CHECKING:
     from apscheduler.triggers.base import BaseTrigger
 
-__all__ = ["EPOCH", "Occurrence", "latest_occurrence", "next_occurrence", "occurrence_at", "trigger_for"]
+__all__ = [
+    "EPOCH",
+    "Occurrence",
+    "latest_occurrence",
+    "local_time",
+    "next_occurrence",
+    "occurrence_at",
+    "trigger_for",
+]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """Interval schedules count from here, so their run times survive a restart."""
@@ -97,3 +105,11 @@ def next_occurrence(schedule: Schedule, zone: tzinfo, now: datetime) -> Occurren
         return occurrence_at(schedule, zone, EPOCH + timedelta(seconds=elapsed - elapsed % step + step))
     fire = trigger_for(schedule, zone).get_next_fire_time(None, now + timedelta(microseconds=1))
     return occurrence_at(schedule, zone, fire) if fire is not None else None
+
+
+def local_time(moment: datetime | None, zone: tzinfo) -> str:
+    """A time for people, in the configuration's zone: ``2026-06-10 07:00:00 BST`` (or ``never``)."""
+    if moment is None:
+        return "never"
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"

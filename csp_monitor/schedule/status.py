@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from csp_monitor.schedule import ledger, lock
 from csp_monitor.schedule.configuration import load_schedule_config, schedule_zone
-from csp_monitor.schedule.jobs import local_time
-from csp_monitor.schedule.occurrences import next_occurrence
+from csp_monitor.schedule.occurrences import local_time, next_occurrence
 
 __all__ = ["DaemonState", "LastRun", "OutboxCounts", "ScheduleState", "Status", "read_status", "render_status"]
 
