@@ -16,7 +16,7 @@ from csp_monitor.models.rules import RuleFile, RuleSet
 
 __all__ = ["LoadedRuleFile", "load_rule_files", "load_rules", "rules_from_text"]
 
-_SET_LEVEL = ("partnership", "area", "year_starts", "tolerance")
+_SET_LEVEL = ("partnership", "area", "year_starts", "tolerance", "statistics")
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def rules_from_text(text: str, name: str = "<rules>") -> RuleSet:
 def load_rules(paths: str | Path | Sequence[str | Path]) -> RuleSet:
     """Load one or more rule files into one :class:`RuleSet`.
 
-    Set-level settings (partnership, area, year_starts, tolerance) may be given
+    Set-level settings (partnership, area, year_starts, tolerance, statistics) may be given
     in any of the files, but not differently in two of them; priorities and
     measures are collected from every file and their ids must be unique.
     """
@@ -159,6 +159,7 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
         area=settings.get("area", (None,))[0],
         year_starts=settings.get("year_starts", (None,))[0],
         tolerance=settings.get("tolerance", (None,))[0],
+        statistics=settings.get("statistics", (None,))[0],
         priorities=[priority for file in files for priority in file.model.priorities],
         recipients={name: emails for file in files for name, emails in file.model.recipients.items()},
         alerts=[alert for file in files for alert in file.model.alerts],

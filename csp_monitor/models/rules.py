@@ -264,6 +264,14 @@ class Measure(_Model):
         ),
         examples=["burglary"],
     )
+    statistics: StatisticsRules | None = Field(
+        default=None,
+        description=(
+            "Statistics settings for this measure only (confidence, spc, peers...), overriding the "
+            "rule set's statistics key by key."
+        ),
+        examples=[{"confidence": "99%", "spc": {"baseline_points": 12}}],
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Measure:
@@ -331,6 +339,14 @@ class RuleFile(_Model):
     )
     tolerance: Tolerance | None = Field(default=None, description="The default amber band for every measure.",
                                         examples=[5])
+    statistics: StatisticsRules | None = Field(
+        default=None,
+        description=(
+            "How every measure is judged beyond red, amber and green: significance of the change "
+            "(confidence), year-end projection, control charts (spc) and most similar groups (peers)."
+        ),
+        examples=[{"confidence": "95%", "spc": {"baseline_points": 12}}],
+    )
     priorities: list[Priority] = Field(
         default_factory=list, description="The partnership's priorities and measures.",
         examples=[[{"id": "serious-acquisitive-crime", "title": "To reduce serious acquisitive crime",
@@ -354,6 +370,8 @@ class RuleSet(_Model):
     area: Identifier | None = Field(default=None, description="The one area the rules apply to, or every area.")
     year_starts: Month | None = Field(default=None, description="The first month of the reporting year the rules are for.")
     tolerance: Tolerance | None = Field(default=None, description="The default amber band.")
+    statistics: StatisticsRules | None = Field(
+        default=None, description="The statistics settings for every measure (see the rule file's).")
     priorities: list[Priority] = Field(default_factory=list, description="Every priority, in the order given.")
     recipients: RecipientLists = Field(default_factory=dict, description="Named lists of email addresses.")
     alerts: list[AlertRule] = Field(default_factory=list, description="Every alert rule, in the order given.")
@@ -407,6 +425,10 @@ class RuleSet(_Model):
                 return candidate
         return None
 
+    def statistics_for(self, measure: Measure) -> StatisticsRules:
+        """The measure's statistics settings: the rule set's, with the measure's own on top."""
+        return merge_statistics(self.statistics, measure.statistics)
+
     def owner_for(self, priority: Priority, measure: Measure) -> str | None:
         """The measure's owner, else its priority's."""
         return measure.owner or priority.owner
@@ -422,6 +444,9 @@ class RuleSet(_Model):
 # The alert models build on the types above, so they come last (csp_monitor.models
 # imports this module first, whichever of the two is asked for).
 from csp_monitor.models.alerts import AlertRule, RecipientLists  # noqa: E402
+from csp_monitor.models.statistics import StatisticsRules, merge_statistics  # noqa: E402
 
+Measure.model_rebuild()
+Priority.model_rebuild()
 RuleFile.model_rebuild()
 RuleSet.model_rebuild()
