@@ -54,7 +54,8 @@ def test_domestic_burglary_summary_sentence(evaluation) -> None:  # type: ignore
     """The summary sentence reads as the issue specifies."""
     result = evaluation.get("harborough", "domestic-burglary")
     assert result.summary == (
-        "Domestic Burglary is up 65.4% (100 more than last year) against a target of a 13% reduction: red"
+        "Domestic Burglary is up 65.4% (100 more than last year) against a target of a 13% reduction: red, "
+        "and the rise is statistically significant (p < 0.001)"
     )
 
 

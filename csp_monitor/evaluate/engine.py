@@ -16,6 +16,12 @@ from collections.abc import Mapping, Sequence
 
 from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.evaluate.rag import direction_of, judge
+from csp_monitor.evaluate.statistics import (
+    measure_statistics,
+    peer_comparisons,
+    significance_clause,
+    statistics_warnings,
+)
 from csp_monitor.evaluate.wording import (
     format_number,
     format_pct,
@@ -28,12 +34,14 @@ from csp_monitor.load.validation import closest
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Evaluation, MeasureResult, Status, TargetSummary
 from csp_monitor.models.rules import Measure, Priority, RuleSet
+from csp_monitor.models.statistics import StatisticsRules
 from csp_monitor.periods import (
     format_month,
     parse_month,
     reporting_year_label,
     reporting_year_start,
 )
+from csp_monitor.statistics import PeerComparison
 
 __all__ = ["default_as_of", "evaluate", "evaluate_measure"]
 
@@ -111,9 +119,13 @@ def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None,
                 f"the rules are for the reporting year {reporting_year_label(stated)}, but {format_month(month)} "
                 f"falls in {reporting_year_label(year_start)}: check the targets still apply")
 
+    statistics = {measure.id: rules.statistics_for(measure) for _, measure in rules.measures()}
+    warnings.extend(statistics_warnings(rules, statistics))
+    peers = peer_comparisons(rules, figures, statistics, areas, month, year_start)
     results = [
         evaluate_measure(rules, priority, measure, area, figures.series(area, measure.figures_measure),
-                         month, year_start, suspects=_suspects(figures, area, measure.figures_measure))
+                         month, year_start, suspects=_suspects(figures, area, measure.figures_measure),
+                         statistics=statistics[measure.id], peers=peers.get((area, measure.id)))
         for area in areas
         for priority, measure in rules.measures()
     ]
@@ -135,8 +147,15 @@ def _suspects(figures: FigureSet, area: str, measure: str) -> Mapping[int, str]:
 
 def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area: str,
                      series: Mapping[int, float], as_of: int, year_start: int, *,
-                     suspects: Mapping[int, str] | None = None) -> MeasureResult:
-    """Judge one measure in one area (``series`` maps month index to value)."""
+                     suspects: Mapping[int, str] | None = None,
+                     statistics: StatisticsRules | None = None,
+                     peers: PeerComparison | None = None) -> MeasureResult:
+    """Judge one measure in one area (``series`` maps month index to value).
+
+    ``statistics`` defaults to the rules' settings for the measure; ``peers``
+    is the area's most-similar-group comparison, which needs every area's
+    figures and so is worked out by :func:`evaluate`.
+    """
     months = range(year_start, as_of + 1)
     present = [m for m in months if m in series]
     missing = [m for m in months if m not in series]
@@ -168,10 +187,14 @@ def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area:
     if measure.target is not None:
         target = TargetSummary(kind=measure.target.kind, value=measure.target.value,
                                text=target_text(measure.target, measure.unit))
+    significance, projection, spc = measure_statistics(
+        rules, measure, statistics or rules.statistics_for(measure), series, as_of, year_start,
+        present=present, current=current, baseline=baseline, tolerance=tolerance)
     summary = _summary(measure, status, current=current, baseline=baseline, difference=difference,
                        change_pct=change_pct, tolerance=tolerance, missing=missing,
                        missing_baseline=missing_baseline, suspect=suspect_months, area=area,
                        first=year_start, last=as_of)
+    summary += significance_clause(significance, difference, status)
     return MeasureResult(
         area=area,
         measure=measure.id,
@@ -201,6 +224,10 @@ def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area:
         status=status,
         direction=direction,
         summary=summary,
+        significance=significance,
+        projection=projection,
+        spc=spc,
+        peers=peers,
     )
 
 

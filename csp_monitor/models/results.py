@@ -7,8 +7,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from csp_monitor.models.rules import Aggregate, Better, Unit
+from csp_monitor.statistics import PeerComparison, ProjectionMethod, Significance, SpcResult
 
-__all__ = ["STATUS_ORDER", "Direction", "Evaluation", "MeasureResult", "Status", "TargetSummary"]
+__all__ = [
+    "STATUS_ORDER",
+    "Direction",
+    "Evaluation",
+    "MeasureResult",
+    "Status",
+    "TargetSummary",
+    "YearEndProjection",
+]
 
 Status = Literal["green", "amber", "red", "no_target", "no_data"]
 Direction = Literal["improving", "worsening", "no_change", "unknown"]
@@ -27,6 +36,17 @@ class TargetSummary(_Result):
     kind: Literal["change", "at_least", "at_most"] = Field(description="change, at_least or at_most.")
     value: float = Field(description="The target's number (percent for change targets).")
     text: str = Field(description="The target as people write it: '-13%', 'at least 85%'.")
+
+
+class YearEndProjection(_Result):
+    """Where the year is heading: the projected year-end total and its status against the target."""
+
+    value: float = Field(description="The projected total for the whole reporting year.")
+    method: ProjectionMethod = Field(
+        description="seasonal (scaled by last year's pattern of months) or linear (the monthly average x 12).")
+    status: Status = Field(
+        description="The status the projected total would have against the target, judged as the current one is.")
+    explanation: str = Field(description="One plain-English sentence saying how the projection was made.")
 
 
 class MeasureResult(_Result):
@@ -62,6 +82,18 @@ class MeasureResult(_Result):
     status: Status = Field(description="green, amber, red, no_target or no_data.")
     direction: Direction = Field(description="improving, worsening, no_change or unknown.")
     summary: str = Field(description="One plain-English sentence saying what the result means.")
+    significance: Significance | None = Field(
+        default=None,
+        description=(
+            "Whether the change against last year is more than chance (exact test for two Poisson counts); "
+            "null unless the measure is a count summed over the year to date with a baseline."))
+    projection: YearEndProjection | None = Field(
+        default=None, description="The projected year-end total and its status; null unless the measure is a sum.")
+    spc: SpcResult | None = Field(
+        default=None,
+        description="The monthly control chart (Making Data Count): limits, special causes, variation, assurance.")
+    peers: PeerComparison | None = Field(
+        default=None, description="The comparison with the area's most similar group, when peers are configured.")
 
     @property
     def key(self) -> tuple[str, str]:

@@ -24,7 +24,10 @@ take them from 1. Either way the work grows with the square root of n.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -143,6 +146,8 @@ def binomial_p_value(successes: int, trials: int, probability: float) -> float:
     def log_pmf(x: int) -> float:
         return log_binomial_probability(x, n, p)
 
+    if p == 0.5:
+        return _p_value_even_split(k, n, log_pmf)
     log_observed = log_pmf(k)
     if abs(k - expected) <= _MIDDLE_WALK_LIMIT * math.sqrt(expected * (1 - p)):
         # Near the mean both tails are long but the outcomes between them are
@@ -223,40 +228,79 @@ def _p_value_from_middle(k: int, n: int, p: float, log_observed: float) -> float
 
 
 def _log_lower_tail(start: int, n: int, p: float, log_start: float) -> float:
-    """log P(X <= start), given log P(X = start), for ``start`` at or below the mean.
-
-    Walks down from ``start`` with the ratio of successive probabilities. The
-    ratio only falls as we go outwards, so once the latest term times
-    r / (1 - r) is negligible, so is everything left.
-    """
-    odds = (1 - p) / p
-    total = 1.0
-    term = 1.0
-    x = start
-    while x > 0:
-        ratio = x / (n - x + 1) * odds
-        term *= ratio
-        total += term
-        if term * ratio <= _TAIL_PRECISION * total * (1 - ratio):
-            break
-        x -= 1
-    return log_start + math.log(total)
+    """log P(X <= start), given log P(X = start), for ``start`` at or below the mean."""
+    return _log_tail(start, n, p, log_start, downwards=True)
 
 
 def _log_upper_tail(start: int, n: int, p: float, log_start: float) -> float:
     """log P(X >= start), given log P(X = start), for ``start`` at or above the mean."""
-    odds = p / (1 - p)
+    return _log_tail(start, n, p, log_start, downwards=False)
+
+
+def _log_tail(start: int, n: int, p: float, log_start: float, *, downwards: bool) -> float:
+    """Sum a tail outwards from ``start`` with the ratio of successive probabilities.
+
+    The ratio only falls as we go outwards, so once the latest term times
+    r / (1 - r) is negligible, so is everything left. Terms are made a block
+    at a time (the products and the sum run in C, not in a Python loop).
+    """
+    # Size the first block to what the tail needs: beyond z standard deviations
+    # the terms fall below 1e-15 of the first within about sd x (sqrt(z^2 + 70) - z).
+    sd = math.sqrt(n * p * (1 - p))
+    z = abs(start - n * p) / sd if sd > 0 else 0.0
+    step = max(16, int(sd * (math.sqrt(z * z + 70) - z)) + 8)
     total = 1.0
     term = 1.0
     x = start
-    while x < n:
-        ratio = (n - x) / (x + 1) * odds
-        term *= ratio
-        total += term
-        if term * ratio <= _TAIL_PRECISION * total * (1 - ratio):
-            break
-        x += 1
+    if downwards:
+        odds = (1 - p) / p
+        while x > 0:
+            end = max(0, x - step)
+            # P(y - 1) / P(y) for y = x, x - 1, ..., end + 1
+            ratios = [y / (n - y + 1) * odds for y in range(x, end, -1)]
+            x = end
+            term, total = _add_block(ratios, term, total)
+            if _negligible(term, ratios[-1], total):
+                break
+    else:
+        odds = p / (1 - p)
+        while x < n:
+            end = min(n, x + step)
+            # P(y + 1) / P(y) for y = x, x + 1, ..., end - 1
+            ratios = [(n - y) / (y + 1) * odds for y in range(x, end)]
+            x = end
+            term, total = _add_block(ratios, term, total)
+            if _negligible(term, ratios[-1], total):
+                break
     return log_start + math.log(total)
+
+
+def _add_block(ratios: list[float], term: float, total: float) -> tuple[float, float]:
+    """Extend the running products by a block of ratios; return the last term and the new total."""
+    terms = list(itertools.accumulate(ratios, operator.mul, initial=term))
+    return terms[-1], total + math.fsum(itertools.islice(terms, 1, None))
+
+
+def _negligible(term: float, ratio: float, total: float) -> bool:
+    """Whether every later term together (at most term r / (1 - r)) cannot change the total."""
+    return term * ratio <= _TAIL_PRECISION * total * (1 - ratio)
+
+
+def _p_value_even_split(k: int, n: int, log_pmf: Callable[[int], float]) -> float:
+    """The p-value for equal periods (pi = 1/2), where every outcome has an exact mirror image.
+
+    P(X = x) = P(X = n - x), so the outcomes no more likely than k are the
+    two tails beyond k and its mirror: p = 2 P(X <= min(k, n - k)). Near the
+    mean we sum the few outcomes between the tails instead.
+    """
+    m = min(k, n - k)
+    log_observed = log_pmf(m)
+    if n / 2 - m <= _MIDDLE_WALK_LIMIT * math.sqrt(n) / 2:
+        # Outcomes m + 1 to n - m - 1, relative to P(X = m).
+        ratios = [(n - y) / (y + 1) for y in range(m, n - m - 1)]
+        middle = math.fsum(itertools.accumulate(ratios, operator.mul))
+        return min(1.0, max(0.0, 1.0 - math.exp(log_observed) * middle))
+    return min(1.0, 2 * math.exp(_log_lower_tail(m, n, 0.5, log_observed)))
 
 
 def _count(value: float, name: str) -> int:

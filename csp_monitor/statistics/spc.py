@@ -55,6 +55,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import operator
 import re
 from collections.abc import Sequence
 from typing import Literal
@@ -261,6 +262,9 @@ class SpcResult(BaseModel):
         )
 
 
+_DEFAULT_SETTINGS = SpcSettings()
+
+
 def analyse_spc(
     points: Sequence[tuple[str, float]],
     *,
@@ -276,7 +280,7 @@ def analyse_spc(
     value that is not a finite number, a repeated label, or a rebase point
     that is not in the series.
     """
-    settings = settings or SpcSettings()
+    settings = settings or _DEFAULT_SETTINGS
     labels, values = _validate(points)
     if target is not None and not (type(target) in (int, float) and math.isfinite(target)):
         raise ValueError(f"the target must be a finite number, not {target!r}")
@@ -341,8 +345,9 @@ def analyse_spc(
 
 
 def _validate(points: Sequence[tuple[str, float]]) -> tuple[list[str], list[float]]:
-    labels = [label for label, _ in points]
-    raw = [value for _, value in points]
+    if not points:
+        return [], []
+    labels, raw = (list(column) for column in zip(*points, strict=True))
     try:
         finite = math.isfinite(math.fsum(raw))
     except (TypeError, ValueError, OverflowError):
@@ -356,7 +361,7 @@ def _validate(points: Sequence[tuple[str, float]]) -> tuple[list[str], list[floa
     if len(set(labels)) != len(labels):
         repeated = next(label for label in labels if labels.count(label) > 1)
         raise ValueError(f"the period {repeated} appears more than once in the series")
-    return labels, [float(value) for value in raw]
+    return labels, list(map(float, raw))
 
 
 def _group_starts(labels: list[str], count: int, rebase_at: tuple[int | str, ...]) -> list[int]:
@@ -386,7 +391,7 @@ def _limits(
     mean = math.fsum(baseline) / size
     amr: float | None = None
     if size >= 2:
-        moving_ranges = [abs(b - a) for a, b in itertools.pairwise(baseline)]
+        moving_ranges = list(map(abs, map(operator.sub, baseline[1:], baseline)))
         amr = math.fsum(moving_ranges) / len(moving_ranges)
         if settings.screen_outliers and amr > 0:
             kept = [r for r in moving_ranges if r < _SCREEN * amr]
@@ -421,11 +426,10 @@ def _rules(
     n = len(values)
     size = group.baseline_points
     total = math.fsum(values[:size])
-    # Deviations as (n y - sum) / n rather than y - mean: the same number, but
-    # exactly unchanged when a whole-number constant is added to the series,
-    # so that shifting a series can never move a point across a limit.
-    deviations = [(size * y - total) / size for y in values]
-    sides = "".join(["+" if d > 0 else "-" if d < 0 else "0" for d in deviations])
+    # Compare n y with the baseline's sum rather than y with the mean: the same
+    # test, but exactly unchanged when a whole-number constant is added to the
+    # series, so that shifting a series can never move a point across a line.
+    sides = "".join(["+" if size * y > total else "-" if size * y < total else "0" for y in values])
     # Lowest priority first: a later rule overwrites an earlier one's label.
     flagged: dict[int, tuple[SpcRule, int]] = {}
     for run in _runs(settings.shift_points).finditer(sides):
@@ -437,7 +441,10 @@ def _rules(
     amr = group.average_moving_range
     if amr is not None and n:
         width, near = _LIMIT * amr, _NEAR_LIMIT * amr
-        if max(deviations) > near or min(deviations) < -near:
+        if (size * max(values) - total) / size > near or (
+            size * min(values) - total
+        ) / size < -near:
+            deviations = [(size * y - total) / size for y in values]
             beyond = [i for i, d in enumerate(deviations) if d > near or d < -near]
             outside = [i for i in beyond if abs(deviations[i]) > width]
             close = set(beyond).difference(outside)
