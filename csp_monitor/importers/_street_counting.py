@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import csv
 import difflib
+import gc
 import io
 import re
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
@@ -256,7 +258,7 @@ def _count_fast(file: StreetFile, header: _Header, opener: Callable[[], IO[bytes
     rows = 0
     # A CRLF file leaves "\r" on the last field; only strip it when that field is counted.
     strip = width - 1 in (header.month, header.lsoa, header.crime_type)
-    with opener() as handle:
+    with opener() as handle, _collector_paused():
         handle.readline(_MAX_HEADER_BYTES)
         rest = b""
         while True:
@@ -274,6 +276,19 @@ def _count_fast(file: StreetFile, header: _Header, opener: Callable[[], IO[bytes
             rows += _count_block(rest + b"\n", width, getter, raw, strip_returns=strip)
     counts = _keys_from_raw(raw.items(), _KeyChecker(file.month))
     return FileCount(file=file, counts=counts, rows=rows, empty=rows == 0, engine="python")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: splitting makes lists by the million, none of them cyclic,
+    and the collector's passes over them cost a quarter of the fast path's time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _count_block(block: bytes, width: int, getter: Callable[[list[str]], tuple[str, str, str]],
