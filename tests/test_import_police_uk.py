@@ -498,3 +498,25 @@ def test_the_importers_package_exports_exactly_its_public_names() -> None:
                     and not isinstance(getattr(importers, name), type(importers)) and name != "annotations")
     assert sorted(importers.__all__) == public
     assert importers.__all__ == sorted(importers.__all__, key=lambda n: (not n.isupper(), n))
+
+
+def test_the_benchmarks_synthetic_national_year_imports_exactly(tmp_path: Path) -> None:
+    """The benchmark's synthetic archive (police.uk's exact format) is read without a fault, every row counted."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_police_uk_import.py"
+    spec = importlib.util.spec_from_file_location("bench_police_uk_import", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    truth, written = bench.build(tmp_path, 20_000)
+    result = import_police_uk(tmp_path / "national-street.zip", keep_outside_areas=True)
+    assert result.rows_read == written == sum(truth.values())
+    assert len(result.forces) == 43 and len(result.months) == 12
+    by_type: Counter[str] = Counter()
+    for (_, measure, _), value in result.figures.items():
+        by_type[measure] += value
+    unallocated = sum(result.unallocated.values())
+    assert sum(by_type[CRIME_TYPES[name]] for name in truth) + unallocated == written
