@@ -194,3 +194,23 @@ def test_harborough_rules_validate_with_the_schema_file() -> None:
     """The committed rules schema accepts the Harborough rule file read as typed YAML."""
     schema = json.loads((SCHEMA_FOLDER / "rules.schema.json").read_text())
     assert list(Draft7Validator(schema).iter_errors(yaml.safe_load(HARBOROUGH_RULES.read_text()))) == []
+
+
+def test_the_example_configuration_matches_the_config_schema() -> None:
+    """The Harborough configuration names the config schema in its first line and validates against it."""
+    path = ROOT / "examples" / "harborough" / "csp-monitor.yaml"
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../docs/schema/config.schema.json"
+    schema = json.loads((path.parent / first.split("$schema=")[1]).read_text(encoding="utf-8"))
+    assert list(Draft7Validator(schema).iter_errors(yaml.safe_load(path.read_text()))) == []
+
+
+@pytest.mark.parametrize("snippet", [
+    "rules: rules.yaml\nfigures: figures.csv\nstate: csp-monitor.db",
+    "rules: [a.yaml, b.yaml]\nfigures: [figures/*.csv]\nstate: csp-monitor.db\nsummary: {to: board}",
+    "rules: a.yaml\nfigures: f.csv\nstate: s.db\ndelivery: {retry: {first_delay: 30}}",
+])
+def test_config_schema_accepts_one_value_or_a_list(snippet: str) -> None:
+    """Keys that take a list also take a single value in the config schema, as the loader does."""
+    validator = Draft7Validator(generated("config"))
+    assert [e.message for e in validator.iter_errors(yaml.safe_load(snippet))] == []

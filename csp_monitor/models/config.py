@@ -29,7 +29,15 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+    model_validator,
+)
 
 from csp_monitor.models.rules import KeyedValueError
 from csp_monitor.models.schedule import ScheduleSettings
@@ -107,6 +115,11 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
+OneOrMore = Annotated[list[str], BeforeValidator(_as_list), WithJsonSchema(
+    {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]})]
+"""A list that may be written as one value (``rules: rules.yaml``)."""
+
+
 def _number(value: object) -> object:
     if isinstance(value, str):
         try:
@@ -137,7 +150,8 @@ class SmtpSettings(_Model):
             "(unencrypted: allowed only to this machine, e.g. a local relay on 127.0.0.1). Certificates are "
             "always verified."),
         examples=["starttls"])
-    username: str | None = Field(default=None, min_length=1, description="The login name, if the server needs one.")
+    username: str | None = Field(default=None, min_length=1, description="The login name, if the server needs one.",
+                                 examples=["csp-monitor@example.org"])
     password_env: str | None = Field(
         default=None, min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         description="The name of the environment variable that holds the password.",
@@ -151,7 +165,8 @@ class SmtpSettings(_Model):
         description="A PEM file of certificate authorities to trust besides the system's (a council's internal CA).",
         examples=["/etc/ssl/council-ca.pem"])
     timeout: Seconds = Field(default=30.0, gt=0, le=600,
-                             description="Seconds to wait for the server at each step before giving up.")
+                             description="Seconds to wait for the server at each step before giving up.",
+                             examples=[30])
 
     @model_validator(mode="after")
     def _consistent(self) -> SmtpSettings:
@@ -179,12 +194,15 @@ class RetrySettings(_Model):
     """How long to keep trying a message the server could not take for now."""
 
     first_delay: Seconds = Field(default=60.0, ge=1, le=86400,
-                                 description="Seconds before the first retry; each later wait doubles.")
+                                 description="Seconds before the first retry; each later wait doubles.",
+                                 examples=[60])
     max_delay: Seconds = Field(default=3600.0, ge=1, le=7 * 86400,
-                               description="The longest wait between two attempts, in seconds.")
+                               description="The longest wait between two attempts, in seconds.",
+                               examples=[3600])
     give_up_after: Seconds = Field(
         default=3 * 86400.0, ge=60, le=30 * 86400,
-        description="Seconds after which a message still not accepted is marked failed and reported.")
+        description="Seconds after which a message still not accepted is marked failed and reported.",
+        examples=[259200])
 
 
 class DeliverySettings(_Model):
@@ -194,13 +212,16 @@ class DeliverySettings(_Model):
         default="csp-monitor <csp-monitor@localhost.invalid>", alias="from",
         description="The sender: 'Name <address>' or an address.",
         examples=["Harborough CSP monitor <csp-monitor@example.org>"])
-    reply_to: Mailbox | None = Field(default=None, description="Where replies should go, if not to the sender.")
-    smtp: SmtpSettings | None = Field(default=None, description="Send through this mail server.")
+    reply_to: Mailbox | None = Field(default=None, description="Where replies should go, if not to the sender.",
+                                     examples=["Community Safety Team <community.safety@example.org>"])
+    smtp: SmtpSettings | None = Field(default=None, description="Send through this mail server.",
+                                      examples=[{"host": "smtp.example.org", "port": 587, "security": "starttls"}])
     folder: str | None = Field(
         default=None, min_length=1,
         description="Write each message as an .eml file and an .html preview into this folder instead of sending.",
         examples=["outbox/"])
-    retry: RetrySettings = Field(default_factory=RetrySettings, description="Retries for a server that is down.")
+    retry: RetrySettings = Field(default_factory=RetrySettings, description="Retries for a server that is down.",
+                                 examples=[{"first_delay": 60, "max_delay": 3600, "give_up_after": 259200}])
 
     @model_validator(mode="after")
     def _one_way(self) -> DeliverySettings:
@@ -220,21 +241,22 @@ class DeliverySettings(_Model):
 class SummarySettings(_Model):
     """The monthly risk summary: who receives it."""
 
-    to: Annotated[list[str], BeforeValidator(_as_list)] = Field(
+    to: OneOrMore = Field(
         min_length=1,
         description="Recipient list names from the rules' recipients, or email addresses.",
         examples=[["board"]])
-    charts: bool = Field(default=True, description="Include charts (set false for text-and-tables only).")
+    charts: bool = Field(default=True, description="Include charts (set false for text-and-tables only).",
+                         examples=[True])
 
 
 class MonitorConfig(_Model, ScheduleSettings):
     """A monitor configuration: what to judge, where to keep state, how to deliver, and when (the daemon's
     ``timezone`` and ``schedules``, from :class:`~csp_monitor.models.schedule.ScheduleSettings`)."""
 
-    rules: Annotated[list[str], BeforeValidator(_as_list)] = Field(
+    rules: OneOrMore = Field(
         min_length=1, description="Rule files (and alert rule files), relative to this file.",
         examples=[["../rules/harborough-2013-14.yaml", "../rules/harborough-alerts.yaml"]])
-    figures: Annotated[list[str], BeforeValidator(_as_list)] = Field(
+    figures: OneOrMore = Field(
         min_length=1, description="Figures files or patterns such as figures/*.csv, relative to this file.",
         examples=[["figures/*.csv"]])
     state: str = Field(
@@ -247,9 +269,11 @@ class MonitorConfig(_Model, ScheduleSettings):
         examples=["templates/"])
     delivery: DeliverySettings = Field(
         default_factory=DeliverySettings,
-        description="How messages are delivered; by default they are written to outbox/ beside this file.")
+        description="How messages are delivered; by default they are written to outbox/ beside this file.",
+        examples=[{"from": "Harborough CSP monitor <csp-monitor@example.org>", "folder": "outbox/"}])
     summary: SummarySettings | None = Field(
-        default=None, description="The monthly risk summary; left out, no summary is sent (alerts still are).")
+        default=None, description="The monthly risk summary; left out, no summary is sent (alerts still are).",
+        examples=[{"to": ["board"], "charts": True}])
     _file: str = PrivateAttr(default="<config>")
     _positions: Any = PrivateAttr(default=None)  # where each key is, for problems found after loading
 
