@@ -402,3 +402,22 @@ def test_mistakes_in_the_statistics_block_are_located(statistics: str, message: 
     with pytest.raises(RulesError) as caught:
         _rules(statistics)
     assert message in str(caught.value)
+
+
+def test_the_documented_statistics_block_loads_as_described() -> None:
+    """The example rule file of docs/statistics.md loads, and the measure's block overrides key by key."""
+    import re
+
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "statistics.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert block is not None
+    rules = rules_from_text(block.group(1))
+    measure = rules.priorities[0].measures[0]
+    settings = rules.statistics_for(measure)
+    assert settings.confidence == 0.99
+    assert settings.spc.baseline_points == 12 and settings.spc.rebase_at == ["2015-04"]
+    assert settings.peers is not None
+    assert settings.peers.method == "funnel"
+    assert settings.peers.groups == {"rural-districts": ["harborough", "blaby", "melton", "rutland"]}
