@@ -520,3 +520,12 @@ def test_the_benchmarks_synthetic_national_year_imports_exactly(tmp_path: Path) 
         by_type[measure] += value
     unallocated = sum(result.unallocated.values())
     assert sum(by_type[CRIME_TYPES[name]] for name in truth) + unallocated == written
+
+
+def test_an_output_folder_that_does_not_exist_fails_before_counting(tmp_path: Path) -> None:
+    """A wrong --out is reported at once, not after minutes of counting."""
+    seen: list[int] = []
+    with pytest.raises(FiguresError, match="the folder for the output file does not exist"):
+        import_police_uk(CITY_OF_LONDON, out=tmp_path / "no" / "figures.csv",
+                         progress=lambda done, total: seen.append(done))
+    assert seen == []

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from csp_monitor.errors import FiguresError, Problem
 
-__all__ = ["FigureRow", "write_figures_csv"]
+__all__ = ["FigureRow", "check_output", "write_figures_csv"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +37,21 @@ def _text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def write_figures_csv(rows: Iterable[FigureRow], out: str | Path) -> int:
-    """Write the rows to ``out`` atomically; return how many were written."""
+def check_output(out: str | Path) -> None:
+    """Fail early, before a long import, when ``out`` cannot be written."""
     target = Path(out)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise FiguresError([Problem("the folder for the output file does not exist", file=str(out))])
     if target.is_dir():
         raise FiguresError([Problem("the output is a folder: give a file name", file=str(out))])
+
+
+def write_figures_csv(rows: Iterable[FigureRow], out: str | Path) -> int:
+    """Write the rows to ``out`` atomically; return how many were written."""
+    check_output(out)
+    target = Path(out)
+    directory = target.parent if str(target.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then moved into place
         "w", encoding="utf-8", newline="", dir=directory, prefix=f".{target.name}.", suffix=".tmp",
         delete=False)

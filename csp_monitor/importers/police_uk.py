@@ -59,7 +59,7 @@ from csp_monitor.importers.crime_types import (
     CRIME_TYPES,
     TOTAL_CRIME,
 )
-from csp_monitor.importers.figures_csv import FigureRow, write_figures_csv
+from csp_monitor.importers.figures_csv import FigureRow, check_output, write_figures_csv
 from csp_monitor.importers.quality import (
     QualityFinding,
     check_series,
@@ -176,6 +176,8 @@ def import_police_uk(
         raise ValueError(f"area_by must be one of {', '.join(AREA_BY)}")
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}")
+    if out is not None:
+        check_output(out)
     area_lookup = load_area_lookup(lookup) if isinstance(lookup, (str, Path)) else lookup
     files, problems = find_street_files(paths)
     if not files and not problems:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.importers.areas import slugify
-from csp_monitor.importers.figures_csv import FigureRow, write_figures_csv
+from csp_monitor.importers.figures_csv import FigureRow, check_output, write_figures_csv
 from csp_monitor.periods import format_month
 
 __all__ = ["SpreadsheetImport", "import_spreadsheet", "parse_month_heading"]
@@ -164,6 +164,8 @@ def import_spreadsheet(path: str | Path, *, area: str | None = None, sheet: str 
     """Read a wide table (xlsx or CSV) into long figures; write them to ``out`` if given."""
     name = str(path)
     file = Path(path)
+    if out is not None:
+        check_output(out)
     if not file.exists():
         raise FiguresError([Problem("no such file", file=name)])
     if file.is_dir():
