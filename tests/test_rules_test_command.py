@@ -289,3 +289,89 @@ def test_junit_records_a_broken_file_as_an_error(cli: Callable[..., CliResult], 
     root = ElementTree.parse(junit).getroot()
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "1")
     assert f"{path}:3:1: a tab is used for indentation" in result.stdout
+
+
+ISSUE_MINIMUM = """\
+rules: [harborough-2013-14.yaml]
+tests:
+  - name: burglary up two thirds is red
+    as_of: 2014-03
+    figures:
+      - {area: harborough, measure: domestic-burglary, from: 2012-04, values: [12, 13, 11, 14, 12, 13, 15, 12, 14, 13, 12, 12, 20, 21, 22, 19, 23, 20, 21, 22, 20, 21, 22, 22]}
+    expect:
+      - {area: harborough, measure: domestic-burglary, status: red, current: 253, change_pct: 65.4}
+    expect_alerts:
+      - {alert: off-target, area: harborough, measure: domestic-burglary}
+"""
+
+OFF_TARGET = """
+recipients:
+  board: [csp-board@example.org, analyst@example.org]
+alerts:
+  - id: off-target
+    when: {status: [red]}
+    severity: high
+    notify: [owner, board]
+    message: "{{ result.summary }}"
+"""
+
+
+@pytest.fixture
+def with_alerts(tmp_path: Path) -> Path:
+    """The Harborough rules with the off-target alert in the same file, named as the issue names them."""
+    (tmp_path / "harborough-2013-14.yaml").write_text(HARBOROUGH_RULES.read_text() + OFF_TARGET)
+    return tmp_path
+
+
+def test_the_issue_minimum_runs_as_written(cli: Callable[..., CliResult], with_alerts: Path) -> None:
+    """The rule test given in the issue passes as written, results and alerts alike."""
+    path = write(with_alerts, ISSUE_MINIMUM, "harborough-2013-14.test.yaml")
+    result = cli("rules", "test", path)
+    assert result.exit_code == 0, result.stdout
+    assert "  PASS  burglary up two thirds is red\n" in result.stdout
+
+
+def test_an_alert_due_but_not_listed_fails(cli: Callable[..., CliResult], with_alerts: Path) -> None:
+    """expect_alerts lists every notification due: one left out fails the test, naming it and its recipients."""
+    path = write(with_alerts, ISSUE_MINIMUM.replace("expect_alerts:\n      - {alert: off-target, area: harborough, "
+                                                    "measure: domestic-burglary}", "expect_alerts: []"))
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert (f"{path}:9:20: domestic-burglary: the alert 'off-target' is due but not listed in expect_alerts "
+            "(it would go to acquisitive.crime@example.org, csp-board@example.org, analyst@example.org)"
+            in result.stdout)
+
+
+def test_an_expected_alert_that_is_not_due_fails(cli: Callable[..., CliResult], with_alerts: Path) -> None:
+    """An alert expected for a measure that is green is reported as not due."""
+    path = write(with_alerts, ISSUE_MINIMUM.replace("values: [12, 13, 11, 14, 12, 13, 15, 12, 14, 13, 12, 12, 20, "
+                                                    "21, 22, 19, 23, 20, 21, 22, 20, 21, 22, 22]",
+                                                    "values: [12, 13, 11, 14, 12, 13, 15, 12, 14, 13, 12, 12, 2, 2, "
+                                                    "2, 2, 2, 2, 2, 2, 2, 2, 2, 2]")
+                 .replace("status: red, current: 253, change_pct: 65.4", "status: green"))
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert (f"{path}:10:9: domestic-burglary: expected the alert 'off-target', but it is not due"
+            in result.stdout)
+
+
+def test_recipients_and_message_are_compared(cli: Callable[..., CliResult], with_alerts: Path) -> None:
+    """Wrong recipients or message words fail with what would really be sent."""
+    path = write(with_alerts, ISSUE_MINIMUM.replace(
+        "measure: domestic-burglary}\n", "measure: domestic-burglary, recipients: [board@example.org], "
+        "message_contains: down}\n"))
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert ("domestic-burglary alert 'off-target' recipients: expected board@example.org, got "
+            "acquisitive.crime@example.org, analyst@example.org, csp-board@example.org") in result.stdout
+    assert "domestic-burglary alert 'off-target' message does not contain 'down': it is 'Domestic Burglary is up" \
+        in result.stdout
+
+
+def test_an_unknown_alert_id_fails_with_a_suggestion(cli: Callable[..., CliResult], with_alerts: Path) -> None:
+    """Expecting an alert the rules do not define is a misconfigured test, with a did-you-mean."""
+    path = write(with_alerts, ISSUE_MINIMUM.replace("alert: off-target", "alert: offtarget"))
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1
+    assert (f"{path}:10:17: the rules have no alert 'offtarget' (the alerts are off-target) (did you mean "
+            "'off-target'?)") in result.stdout
