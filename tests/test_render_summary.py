@@ -158,3 +158,11 @@ def test_charts_use_no_pyplot_state() -> None:
         "print('matplotlib.pyplot' in sys.modules, 'matplotlib.figure' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_the_text_part_puts_each_exception_sentence_on_its_own_line(harborough: RiskSummary) -> None:
+    """Regression: a heading line ending in a template tag swallowed its newline and ran into the sentence."""
+    lines = render_summary_email(harborough).text.splitlines()
+    heading = next(index for index, line in enumerate(lines) if line.startswith("* Domestic Burglary: RED"))
+    assert lines[heading].endswith(("RED", ")"))
+    assert lines[heading + 1].startswith("  Domestic Burglary is up 65.4%")

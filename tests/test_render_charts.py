@@ -1,0 +1,63 @@
+"""The SPC and peer-comparison charts: what they show, their alt text and their tables."""
+
+from __future__ import annotations
+
+from csp_monitor.evaluate.engine import evaluate
+from csp_monitor.load.figures import load_figures
+from csp_monitor.load.rules import load_rules
+from csp_monitor.models.results import MeasureResult
+from csp_monitor.periods import format_month
+from csp_monitor.render.chart_data import charts_for
+from csp_monitor.render.charts import draw
+from csp_monitor.statistics.peers import compare_with_peers
+from csp_monitor.statistics.spc import analyse_spc
+from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES
+
+RULES = load_rules(HARBOROUGH_RULES)
+FIGURES = load_figures(HARBOROUGH_FIGURES)
+EVALUATION = evaluate(RULES, FIGURES, "2014-03")
+
+
+def _burglary() -> MeasureResult:
+    result = EVALUATION.get("harborough", "domestic-burglary")
+    assert result is not None
+    return result
+
+
+def test_an_spc_chart_marks_each_special_cause_in_its_table() -> None:
+    """Mean and limits come from the statistics; every flagged month is named in the table and the alt text."""
+    series = FIGURES.series("harborough", "domestic-burglary")
+    spc = analyse_spc([(format_month(m), v) for m, v in sorted(series.items())], better="lower")
+    assert spc.variation.startswith("special_cause") and spc.special_causes
+    result = _burglary().model_copy(update={"spc": spc})
+    (chart,) = [c for c in charts_for(RULES, FIGURES, EVALUATION, [result]) if c.kind == "spc"]
+    assert (chart.spec.mean, chart.spec.lower_limit, chart.spec.upper_limit) == (
+        spc.mean, spc.lower_limit, spc.upper_limit)
+    flagged = {row[0] for row in chart.rows if row[2]}
+    assert flagged == {cause.period for cause in spc.special_causes if cause.period in {r[0] for r in chart.rows}}
+    assert [row[1] for row in chart.rows] == [f"{v:g}" for v in spc.values[-len(chart.rows):]]
+    assert "Special causes:" in chart.alt and "process limits" in chart.alt
+    assert draw(chart.spec, width=chart.width, height=chart.height).startswith(b"\x89PNG")
+
+
+def test_no_spc_chart_without_a_special_cause() -> None:
+    """Common-cause variation gets no SPC chart: the trend says enough."""
+    spc = analyse_spc([(f"2013-{m:02d}", 10.0 + (m % 3)) for m in range(1, 13)], better="lower")
+    assert spc.variation == "common_cause"
+    result = _burglary().model_copy(update={"spc": spc})
+    assert [c.kind for c in charts_for(RULES, FIGURES, EVALUATION, [result])] == ["trend"]
+
+
+def test_the_peer_chart_ranks_the_group_and_highlights_the_area() -> None:
+    """Rates lowest first, this area highlighted and labelled, the average and band in the alt text."""
+    group = {"harborough": (253.0, 87_000.0), "blaby": (300.0, 94_000.0), "melton": (150.0, 50_000.0),
+             "rutland": (80.0, 37_000.0), "south-northamptonshire": (330.0, 88_000.0)}
+    peers = compare_with_peers(group, "harborough")
+    result = _burglary().model_copy(update={"peers": peers})
+    (chart,) = [c for c in charts_for(RULES, FIGURES, EVALUATION, [result]) if c.kind == "peers"]
+    rates = [rate for rate, _ in sorted((count / people * 1000, area) for area, (count, people) in group.items())]
+    assert list(chart.spec.values) == rates
+    assert [row[1] for row in chart.rows if "(this area)" in row[1]] == ["harborough (this area)"]
+    assert chart.spec.highlight == tuple(label == "harborough" for label in chart.spec.labels)
+    assert f"The group average is {peers.group_average:.2f}." in chart.alt
+    assert draw(chart.spec, width=chart.width, height=chart.height).startswith(b"\x89PNG")
