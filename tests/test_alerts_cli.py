@@ -26,7 +26,8 @@ def expected_key(alert: str, area: str, measure: str, period: str, kind: str) ->
 
 
 def test_decide_prints_the_notices_due_as_json_then_nothing_the_second_time(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """The first decide for March 2014 tells owners and the board of the four red measures; the second, nobody."""
+    """The first decide for March 2014 tells owners and the board of the four red measures and the board of the
+    significant rise in domestic burglary; the second decide tells nobody."""
     state = tmp_path / "state.db"
     first = cli(*DECIDE, "--state", state, "--format", "json", "--now", "2014-04-10T07:00")
     assert first.exit_code == 0, first.stderr
@@ -35,6 +36,9 @@ def test_decide_prints_the_notices_due_as_json_then_nothing_the_second_time(tmp_
     results = evaluate(rules, load_figures(HARBOROUGH_FIGURES), "2014-03")
     red = [r.measure for r in results.results if r.status == "red"]
     assert red == ["total-crime", "domestic-burglary", "theft-of-motor-vehicle", "violence-with-injury"]
+    burglary = results.get("harborough", "domestic-burglary")
+    assert burglary is not None and burglary.significance is not None
+    assert burglary.significance.verdict == "significant_increase"
     assert decision == {
         "as_of": "2014-03",
         "notifications": [{
@@ -42,9 +46,16 @@ def test_decide_prints_the_notices_due_as_json_then_nothing_the_second_time(tmp_
             "alert": "off-target", "kind": "firing", "area": "harborough", "measure": measure, "period": "2014-03",
             "recipients": [OWNERS[measure], "csp-board@example.org", "analyst@example.org"],
             "message": results.get("harborough", measure).summary,  # type: ignore[union-attr]
-        } for measure in red],
+        } for measure in red] + [{
+            "key": expected_key("real-rise", "harborough", "domestic-burglary", "2014-03", "firing"),
+            "alert": "real-rise", "kind": "firing", "area": "harborough", "measure": "domestic-burglary",
+            "period": "2014-03", "recipients": ["csp-board@example.org", "analyst@example.org"],
+            "message": burglary.summary,
+        }],
         "alerts": [{"alert": "off-target", "area": "harborough", "measure": measure, "state": "firing",
-                    "since": "2014-03"} for measure in red],
+                    "since": "2014-03"} for measure in red] + [
+            {"alert": "real-rise", "area": "harborough", "measure": "domestic-burglary", "state": "firing",
+             "since": "2014-03"}],
     }
     second = cli(*DECIDE, "--state", state, "--format", "json", "--now", "2014-04-10T08:00")
     assert second.exit_code == 0
@@ -58,7 +69,7 @@ def test_decide_runs_as_the_installed_command(tmp_path: Path) -> None:
     runs = [subprocess.run(script, cwd=ROOT, capture_output=True, text=True, timeout=120,
                            env={**os.environ, "NO_COLOR": "1"}) for _ in range(2)]
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr
-    assert "4 notices due:" in runs[0].stdout
+    assert "5 notices due:" in runs[0].stdout
     assert "No notices due (nothing new since the last decision)." in runs[1].stdout
     assert runs[0].stderr == runs[1].stderr == ""
 
@@ -110,16 +121,17 @@ def test_alerts_lists_what_is_firing_with_reasons_and_silences(tmp_path: Path, c
     out = cli("alerts", "--state", state, "--now", "2014-04-12T00:00")
     assert out.exit_code == 0
     lines = out.stdout.splitlines()
-    assert lines[0] == "FIRING (4)"
+    assert lines[0] == "FIRING (5)"
     assert lines[1] == "  off-target  harborough / domestic-burglary  since 2014-03  [high]"
     assert lines[3] == ("      last told 2014-03 (2014-04-10 07:00 UTC) to acquisitive.crime@example.org, "
                         "csp-board@example.org, analyst@example.org")
     assert lines[4] == ("      silenced by Jo Bloggs until 2014-05-31 23:00 UTC (silence 1): Operation Nightjar; it "
                         "applies from the next decision")
     as_json = json.loads(cli("alerts", "--state", state, "--format", "json", "--now", "2014-04-12T00:00").stdout)
-    assert [(a["measure"], a["state"], a["silence"] and a["silence"]["id"]) for a in as_json] == [
-        ("domestic-burglary", "firing", 1), ("theft-of-motor-vehicle", "firing", None),
-        ("total-crime", "firing", None), ("violence-with-injury", "firing", None)]
+    assert [(a["alert"], a["measure"], a["state"], a["silence"] and a["silence"]["id"]) for a in as_json] == [
+        ("off-target", "domestic-burglary", "firing", 1), ("off-target", "theft-of-motor-vehicle", "firing", None),
+        ("off-target", "total-crime", "firing", None), ("off-target", "violence-with-injury", "firing", None),
+        ("real-rise", "domestic-burglary", "firing", 1)]
 
 
 def test_silence_list_and_expire(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -166,7 +178,7 @@ def test_history_shows_who_was_told_what_under_which_rules(tmp_path: Path, cli) 
     rules = load_rules([HARBOROUGH_RULES, HARBOROUGH_ALERTS])
     entries = json.loads(cli("history", "--state", state, "--format", "json").stdout)
     notified = [e for e in entries if e["event"] == "notified"]
-    assert len(notified) == 4 and {e["rule_hash"] for e in notified} == {rules.content_hash}
+    assert len(notified) == 5 and {e["rule_hash"] for e in notified} == {rules.content_hash}
     assert {e["at"] for e in notified} == {"2014-04-10T07:00:00Z"}
     text = cli("history", "--state", state, "--limit", "1").stdout
     assert text.startswith("2014-04-10 07:00 UTC  ") and f"[rules {rules.content_hash[:12]}]" in text

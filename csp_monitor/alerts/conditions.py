@@ -58,20 +58,24 @@ def condition_holds(condition: Condition, result: MeasureResult, previous: Previ
 
 
 def _projected_status_in(result: MeasureResult, wanted: Sequence[str]) -> bool | None:
-    # The year-end projection is not yet part of the results.
-    return None
+    if result.projection is None:  # not a summed measure, or nothing to project from
+        return None
+    return result.projection.status in wanted
 
 
 def _significance_in(result: MeasureResult, wanted: Sequence[str]) -> bool | None:
-    # The significance verdict is not yet part of the results.
-    return None
+    if result.significance is None:  # not a count with a baseline
+        return None
+    return result.significance.verdict in wanted
 
 
 def _variation_in(result: MeasureResult, wanted: Sequence[str]) -> bool | None:
-    # SPC is not yet part of the results.
-    return None
+    if result.spc is None:  # too few months for a chart
+        return None
+    return result.spc.variation in wanted
 
 
 def _assurance_in(result: MeasureResult, wanted: Sequence[str]) -> bool | None:
-    # SPC is not yet part of the results.
-    return None
+    if result.spc is None or result.spc.assurance is None:  # no chart, or no target to assure
+        return None
+    return result.spc.assurance in wanted
