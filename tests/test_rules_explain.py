@@ -130,3 +130,15 @@ def test_invalid_rules_are_reported_not_explained(cli: Callable[..., CliResult],
     assert result.exit_code == 1
     assert result.stdout == ""
     assert f"{path}:4:5: unknown key 'titel' (did you mean 'title'?)" in result.stderr
+
+
+def test_statistics_settings_are_explained() -> None:
+    """The rule set's statistics and a measure's own overrides are said in words, for the board to agree."""
+    text = explained(
+        "{id: m, name: Burglary, better: lower, statistics: {confidence: 90%}}",
+        extra="statistics: {confidence: 99%, projection: false, spc: {baseline_points: 12}}\n")
+    assert ("Statistics: a change against last year is called significant at 99% confidence; no year-end "
+            "projection; a monthly control chart (limits fixed on the first 12 months); no comparison with most "
+            "similar groups.\n") in text
+    assert ("  - Burglary: monitored without a target (lower is better); its own statistics: a change against "
+            "last year is called significant at 90% confidence; no owner is named.\n") in text

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from csp_monitor.evaluate.wording import format_number
 from csp_monitor.models.alerts import OWNER, AlertRule, Condition, Threshold
 from csp_monitor.models.rules import Measure, Priority, RuleSet, Target
+from csp_monitor.models.statistics import StatisticsRules
 from csp_monitor.periods import month_name, parse_month, reporting_year_label
 
 __all__ = ["explain_alert", "explain_measure", "explain_rules", "explain_target"]
@@ -119,9 +120,46 @@ def explain_measure(rules: RuleSet, priority: Priority, measure: Measure) -> str
         parts.append(f"read from the figures as '{measure.source}'")
     if measure.sensitive:
         parts.append("counts under 5 are not shown in summaries")
+    if measure.statistics is not None:
+        own = _statistics_phrases(rules.statistics_for(measure), set(measure.statistics.model_fields_set))
+        if own:
+            parts.append(f"its own statistics: {', '.join(own)}")
     owner = rules.owner_for(priority, measure)
     parts.append(f"the owner is {owner}" if owner else "no owner is named")
     return f"{measure.name}: {'; '.join(parts)}."
+
+
+def _percent_level(level: float) -> str:
+    return f"{level * 100:g}%"
+
+
+def _statistics_phrases(settings: StatisticsRules, keys: set[str] | None = None) -> list[str]:
+    """Each statistics setting in words; only ``keys`` when given (a measure's own overrides)."""
+    phrases = []
+    wanted = keys if keys is not None else {"confidence", "significance", "projection", "spc", "peers"}
+    if "significance" in wanted or "confidence" in wanted:
+        phrases.append(f"a change against last year is called significant at {_percent_level(settings.confidence)} "
+                       "confidence" if settings.significance else "no significance test")
+    if "projection" in wanted:
+        phrases.append("the year end is projected" if settings.projection else "no year-end projection")
+    if "spc" in wanted:
+        spc = settings.spc
+        if not spc.enabled:
+            phrases.append("no control chart")
+        else:
+            base = (f"limits fixed on the first {spc.baseline_points} months" if spc.baseline_points
+                    else "limits from every month")
+            phrases.append(f"a monthly control chart ({base})")
+    if "peers" in wanted:
+        peers = settings.peers
+        if peers is None or not peers.groups:
+            phrases.append("no comparison with most similar groups")
+        else:
+            method = ("within funnel-plot limits" if peers.method == "funnel"
+                      else f"within {peers.standard_deviations:g} standard deviations of the group average")
+            phrases.append(f"compared with the most similar group ({_and(sorted(peers.groups))}): in line when "
+                           f"{method}")
+    return phrases
 
 
 def _threshold(what: str, threshold: Threshold, suffix: str = "") -> str:
@@ -213,6 +251,8 @@ def explain_rules(rules: RuleSet) -> str:
     lines.append("Each measure is judged on the year to date, against the same months of the previous year; "
                  "green means the target is met, amber that it is missed within the amber band, red that it "
                  "is missed by more.")
+    statistics = _statistics_phrases(rules.statistics or StatisticsRules())
+    lines.append(f"Statistics: {'; '.join(statistics)}.")
     for priority in rules.priorities:
         lines.append("")
         heading = priority.title
