@@ -30,7 +30,7 @@ tests:
 
 def council_project(tmp_path: Path, test_text: str) -> Path:
     """A council tool's project: the plugin enabled in its conftest, a rule file and a rule test file."""
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["csp_monitor.authoring.pytest_plugin"]\n')
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["csp_monitor.testing"]\n')
     shutil.copy(HARBOROUGH_RULES, tmp_path / "harborough.yaml")
     (tmp_path / "harborough.test.yaml").write_text(test_text)
     return tmp_path
@@ -68,3 +68,18 @@ def test_run_rule_tests_is_usable_as_a_library(tmp_path: Path) -> None:
     assert [str(p) for p in report.outcomes[1].failures] == [
         f"{folder / 'harborough.test.yaml'}:14:51: domestic-burglary status: expected green, got red"]
     assert not report.passed
+
+
+def test_csp_monitor_testing_is_the_public_door(tmp_path: Path) -> None:
+    """assert_rule_tests_pass passes quietly on passing tests and fails with the located report otherwise."""
+    from csp_monitor.testing import assert_rule_tests_pass
+
+    folder = council_project(tmp_path, PASSING_AND_FAILING.split("  - name: wrongly")[0])
+    assert len(assert_rule_tests_pass([folder / "harborough.test.yaml"])) == 1
+    (folder / "harborough.test.yaml").write_text(PASSING_AND_FAILING)
+    try:
+        assert_rule_tests_pass([folder / "harborough.test.yaml"])
+    except AssertionError as exc:
+        assert "harborough.test.yaml:14:51: domestic-burglary status: expected green, got red" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("a failing rule test passed")
