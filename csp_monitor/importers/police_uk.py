@@ -230,7 +230,8 @@ def _count_all(files: list[StreetFile], engine: str, workers: int | None, progre
             if progress is not None:
                 progress(done, total_bytes)
         return results
-    with _pool(engine, workers) as pool:
+    pool = _pool(engine, workers)
+    try:
         # Largest first, so that no worker is left with a big file at the end.
         futures: dict[Future[FileCount], StreetFile] = {
             pool.submit(count_street_file, file, engine, False): file
@@ -240,6 +241,11 @@ def _count_all(files: list[StreetFile], engine: str, workers: int | None, progre
             done += futures[future].size
             if progress is not None:
                 progress(done, total_bytes)
+    except BaseException:
+        # Ctrl-C (or a failure) stops the files not yet started rather than waiting for them all.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     results.sort(key=lambda c: c.file.label)
     return results
 
