@@ -231,3 +231,28 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
     """A missing --out is a usage error."""
     result = CliRunner().invoke(import_group, ["police-uk", str(CITY_OF_LONDON)])
     assert result.exit_code == 2 and "--out" in result.output
+
+
+def test_the_progress_bar_shows_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No progress callback when stderr is not a terminal or --no-progress is given; one when it is."""
+    import io
+    import sys
+
+    from csp_monitor.cli.import_cmd import _progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with _progress(True) as update:
+        assert update is None
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with _progress(False) as update:
+        assert update is None
+    with _progress(True) as update:
+        assert update is not None
+        update(0, 100)
+        update(100, 100)
+    assert "Counting" in terminal.getvalue()
