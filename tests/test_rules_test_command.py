@@ -375,3 +375,17 @@ def test_an_unknown_alert_id_fails_with_a_suggestion(cli: Callable[..., CliResul
     assert result.exit_code == 1
     assert (f"{path}:10:17: the rules have no alert 'offtarget' (the alerts are off-target) (did you mean "
             "'off-target'?)") in result.stdout
+
+
+def test_a_folder_runs_every_rule_test_file_in_it(cli: Callable[..., CliResult]) -> None:
+    """Given a folder, rules test runs each *.test.yaml file in it."""
+    result = cli("rules", "test", ROOT / "rules")
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.startswith(f"{ROOT / 'rules' / 'harborough-2013-14.test.yaml'}\n")
+
+
+def test_a_folder_without_rule_tests_is_a_usage_error(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    """A folder holding no rule test file is refused rather than passing with nothing run."""
+    result = cli("rules", "test", tmp_path)
+    assert result.exit_code == 2
+    assert f"there are no rule test files (*.test.yaml) in {tmp_path}" in result.stderr

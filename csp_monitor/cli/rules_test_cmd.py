@@ -8,11 +8,12 @@ __all__ = ["test"]
 
 
 @click.command()
-@click.argument("tests", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("tests", nargs=-1, required=True, type=click.Path())
 @click.option("--junit", "junit", type=click.Path(dir_okay=False, writable=True),
               help="Also write the results as JUnit XML to this file, for CI systems.")
 def test(tests: tuple[str, ...], junit: str | None) -> None:
-    """Run the rule tests in TESTS (files such as rules/harborough-2013-14.test.yaml).
+    """Run the rule tests in TESTS: files such as rules/harborough-2013-14.test.yaml, or folders
+    (every *.test.yaml in them).
 
     Each test gives figures, an as-of month and the results and alerts the
     rules must produce. Exit code 0 when every test passes, 1 otherwise.
@@ -23,7 +24,7 @@ def test(tests: tuple[str, ...], junit: str | None) -> None:
     """
     from csp_monitor.authoring.rule_tests import format_reports, run_rule_tests
 
-    reports = run_rule_tests(tests)
+    reports = run_rule_tests(_test_files(tests))
     click.echo(format_reports(reports), nl=False)
     if junit is not None:
         from csp_monitor.authoring.files import write_text_atomically
@@ -35,3 +36,19 @@ def test(tests: tuple[str, ...], junit: str | None) -> None:
             raise click.FileError(junit, hint=exc.strerror or str(exc)) from None
     if not all(report.passed for report in reports):
         raise click.exceptions.Exit(1)
+
+
+def _test_files(paths: tuple[str, ...]) -> list[str]:
+    """The files named, with each folder replaced by the rule test files in it (sorted)."""
+    from pathlib import Path
+
+    files: list[str] = []
+    for path in paths:
+        if Path(path).is_dir():
+            found = sorted(str(p) for pattern in ("*.test.yaml", "*.test.yml") for p in Path(path).rglob(pattern))
+            if not found:
+                raise click.UsageError(f"there are no rule test files (*.test.yaml) in {path}")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
