@@ -70,7 +70,7 @@ def test_decide_runs_as_the_installed_command(tmp_path: Path) -> None:
                            env={**os.environ, "NO_COLOR": "1"}) for _ in range(2)]
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr
     assert "5 notices due:" in runs[0].stdout
-    assert "No notices due (nothing new since the last decision)." in runs[1].stdout
+    assert "No notices due: nothing new to tell anyone." in runs[1].stdout
     assert runs[0].stderr == runs[1].stderr == ""
 
 

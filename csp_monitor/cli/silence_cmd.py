@@ -18,8 +18,24 @@ SILENCE_COMMANDS: dict[str, str] = {
     "expire": "csp_monitor.cli.silence_cmd:expire",
 }
 
+SILENCE_HELP: dict[str, str] = {
+    "add": "Silence (acknowledge) matching alerts until a date, at most 90 days ahead.",
+    "list": "List the silences in force (--all: every silence ever added).",
+    "expire": "End a silence now; it stays in the audit trail.",
+}
 
-@click.group(cls=LazyGroup, lazy=SILENCE_COMMANDS)
+
+class _SilenceGroup(LazyGroup):
+    """The ``silence`` group: one-line help from SILENCE_HELP, without importing each command."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SILENCE_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_SilenceGroup, lazy=SILENCE_COMMANDS)
 def silence() -> None:
     """Add, list and expire silences. A silenced alert is still recorded, only not notified."""
 

@@ -58,7 +58,7 @@ def decision_table(decision: Decision, *, colour: bool = False) -> str:
                          f"{_clean(notice.measure)}  -> {_clean(', '.join(notice.recipients))}")
             lines.append(f"            {_clean(notice.message)}")
     else:
-        lines.append("\nNo notices due (nothing new since the last decision).")
+        lines.append("\nNo notices due: nothing new to tell anyone.")
     if decision.alerts:
         lines.append("\nAlerts:")
         for state in _STATE_ORDER:
