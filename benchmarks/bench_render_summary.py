@@ -31,7 +31,7 @@ def main() -> None:
     repeat = parser.parse_args().repeat
 
     from csp_monitor.delivery.message import build_message, serialise
-    from csp_monitor.evaluate.engine import evaluate
+    from csp_monitor.evaluation.engine import evaluate
     from csp_monitor.load.figures import load_figures
     from csp_monitor.load.rules import load_rules
     from csp_monitor.render.messages import render_report, render_summary_email

@@ -39,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     "StateError": "csp_monitor.errors",
     "Target": "csp_monitor.models.rules",
     "TemplateError": "csp_monitor.errors",
-    "evaluate": "csp_monitor.evaluate.engine",
+    "evaluate": "csp_monitor.evaluation.engine",
     "load_figures": "csp_monitor.load.figures",
     "load_rules": "csp_monitor.load.rules",
     "rules_from_text": "csp_monitor.load.rules",
@@ -83,7 +83,7 @@ if TYPE_CHECKING:
         StateError,
         TemplateError,
     )
-    from csp_monitor.evaluate.engine import evaluate
+    from csp_monitor.evaluation.engine import evaluate
     from csp_monitor.load.figures import load_figures
     from csp_monitor.load.rules import load_rules, rules_from_text
     from csp_monitor.models.figures import Figure, FigureSet

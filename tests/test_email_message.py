@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from csp_monitor.delivery.message import build_message, message_id, serialise
-from csp_monitor.evaluate.engine import evaluate
+from csp_monitor.evaluation.engine import evaluate
 from csp_monitor.load.rules import rules_from_text
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.periods import parse_month

@@ -20,7 +20,7 @@ from csp_monitor import (
     load_rules,
     rules_from_text,
 )
-from csp_monitor.evaluate.rag import judge
+from csp_monitor.evaluation.rag import judge
 from csp_monitor.models.results import STATUS_ORDER
 from csp_monitor.models.rules import Target
 from tests.conftest import HARBOROUGH_RULES

@@ -50,3 +50,12 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_evaluate_stays_the_function_after_the_engine_is_imported() -> None:
+    """Regression: importing the engine's package must not replace ``csp_monitor.evaluate`` with a module."""
+    code = ("import csp_monitor.evaluation.engine, csp_monitor, inspect;"
+            "from csp_monitor import evaluate;"
+            "print(inspect.isfunction(evaluate))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

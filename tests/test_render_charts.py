@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csp_monitor.evaluate.engine import evaluate
+from csp_monitor.evaluation.engine import evaluate
 from csp_monitor.load.figures import load_figures
 from csp_monitor.load.rules import load_rules
 from csp_monitor.models.results import MeasureResult

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from csp_monitor.evaluate.engine import evaluate
+from csp_monitor.evaluation.engine import evaluate
 from csp_monitor.load.rules import rules_from_text
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.periods import parse_month

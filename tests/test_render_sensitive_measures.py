@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from csp_monitor.delivery.message import SENSITIVITY, build_message, serialise
-from csp_monitor.evaluate.engine import evaluate
+from csp_monitor.evaluation.engine import evaluate
 from csp_monitor.load.rules import rules_from_text
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.periods import parse_month

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from csp_monitor.evaluate.engine import evaluate
+from csp_monitor.evaluation.engine import evaluate
 from csp_monitor.load.figures import load_figures
 from csp_monitor.load.rules import load_rules, rules_from_text
 from csp_monitor.models.figures import FigureSet
@@ -150,7 +150,7 @@ def test_charts_use_no_pyplot_state() -> None:
         "import sys\n"
         "from csp_monitor.load.rules import load_rules\n"
         "from csp_monitor.load.figures import load_figures\n"
-        "from csp_monitor.evaluate.engine import evaluate\n"
+        "from csp_monitor.evaluation.engine import evaluate\n"
         "from csp_monitor.render.summary import build_summary\n"
         f"rules = load_rules({str(HARBOROUGH_RULES)!r}); figures = load_figures({str(HARBOROUGH_FIGURES)!r})\n"
         "summary = build_summary(rules, figures, evaluate(rules, figures, '2014-03'))\n"

@@ -46,7 +46,7 @@ def decide_and_record(store: StateStore, rules: RuleSet, evaluation: Evaluation,
 def evaluate_and_decide(store: StateStore, rules: RuleSet, figures: FigureSet, *, now: datetime,
                         as_of: str | None = None, also: AlsoWrite | None = None) -> Decision:
     """Evaluate the figures (as of ``as_of``, default the latest month), then decide and record alerts."""
-    from csp_monitor.evaluate.engine import evaluate
+    from csp_monitor.evaluation.engine import evaluate
 
     evaluation = evaluate(rules, figures, as_of)
     decision = decide_and_record(store, rules, evaluation, now=now, also=also)

@@ -49,7 +49,7 @@ class Backtest:
 
 def backtest(rules: RuleSet, figures: FigureSet, first: str, last: str) -> Backtest:
     """Judge every month from ``first`` to ``last`` (YYYY-MM) and decide alerts month after month."""
-    from csp_monitor.evaluate.engine import evaluate
+    from csp_monitor.evaluation.engine import evaluate
 
     problems = []
     try:

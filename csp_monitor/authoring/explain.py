@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from csp_monitor.evaluate.wording import format_number
+from csp_monitor.evaluation.wording import format_number
 from csp_monitor.models.alerts import OWNER, AlertRule, Condition, Threshold
 from csp_monitor.models.rules import Measure, Priority, RuleSet, Target
 from csp_monitor.models.statistics import StatisticsRules

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from csp_monitor.authoring.alert_preview import DueNotification, alerts_available, notifications_due
-from csp_monitor.evaluate.wording import format_number
+from csp_monitor.evaluation.wording import format_number
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Evaluation, MeasureResult
 from csp_monitor.models.rules import RuleSet
@@ -95,7 +95,7 @@ def _who(notice: DueNotification | None) -> str:
 def diff_rules(old_rules: RuleSet, new_rules: RuleSet, figures: FigureSet, as_of: str | int | None = None
                ) -> RuleDiff:
     """Judge the figures with both rule sets and list what differs, measure by measure."""
-    from csp_monitor.evaluate.engine import default_as_of, evaluate
+    from csp_monitor.evaluation.engine import default_as_of, evaluate
 
     if as_of is None:
         months = [m for m in (default_as_of(old_rules, figures), default_as_of(new_rules, figures)) if m is not None]

@@ -256,7 +256,7 @@ def _run_test(context: _Context, index: int, test: RuleTest) -> list[Problem]:
     if failures:
         return failures
 
-    from csp_monitor.evaluate.engine import evaluate
+    from csp_monitor.evaluation.engine import evaluate
 
     try:
         evaluation = evaluate(context.rules, figures, test.as_of)

@@ -24,7 +24,7 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
       csp-monitor evaluate rules/harborough-2013-14.yaml \\
           --figures examples/harborough/figures.csv --as-of 2014-03
     """
-    from csp_monitor.evaluate.engine import evaluate as run_evaluation
+    from csp_monitor.evaluation.engine import evaluate as run_evaluation
     from csp_monitor.render.table import render_csv, render_json, render_table
 
     rule_set, figure_set = load_inputs(rules, figures)

@@ -32,7 +32,7 @@ def report(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None, 
     from pathlib import Path
 
     from csp_monitor.delivery.folder import write_atomically
-    from csp_monitor.evaluate.engine import evaluate
+    from csp_monitor.evaluation.engine import evaluate
     from csp_monitor.render.messages import render_report
     from csp_monitor.render.summary import build_summary, previous_evaluation
 

@@ -165,7 +165,7 @@ class _Inputs:
 
 def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str]) -> _Inputs:
     from csp_monitor.errors import InputError, Problem
-    from csp_monitor.evaluate.engine import evaluate
+    from csp_monitor.evaluation.engine import evaluate
     from csp_monitor.load.config import figure_files, summary_recipients
     from csp_monitor.load.figures import load_figures
     from csp_monitor.load.rules import load_rules

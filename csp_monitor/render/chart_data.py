@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from csp_monitor.evaluate.wording import format_number
+from csp_monitor.evaluation.wording import format_number
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Evaluation, MeasureResult
 from csp_monitor.models.rules import RuleSet

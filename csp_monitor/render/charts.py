@@ -13,7 +13,7 @@ import io
 import math
 from typing import Any
 
-from csp_monitor.evaluate.wording import format_number
+from csp_monitor.evaluation.wording import format_number
 from csp_monitor.render.chart_data import ChartSpec
 
 __all__ = ["draw"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from csp_monitor.evaluate.wording import format_number, format_pct
+from csp_monitor.evaluation.wording import format_number, format_pct
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import STATUS_ORDER, Evaluation, MeasureResult
 from csp_monitor.models.rules import RuleSet, Unit
@@ -386,7 +386,7 @@ def _draw(charts: Iterable[Chart]) -> list[Chart]:
 
 def previous_evaluation(rules: RuleSet, figures: FigureSet, evaluation: Evaluation) -> Evaluation | None:
     """The same rules and figures judged a month earlier (None when there were no figures then)."""
-    from csp_monitor.evaluate.engine import evaluate
+    from csp_monitor.evaluation.engine import evaluate
     from csp_monitor.periods import format_month
 
     previous = evaluate(rules, figures, format_month(parse_month(evaluation.as_of) - 1))

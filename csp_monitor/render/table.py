@@ -13,7 +13,7 @@ import json
 import unicodedata
 from typing import Any
 
-from csp_monitor.evaluate.wording import format_number, format_pct
+from csp_monitor.evaluation.wording import format_number, format_pct
 from csp_monitor.models.results import Evaluation, MeasureResult
 
 __all__ = ["STATUS_LABELS", "evaluation_rows", "render_csv", "render_json", "render_table"]

@@ -18,7 +18,7 @@ import pytest
 
 from csp_monitor.delivery.folder import html_preview
 from csp_monitor.delivery.message import build_message, serialise
-from csp_monitor.evaluate.engine import evaluate
+from csp_monitor.evaluation.engine import evaluate
 from csp_monitor.load.figures import load_figures
 from csp_monitor.load.rules import load_rules
 from csp_monitor.render.alerts import AlertEmail, build_alert_email, render_alert_email

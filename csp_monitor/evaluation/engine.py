@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from csp_monitor.errors import FiguresError, Problem
-from csp_monitor.evaluate.rag import direction_of, judge
-from csp_monitor.evaluate.statistics import (
+from csp_monitor.evaluation.rag import direction_of, judge
+from csp_monitor.evaluation.statistics import (
     measure_statistics,
     peer_comparisons,
     significance_clause,
     statistics_warnings,
 )
-from csp_monitor.evaluate.wording import (
+from csp_monitor.evaluation.wording import (
     format_number,
     format_pct,
     months_phrase,

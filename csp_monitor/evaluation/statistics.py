@@ -23,7 +23,7 @@ import bisect
 import math
 from collections.abc import Mapping, Sequence
 
-from csp_monitor.evaluate.rag import judge
+from csp_monitor.evaluation.rag import judge
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Status, YearEndProjection
 from csp_monitor.models.rules import Measure, RuleSet
