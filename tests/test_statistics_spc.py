@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from csp_monitor.statistics import SpcResult, SpcSettings, analyse_spc
+from csp_monitor.statistics import SpcResult, SpcSettings, analyse_spc, analyse_spc_columns
 
 
 def _series(values: list[float], first_year: int = 2016) -> list[tuple[str, float]]:
@@ -499,3 +499,18 @@ def test_scaling_by_a_power_of_two_flags_the_same_points(
     before = _chart([float(v) for v in values], settings=chart_settings)
     after = _chart([v * factor for v in values], settings=chart_settings)
     assert after.rules == before.rules
+
+
+def test_columns_give_the_same_chart() -> None:
+    """analyse_spc_columns draws the same chart from parallel periods and values."""
+    points = _series(CITY_OF_LONDON)
+    periods = [label for label, _ in points]
+    assert analyse_spc_columns(periods, CITY_OF_LONDON, better="lower") == analyse_spc(
+        points, better="lower"
+    )
+
+
+def test_columns_must_have_the_same_length() -> None:
+    """One value per period, or ValueError."""
+    with pytest.raises(ValueError, match="one value per period"):
+        analyse_spc_columns(["2016-01", "2016-02"], [1.0])

@@ -33,7 +33,7 @@ from csp_monitor.statistics import (
     PeerComparison,
     Significance,
     SpcResult,
-    analyse_spc,
+    analyse_spc_columns,
     compare_group,
     compare_with_peers,
     project_year_end,
@@ -82,9 +82,16 @@ def measure_statistics(
 ) -> MeasureStatistics:
     """Significance, year-end projection and SPC for one measure in one area."""
     significance = None
-    if statistics.significance and _counts_summed(measure) and current is not None and baseline is not None:
+    if (
+        statistics.significance
+        and _counts_summed(measure)
+        and current is not None
+        and baseline is not None
+    ):
         try:
-            significance = significance_of_change(current, baseline, confidence=statistics.confidence)
+            significance = significance_of_change(
+                current, baseline, confidence=statistics.confidence
+            )
         except ValueError:  # a count that is not a whole number: not a count of events
             significance = None
 
@@ -139,15 +146,15 @@ def _spc(
     del months[bisect.bisect_right(months, as_of) :]
     if len(months) < 2:
         return None
-    points = list(zip(_labels(months), map(series.__getitem__, months), strict=True))
     rules = statistics.spc
     positions: tuple[int, ...] = ()
     if rules.rebase_at:
         # A rebase month with no figure starts the group at the next month observed.
         found = {bisect.bisect_left(months, month) for month in rules.rebase_months()}
         positions = tuple(sorted(p for p in found if 0 < p < len(months)))
-    return analyse_spc(
-        points,
+    return analyse_spc_columns(
+        _labels(months),
+        list(map(series.__getitem__, months)),
         settings=rules.settings(positions),
         better=measure.better,
         target=_monthly_target(measure, baseline, months_present),
@@ -169,7 +176,9 @@ def _monthly_target(measure: Measure, baseline: float | None, months_present: in
     if target.kind == "change":
         if baseline is None:
             return None
-        level = baseline / months_present if measure.aggregate == "sum" and months_present else baseline
+        level = (
+            baseline / months_present if measure.aggregate == "sum" and months_present else baseline
+        )
         return level * (1 + target.value / 100)
     if measure.aggregate == "sum":
         return None
@@ -235,7 +244,9 @@ def statistics_warnings(rules: RuleSet, statistics: Mapping[str, StatisticsRules
     return warnings
 
 
-def significance_clause(significance: Significance | None, difference: float | None, status: Status) -> str:
+def significance_clause(
+    significance: Significance | None, difference: float | None, status: Status
+) -> str:
     """``, but the rise is within normal variation (p = 0.117)``: what the test adds to a status."""
     if significance is None or difference is None or difference == 0:
         return ""

@@ -39,6 +39,7 @@ from csp_monitor.statistics.spc import (
     SpecialCause,
     Variation,
     analyse_spc,
+    analyse_spc_columns,
 )
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "Variation",
     "Verdict",
     "analyse_spc",
+    "analyse_spc_columns",
     "binomial_p_value",
     "compare_group",
     "compare_with_peers",

@@ -2,21 +2,24 @@
 
 Funnel-plot limits need exact Poisson quantiles of an expected count that
 can run into the tens of thousands. We sum probabilities outwards from the
-point of interest (never from zero), in log space, and stop when what is
-left provably cannot change the sum, so the work grows with the square root
-of the mean.
+point of interest (never from zero), in log space, a block of terms at a
+time, and stop when what is left provably cannot change the sum, so the work
+grows with the square root of the mean.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from statistics import NormalDist
 
 from csp_monitor.statistics._log_probability import log_poisson_probability
 
-__all__ = ["poisson_cdf", "poisson_probability", "poisson_quantile"]
+__all__ = ["poisson_cdf", "poisson_probability", "poisson_quantile", "poisson_quantile_and_cdf"]
 
 _TAIL_PRECISION = 1e-16
+_NORMAL = NormalDist()
 
 
 def poisson_probability(x: int, mean: float) -> float:
@@ -36,40 +39,49 @@ def poisson_cdf(r: int, mean: float) -> float:
         return 1.0
     if r <= mean:
         # Walk down from r: the ratio P(x - 1) / P(x) = x / mean only falls.
-        total = term = 1.0
-        x = r
-        while x > 0:
-            ratio = x / mean
-            term *= ratio
-            total += term
-            if ratio < 1 and term * ratio <= _TAIL_PRECISION * total * (1 - ratio):
-                break
-            x -= 1
-        return min(1.0, math.exp(log_poisson_probability(r, mean) + math.log(total)))
+        return min(1.0, math.exp(log_poisson_probability(r, mean) + math.log(_tail(r, mean, True))))
     # Above the mean, 1 - P(X > r): walk up from r + 1, where P(x + 1) / P(x) = mean / (x + 1) < 1.
-    total = term = 1.0
-    x = r + 1
-    while True:
-        ratio = mean / (x + 1)
-        term *= ratio
-        total += term
-        if term * ratio <= _TAIL_PRECISION * total * (1 - ratio):
-            break
-        x += 1
-    upper = math.exp(log_poisson_probability(r + 1, mean) + math.log(total))
+    upper = math.exp(log_poisson_probability(r + 1, mean) + math.log(_tail(r + 1, mean, False)))
     return max(0.0, 1.0 - upper)
+
+
+def _tail(start: int, mean: float, downwards: bool) -> float:
+    """The tail beyond ``start`` (inclusive) relative to P(X = start), a block of terms at a time."""
+    step = max(16, int(3 * math.sqrt(mean)) + 8)
+    total = term = 1.0
+    x = start
+    while not downwards or x > 0:
+        if downwards:
+            end = max(0, x - step)
+            ratios = [y / mean for y in range(x, end, -1)]
+        else:
+            end = x + step
+            ratios = [mean / (y + 1) for y in range(x, end)]
+        x = end
+        terms = list(itertools.accumulate(ratios, operator.mul, initial=term))
+        term = terms[-1]
+        total += math.fsum(itertools.islice(terms, 1, None))
+        ratio = ratios[-1]
+        if ratio < 1 and term * ratio <= _TAIL_PRECISION * total * (1 - ratio):
+            break
+    return total
 
 
 def poisson_quantile(probability: float, mean: float) -> int:
     """The smallest r with P(X <= r) >= ``probability``, for X ~ Poisson(mean)."""
+    return poisson_quantile_and_cdf(probability, mean)[0]
+
+
+def poisson_quantile_and_cdf(probability: float, mean: float) -> tuple[int, float]:
+    """The ``probability`` quantile r of Poisson(mean), and P(X <= r) (funnel limits need both)."""
     if not 0 < probability < 1:
         raise ValueError(f"probability must be strictly between 0 and 1, not {probability!r}")
     if not (math.isfinite(mean) and mean >= 0):
         raise ValueError(f"the mean must be a finite number, not negative: {mean!r}")
     if mean == 0:
-        return 0
+        return 0, 1.0
     # Start from the normal approximation and step to the exact answer.
-    guess = mean + NormalDist().inv_cdf(probability) * math.sqrt(mean)
+    guess = mean + _NORMAL.inv_cdf(probability) * math.sqrt(mean)
     r = max(0, math.floor(guess))
     cumulative = poisson_cdf(r, mean)
     if cumulative >= probability:
@@ -83,4 +95,4 @@ def poisson_quantile(probability: float, mean: float) -> int:
         while cumulative < probability:
             r += 1
             cumulative += poisson_probability(r, mean)
-    return r
+    return r, cumulative

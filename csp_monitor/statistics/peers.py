@@ -30,7 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from csp_monitor.statistics import _plain_english
-from csp_monitor.statistics._poisson import poisson_cdf, poisson_probability, poisson_quantile
+from csp_monitor.statistics._poisson import poisson_probability, poisson_quantile_and_cdf
 
 __all__ = [
     "PeerComparison",
@@ -203,10 +203,10 @@ def _funnel_limit(probability: float, expected: float) -> float:
     r - (F(r) - probability) / P(X = r): the step function of the exact
     quantile, joined up so the funnel is smooth.
     """
-    r = poisson_quantile(probability, expected)
     if expected == 0:
         return 0.0
-    alpha = (poisson_cdf(r, expected) - probability) / poisson_probability(r, expected)
+    r, cumulative = poisson_quantile_and_cdf(probability, expected)
+    alpha = (cumulative - probability) / poisson_probability(r, expected)
     return max(0.0, r - alpha)
 
 

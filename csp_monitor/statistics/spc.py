@@ -58,9 +58,9 @@ import math
 import operator
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from csp_monitor.statistics import _plain_english
 
@@ -75,6 +75,7 @@ __all__ = [
     "SpecialCause",
     "Variation",
     "analyse_spc",
+    "analyse_spc_columns",
 ]
 
 SpcRule = Literal["outside_limits", "trend", "two_of_three", "shift"]
@@ -203,7 +204,9 @@ class SpcResult(BaseModel):
     The points are stored as columns (``periods``, ``values``, ``rules``,
     ``variations``), the shape a chart wants and about twenty times cheaper
     to build than one model per point, which matters when a national run
-    draws six thousand charts; :meth:`points` gives the rows.
+    draws six thousand charts; :meth:`points` gives the rows and
+    ``special_causes`` the flagged ones (worked out when read, and included
+    when the result is dumped to JSON).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -230,9 +233,6 @@ class SpcResult(BaseModel):
     )
     variations: tuple[Variation, ...] = Field(description="For every point, its variation.")
     groups: tuple[SpcGroup, ...] = Field(description="The limits of each rebase group, in order.")
-    special_causes: tuple[SpecialCause, ...] = Field(
-        description="Every flagged point, in order, with the rule that flagged it."
-    )
     variation: Variation = Field(description="The variation of the latest point.")
     assurance: Assurance | None = Field(
         description=(
@@ -241,6 +241,28 @@ class SpcResult(BaseModel):
         )
     )
     explanation: str = Field(description="Plain-English sentences saying what the chart shows.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_fields_are_not_input(cls, data: Any) -> Any:
+        # A dumped result carries special_causes; they are worked out from the columns.
+        if isinstance(data, dict) and "special_causes" in data:
+            data = {key: value for key, value in data.items() if key != "special_causes"}
+        return data
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Every flagged point, in order, with the rule that flagged it."
+    )
+    @property
+    def special_causes(self) -> tuple[SpecialCause, ...]:
+        """The flagged points, worked out from the columns when asked for (most readers never ask)."""
+        return tuple(
+            SpecialCause(period=period, rule=rule, variation=variation)
+            for period, rule, variation in zip(
+                self.periods, self.rules, self.variations, strict=True
+            )
+            if rule is not None
+        )
 
     @model_validator(mode="after")
     def _columns_line_up(self) -> SpcResult:
@@ -280,8 +302,23 @@ def analyse_spc(
     value that is not a finite number, a repeated label, or a rebase point
     that is not in the series.
     """
+    if not points:
+        return None
+    periods, values = zip(*points, strict=True)
+    return analyse_spc_columns(periods, values, settings=settings, better=better, target=target)
+
+
+def analyse_spc_columns(
+    periods: Sequence[str],
+    values: Sequence[float],
+    *,
+    settings: SpcSettings | None = None,
+    better: Better | None = None,
+    target: float | None = None,
+) -> SpcResult | None:
+    """:func:`analyse_spc` for the series given as two parallel sequences, as results store it."""
     settings = settings or _DEFAULT_SETTINGS
-    labels, values = _validate(points)
+    labels, values = _validate(periods, values)
     if target is not None and not (type(target) in (int, float) and math.isfinite(target)):
         raise ValueError(f"the target must be a finite number, not {target!r}")
     if not values:
@@ -307,11 +344,6 @@ def analyse_spc(
     assert latest.near_lower is not None and latest.near_upper is not None
     assert latest.average_moving_range is not None
     assurance = _assurance(target, better, latest.lower_limit, latest.upper_limit)
-    special_causes = tuple(
-        SpecialCause(period=labels[i], rule=rule, variation=variations[i])
-        for i, rule in enumerate(rules)
-        if rule is not None
-    )
     return SpcResult(
         mean=latest.mean,
         lower_limit=latest.lower_limit,
@@ -326,7 +358,6 @@ def analyse_spc(
         rules=tuple(rules),
         variations=tuple(variations),
         groups=tuple(groups),
-        special_causes=special_causes,
         variation=variations[-1],
         assurance=assurance,
         explanation=_explain(
@@ -344,10 +375,10 @@ def analyse_spc(
     )
 
 
-def _validate(points: Sequence[tuple[str, float]]) -> tuple[list[str], list[float]]:
-    if not points:
-        return [], []
-    labels, raw = (list(column) for column in zip(*points, strict=True))
+def _validate(periods: Sequence[str], raw: Sequence[float]) -> tuple[list[str], list[float]]:
+    if len(periods) != len(raw):
+        raise ValueError(f"{len(periods)} periods but {len(raw)} values: give one value per period")
+    labels = list(periods)
     try:
         finite = math.isfinite(math.fsum(raw))
     except (TypeError, ValueError, OverflowError):
@@ -447,14 +478,19 @@ def _rules(
             deviations = [(size * y - total) / size for y in values]
             beyond = [i for i, d in enumerate(deviations) if d > near or d < -near]
             outside = [i for i in beyond if abs(deviations[i]) > width]
-            close = set(beyond).difference(outside)
-            for i in sorted(close):
-                for start in range(max(0, i - 2), min(i, n - 3) + 1):
-                    window = range(start, start + 3)
-                    if sides[start : start + 3] in ("+++", "---") and (
-                        sum(j in close for j in window) >= 2
-                    ):
-                        flagged[i] = ("two_of_three", _DIRECTION[sides[i]])
+            close = [i for i in beyond if abs(deviations[i]) <= width]
+            if len(close) >= 2:
+                is_close = bytearray(n)
+                for i in close:
+                    is_close[i] = 1
+                for i in close:
+                    for start in range(max(0, i - 2), min(i, n - 3) + 1):
+                        if sum(is_close[start : start + 3]) >= 2 and sides[start : start + 3] in (
+                            "+++",
+                            "---",
+                        ):
+                            flagged[i] = ("two_of_three", _DIRECTION[sides[i]])
+                            break
 
     if n >= settings.trend_points:
         steps = "".join(
