@@ -302,3 +302,23 @@ def test_history_is_the_audit_trail_newest_first(tmp_path: Path) -> None:
     ]
     assert entries[0].recipients == ("lead@example.org", "board@example.org", "analyst@example.org")
     assert entries[0].rule_hash == rules.content_hash and entries[2].by == "Jo"
+
+
+def test_every_evaluation_is_kept_with_its_figures_and_rule_hash(tmp_path: Path) -> None:
+    """Each decide keeps a row per result (reruns too): month, status, figures, summary, rule hash, time."""
+    import json
+
+    path = tmp_path / "state.db"
+    rules = rules_with(OFF_TARGET)
+    with open_store(path) as store:
+        for hours in (0, 1):
+            decide_and_record(store, rules, evaluation("2014-03", result("red", current=130, baseline=100)),
+                              now=NOW + timedelta(hours=hours))
+    connection = sqlite3.connect(path)
+    rows = connection.execute("SELECT as_of, area, measure, status, current, baseline, change_pct, rule_hash, "
+                              "recorded_at, result FROM evaluations ORDER BY id").fetchall()
+    connection.close()
+    assert [row[:9] for row in rows] == [
+        ("2014-03", "town", "burglary", "red", 130.0, 100.0, 30.0, rules.content_hash, "2014-04-10T07:00:00Z"),
+        ("2014-03", "town", "burglary", "red", 130.0, 100.0, 30.0, rules.content_hash, "2014-04-10T08:00:00Z")]
+    assert json.loads(rows[0][9])["summary"] == "Burglary in town is red"

@@ -36,8 +36,11 @@ def default_message(kind: str, result: MeasureResult) -> str:
 
 
 def _clean(text: str) -> str:
-    """Keep line breaks and tabs; drop other control characters; cap the length."""
-    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    """Keep line breaks and tabs; drop other control and format characters; cap the length."""
+    if text.isprintable():  # the usual case, checked in C
+        kept = text.strip()
+    else:
+        kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
     if len(kept) > MAX_MESSAGE_LENGTH:
         kept = kept[: MAX_MESSAGE_LENGTH - 1].rstrip() + "…"
     return kept

@@ -35,6 +35,15 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 _MAX_TEXT = 500
 _LOCK_ID = 7_302_911_455  # the PostgreSQL advisory lock taken while migrating
 
+# A result is kept with its figures, status, summary and every verdict, but without the
+# control chart's point-by-point series and the statistics' long explanations: the figures
+# give those again, and they would make every recorded result several times larger.
+_CHART_POINTS: Any = {
+    "spc": {"periods", "values", "rules", "variations", "groups", "special_causes", "explanation"},
+    "significance": {"explanation"},
+    "projection": {"explanation"},
+}
+
 
 def format_time(moment: datetime) -> str:
     """A moment as UTC text that sorts as time does: ``2014-04-10T07:00:00Z``."""
@@ -269,7 +278,8 @@ class StateStore:
         recorded_at = format_time(now)
         rows = [{"as_of": evaluation.as_of, "area": r.area, "measure": r.measure, "status": r.status,
                  "current": r.current, "baseline": r.baseline, "change_pct": r.change_pct,
-                 "result": r.model_dump_json(), "rule_hash": rule_hash, "recorded_at": recorded_at}
+                 "result": r.model_dump_json(exclude=_CHART_POINTS), "rule_hash": rule_hash,
+                 "recorded_at": recorded_at}
                 for r in evaluation.results]
         if rows:
             connection.execute(insert(evaluations), rows)
@@ -278,14 +288,17 @@ class StateStore:
                       transitions: Sequence[AlertTransition], notifications: Sequence[Notification],
                       severities: Mapping[str, str], rule_hash: str, now: datetime) -> None:
         """Write the alert states, the notices and the transitions of one decision."""
-        from sqlalchemy import delete, insert
+        from sqlalchemy import bindparam, delete, insert
 
         from csp_monitor.state import alert_tables as t
 
         at = format_time(now)
-        for alert, area, measure in [*removed, *(record.key for record in records)]:
+        keys = [{"key_alert": alert, "key_area": area, "key_measure": measure}
+                for alert, area, measure in [*removed, *(record.key for record in records)]]
+        if keys:  # replace every record decided: one statement, many rows
             connection.execute(delete(t.alert_states).where(
-                t.alert_states.c.alert == alert, t.alert_states.c.area == area, t.alert_states.c.measure == measure))
+                t.alert_states.c.alert == bindparam("key_alert"), t.alert_states.c.area == bindparam("key_area"),
+                t.alert_states.c.measure == bindparam("key_measure")), keys)
         if records:
             connection.execute(insert(t.alert_states), [_record_row(record, at) for record in records])
         if notifications:
