@@ -82,3 +82,13 @@ def test_internal_errors_are_reported_without_traceback() -> None:
     assert out.returncode == 70
     assert "internal error: RuntimeError: boom" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_table_warnings_are_printed_once(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Regression: the table's warnings appear once, on stderr, not again inside the table."""
+    figures = tmp_path / "figures.csv"
+    figures.write_text(HARBOROUGH_FIGURES.read_text() + "harborough,hate-crime,2014-03,4\n")
+    out = cli("evaluate", HARBOROUGH_RULES, "--figures", figures)
+    assert out.exit_code == 0
+    assert "hate-crime" not in out.stdout
+    assert out.stderr.count("hate-crime") == 1

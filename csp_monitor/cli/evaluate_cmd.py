@@ -35,4 +35,4 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
     elif output_format == "csv":
         click.echo(render_csv(result), nl=False)
     else:
-        click.echo(render_table(result, colour=use_colour()), nl=False)
+        click.echo(render_table(result, colour=use_colour(), warnings=False), nl=False)

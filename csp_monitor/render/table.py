@@ -104,8 +104,11 @@ def _signed(value: float | None, unit: str) -> str:
     return f"+{text}" if value > 0 and text != "0" else text
 
 
-def render_table(evaluation: Evaluation, *, colour: bool = False) -> str:
-    """A Figure 3 style table, grouped by area and priority."""
+def render_table(evaluation: Evaluation, *, colour: bool = False, warnings: bool = True) -> str:
+    """A Figure 3 style table, grouped by area and priority.
+
+    ``warnings=False`` leaves the evaluation's warnings out (the CLI prints them on stderr).
+    """
     headers = ["Measure", "Target", "Current", "Last year", "Difference", "% change", "Status", "Direction"]
     widths = [len(h) for h in headers]
     for result in evaluation.results:
@@ -153,6 +156,6 @@ def render_table(evaluation: Evaluation, *, colour: bool = False) -> str:
         out.append("")
         out.append(f"{counts['red']} red, {counts['amber']} amber, {counts['green']} green, "
                    f"{counts['no_target']} monitored, {counts['no_data']} without data")
-    for warning in evaluation.warnings:
+    for warning in evaluation.warnings if warnings else ():
         out.append(f"warning: {_clean(warning)}")
     return "\n".join(out) + "\n"
