@@ -52,9 +52,10 @@ def test_kill_9_at_random_moments_loses_nothing_and_resends_only_what_was_in_fli
                 kills += 1
                 runs += 1
                 daemon = DaemonProcess(config, folder / f"daemon-{runs}.log").wait_started()
-            wait_for(lambda month=month: expected[month] <= set(received_ids(server.received)), 30,
-                     f"every message of {month} (seed {SEED})")
-        wait_for(lambda: outbox_counts(folder).get("sent") == len(everything), 15, "the outbox to be all sent")
+            wait_for(lambda month=month: expected[month] <= set(received_ids(server.received)), 60,
+                     f"every message of {month} (seed {SEED}, ledger {ledger_rows(folder)[-6:]})")
+        wait_for(lambda: outbox_counts(folder).get("sent") == len(everything), 30,
+                 f"the outbox to be all sent (seed {SEED})")
         time.sleep(1.5)  # time enough for a wrong resend to show
         daemon.stop()
         assert daemon.process.returncode == 0
