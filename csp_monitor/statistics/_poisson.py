@@ -18,7 +18,8 @@ from csp_monitor.statistics._log_probability import log_poisson_probability
 
 __all__ = ["poisson_cdf", "poisson_probability", "poisson_quantile", "poisson_quantile_and_cdf"]
 
-_TAIL_PRECISION = 1e-16
+# Funnel limits are read to two decimals: a part in 1e12 is far beyond that.
+_TAIL_PRECISION = 1e-12
 _NORMAL = NormalDist()
 
 
@@ -47,7 +48,11 @@ def poisson_cdf(r: int, mean: float) -> float:
 
 def _tail(start: int, mean: float, downwards: bool) -> float:
     """The tail beyond ``start`` (inclusive) relative to P(X = start), a block of terms at a time."""
-    step = max(16, int(3 * math.sqrt(mean)) + 8)
+    # Size the first block to what the tail needs: z standard deviations out,
+    # the terms fall below 1e-12 of the first within about sd x (sqrt(z^2 + 55) - z).
+    sd = math.sqrt(mean)
+    z = abs(start - mean) / sd
+    step = max(16, int(sd * (math.sqrt(z * z + 55) - z)) + 8)
     total = term = 1.0
     x = start
     while not downwards or x > 0:

@@ -201,12 +201,13 @@ class SpcGroup(BaseModel):
 class SpcResult(BaseModel):
     """An XmR control chart of a series: limits, signals, variation and assurance.
 
-    The points are stored as columns (``periods``, ``values``, ``rules``,
-    ``variations``), the shape a chart wants and about twenty times cheaper
-    to build than one model per point, which matters when a national run
-    draws six thousand charts; :meth:`points` gives the rows and
-    ``special_causes`` the flagged ones (worked out when read, and included
-    when the result is dumped to JSON).
+    Evaluating thousands of measures needs, for each, the limits and the
+    verdict on the latest month; only a chart needs every month's label. So
+    the result stores the series (``periods``, ``values``), the limits of
+    each group, the settings and the latest verdict, and works out the
+    per-month ``rules``, ``variations`` and ``special_causes`` when they are
+    read (they are included when the result is dumped to JSON).
+    :meth:`points` gives the rows.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -228,11 +229,12 @@ class SpcResult(BaseModel):
     )
     periods: tuple[str, ...] = Field(description="The period label of every point, in order.")
     values: tuple[float, ...] = Field(description="The value of every point, in order.")
-    rules: tuple[SpcRule | None, ...] = Field(
-        description="For every point, the first special-cause rule that applies, or null."
-    )
-    variations: tuple[Variation, ...] = Field(description="For every point, its variation.")
     groups: tuple[SpcGroup, ...] = Field(description="The limits of each rebase group, in order.")
+    settings: SpcSettings = Field(description="The settings the chart was drawn with.")
+    better: Better | None = Field(description="Which direction is better, if either.")
+    rule: SpcRule | None = Field(
+        description="The special-cause rule that flags the latest point, if any."
+    )
     variation: Variation = Field(description="The variation of the latest point.")
     assurance: Assurance | None = Field(
         description=(
@@ -245,43 +247,74 @@ class SpcResult(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _derived_fields_are_not_input(cls, data: Any) -> Any:
-        # A dumped result carries special_causes; they are worked out from the columns.
-        if isinstance(data, dict) and "special_causes" in data:
-            data = {key: value for key, value in data.items() if key != "special_causes"}
+        # A dumped result carries the derived columns; they are worked out again.
+        if isinstance(data, dict) and _DERIVED.intersection(data):
+            data = {key: value for key, value in data.items() if key not in _DERIVED}
         return data
+
+    @model_validator(mode="after")
+    def _columns_line_up(self) -> SpcResult:
+        if len(self.values) != len(self.periods):
+            raise ValueError("periods and values must have one entry per point")
+        if sum(group.points for group in self.groups) != len(self.periods):
+            raise ValueError("the groups must cover every point once")
+        return self
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="For every point, the first special-cause rule that applies, or null."
+    )
+    @property
+    def rules(self) -> tuple[SpcRule | None, ...]:
+        """The rule labelling each point."""
+        return self._labels()[0]
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="For every point, its variation."
+    )
+    @property
+    def variations(self) -> tuple[Variation, ...]:
+        """The variation of each point."""
+        return self._labels()[1]
 
     @computed_field(  # type: ignore[prop-decorator]
         description="Every flagged point, in order, with the rule that flagged it."
     )
     @property
     def special_causes(self) -> tuple[SpecialCause, ...]:
-        """The flagged points, worked out from the columns when asked for (most readers never ask)."""
+        """The flagged points."""
+        rules, variations = self._labels()
         return tuple(
             SpecialCause(period=period, rule=rule, variation=variation)
-            for period, rule, variation in zip(
-                self.periods, self.rules, self.variations, strict=True
-            )
+            for period, rule, variation in zip(self.periods, rules, variations, strict=True)
             if rule is not None
         )
 
-    @model_validator(mode="after")
-    def _columns_line_up(self) -> SpcResult:
-        count = len(self.periods)
-        if not len(self.values) == len(self.rules) == len(self.variations) == count:
-            raise ValueError("periods, values, rules and variations must have one entry per point")
-        return self
+    def _labels(self) -> tuple[tuple[SpcRule | None, ...], tuple[Variation, ...]]:
+        values = list(self.values)
+        rules: list[SpcRule | None] = []
+        variations: list[Variation] = []
+        for group in self.groups:
+            group_values = values[group.start : group.start + group.points]
+            group_rules, group_variations = _rules(group_values, group, self.settings, self.better)
+            rules.extend(group_rules)
+            variations.extend(group_variations)
+        return tuple(rules), tuple(variations)
 
     def points(self) -> tuple[SpcPoint, ...]:
         """Every point as a row: period, value, group, rule and variation."""
+        rules, variations = self._labels()
         group_of = [0] * len(self.periods)
         for number, group in enumerate(self.groups):
             group_of[group.start : group.start + group.points] = [number] * group.points
         return tuple(
             SpcPoint(period=period, value=value, group=group, rule=rule, variation=variation)
             for period, value, group, rule, variation in zip(
-                self.periods, self.values, group_of, self.rules, self.variations, strict=True
+                self.periods, self.values, group_of, rules, variations, strict=True
             )
         )
+
+
+_DERIVED = frozenset({"rules", "variations", "special_causes"})
 
 
 _DEFAULT_SETTINGS = SpcSettings()
@@ -328,21 +361,17 @@ def analyse_spc_columns(
     if ends[-1] - starts[-1] < settings.minimum_points:
         return None
 
-    rules: list[SpcRule | None] = []
-    variations: list[Variation] = []
-    groups: list[SpcGroup] = []
-    for start, end in zip(starts, ends, strict=True):
-        group = _limits(labels, values, start, end, settings)
-        group_rules, group_variations = _rules(values[start:end], group, settings, better)
-        groups.append(group)
-        rules.extend(group_rules)
-        variations.extend(group_variations)
-
+    groups = [
+        _limits(labels, values, start, end, settings)
+        for start, end in zip(starts, ends, strict=True)
+    ]
     latest = groups[-1]
     # The latest group has at least minimum_points >= 2 points, so it has limits.
     assert latest.lower_limit is not None and latest.upper_limit is not None
     assert latest.near_lower is not None and latest.near_upper is not None
     assert latest.average_moving_range is not None
+    rule, direction = _latest_rule(values[latest.start :], latest, settings)
+    variation: Variation = "common_cause" if rule is None else _VARIATION[better, direction]
     assurance = _assurance(target, better, latest.lower_limit, latest.upper_limit)
     return SpcResult(
         mean=latest.mean,
@@ -355,17 +384,18 @@ def analyse_spc_columns(
         trial_limits=latest.trial_limits,
         periods=tuple(labels),
         values=tuple(values),
-        rules=tuple(rules),
-        variations=tuple(variations),
         groups=tuple(groups),
-        variation=variations[-1],
+        settings=settings,
+        better=better,
+        rule=rule,
+        variation=variation,
         assurance=assurance,
         explanation=_explain(
             labels[-1],
             values[-1],
             values[-1] > values[-2],
-            rules[-1],
-            variations[-1],
+            rule,
+            variation,
             latest,
             settings,
             better,
@@ -375,13 +405,78 @@ def analyse_spc_columns(
     )
 
 
+def _latest_rule(
+    values: list[float], group: SpcGroup, settings: SpcSettings
+) -> tuple[SpcRule | None, int]:
+    """The rule labelling the last point of a group, and its direction, without labelling the rest.
+
+    The same tests as :func:`_rules` (whose last label this must equal), but
+    only the runs and the window that end at the last point are looked at,
+    so a national run need not label every month of every chart.
+    """
+    n = len(values)
+    size = group.baseline_points
+    total = math.fsum(values[:size])
+
+    def side(value: float) -> int:
+        return 1 if size * value > total else -1 if size * value < total else 0
+
+    last = values[-1]
+    last_side = side(last)
+    amr = group.average_moving_range
+    close = [False, False, False]
+    if amr is not None:
+        width, near = _LIMIT * amr, _NEAR_LIMIT * amr
+        deviation = (size * last - total) / size
+        if deviation > width or deviation < -width:
+            return "outside_limits", last_side
+        for offset, value in enumerate(values[-3:][::-1]):
+            d = (size * value - total) / size
+            close[offset] = -width <= d <= width and (d > near or d < -near)
+
+    if n >= settings.trend_points:
+        step = _sign(values[-1] - values[-2])
+        if step != 0:
+            length = 2
+            i = n - 2
+            while i > 0 and _sign(values[i] - values[i - 1]) == step:
+                length += 1
+                i -= 1
+            if length >= settings.trend_points:
+                return "trend", step
+
+    if (
+        n >= 3
+        and close[0]
+        and sum(close) >= 2
+        and last_side != 0
+        and side(values[-2]) == last_side
+        and side(values[-3]) == last_side
+    ):
+        return "two_of_three", last_side
+
+    if last_side != 0:
+        length = 1
+        i = n - 2
+        while i >= 0 and side(values[i]) == last_side:
+            length += 1
+            i -= 1
+        if length >= settings.shift_points:
+            return "shift", last_side
+    return None, 0
+
+
+def _sign(x: float) -> int:
+    return 1 if x > 0 else -1 if x < 0 else 0
+
+
 def _validate(periods: Sequence[str], raw: Sequence[float]) -> tuple[list[str], list[float]]:
     if len(periods) != len(raw):
         raise ValueError(f"{len(periods)} periods but {len(raw)} values: give one value per period")
     labels = list(periods)
     try:
-        finite = math.isfinite(math.fsum(raw))
-    except (TypeError, ValueError, OverflowError):
+        finite = math.isfinite(sum(raw))  # a NaN or an infinity anywhere makes the sum one
+    except (TypeError, OverflowError):
         finite = False
     if not finite:
         bad = next(
