@@ -92,3 +92,44 @@ def test_table_warnings_are_printed_once(tmp_path: Path, cli) -> None:  # type: 
     assert out.exit_code == 0
     assert "hate-crime" not in out.stdout
     assert out.stderr.count("hate-crime") == 1
+
+
+def test_xlsx_needs_an_output_file(cli) -> None:  # type: ignore[no-untyped-def]
+    """`--format xlsx` without --out is a usage error: a workbook cannot go to the terminal."""
+    out = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--format", "xlsx")
+    assert out.exit_code == 2
+    assert "--out FILE.xlsx" in out.stderr
+
+
+def test_xlsx_workbook_has_one_row_per_measure_with_rag_fills(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The evaluation is written as a workbook whose status cells are filled red, amber or green."""
+    from openpyxl import load_workbook
+
+    target = tmp_path / "figure3.xlsx"
+    out = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--format", "xlsx", "--out", target)
+    assert out.exit_code == 0, out.stderr
+    sheet = load_workbook(target).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    flat = [str(v) for row in values for v in row if v is not None]
+    assert "Domestic Burglary" in flat
+    fills = {str(cell.value).lower(): cell.fill.fgColor.rgb for row in sheet.iter_rows() for cell in row
+             if str(cell.value).lower() in {"red", "green"}}
+    assert fills["red"] != fills["green"]
+
+
+def test_out_writes_the_table_to_a_file(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """`--out` writes JSON to a file and says where; stdout carries only that line."""
+    import json
+
+    target = tmp_path / "results.json"
+    out = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--format", "json", "--out", target)
+    assert out.exit_code == 0
+    assert out.stdout.strip() == f"wrote {target}"
+    assert json.loads(target.read_text())["as_of"] == "2014-03"
+
+
+def test_import_is_a_registered_command(cli) -> None:  # type: ignore[no-untyped-def]
+    """`csp-monitor import` lists the police.uk and spreadsheet importers."""
+    out = cli("import", "--help")
+    assert out.exit_code == 0
+    assert "police-uk" in out.stdout and "spreadsheet" in out.stdout

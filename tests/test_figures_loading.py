@@ -143,3 +143,11 @@ def test_duplicates_across_files_are_reported(tmp_path: Path) -> None:
     b = write(tmp_path, HEADER + "h,m,2014-03,1\n", "b.csv")
     with pytest.raises(FiguresError, match="given twice"):
         load_figures([a, b])
+
+
+def test_flag_and_reason_columns_mark_suspect_figures(tmp_path: Path) -> None:
+    """A `flag` of suspect with a `reason` marks the figure suspect with that evidence."""
+    text = "area,measure,period,value,flag,reason\nh,m,2020-03,4,suspect,4 against a usual 324-384\nh,m,2020-04,300,,\n"
+    figures = load_figures(write(tmp_path, text))
+    assert figures.suspect("h", "m", parse_month("2020-03")) == "4 against a usual 324-384"
+    assert figures.suspect("h", "m", parse_month("2020-04")) is None

@@ -173,7 +173,7 @@ def schema_text(schema: dict[str, Any]) -> str:
 
 def write_schemas(folder: str | Path) -> list[Path]:
     """Write every available schema into ``folder`` (each file atomically); return the paths."""
-    from csp_monitor.authoring.files import write_text_atomically
+    from csp_monitor.files import write_text_atomically
 
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "daemon": "csp_monitor.cli.daemon_cmd:daemon",
     "run-once": "csp_monitor.cli.daemon_cmd:run_once",
     "status": "csp_monitor.cli.status_cmd:status",
+    "import": "csp_monitor.cli.import_cmd:import_group",
 }
 
 EXIT_OK = 0

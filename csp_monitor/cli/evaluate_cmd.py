@@ -14,9 +14,12 @@ __all__ = ["evaluate"]
 @click.option("--figures", "figures", multiple=True, required=True, type=click.Path(dir_okay=False),
               help="A figures file (CSV or JSON); repeat for several.")
 @as_of_option
-@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True, help="How to print the results.")
-def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None, output_format: str) -> None:
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table",
+              show_default=True, help="How to give the results (xlsx needs --out).")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Write the results to this file instead of printing them (required for xlsx).")
+def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None, output_format: str,
+             out: str | None) -> None:
     """Judge every measure in RULES against its target, year to date.
 
     \b
@@ -25,14 +28,31 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
           --figures examples/harborough/figures.csv --as-of 2014-03
     """
     from csp_monitor.evaluation.engine import evaluate as run_evaluation
-    from csp_monitor.render.table import render_csv, render_json, render_table
+    from csp_monitor.render.table import evaluation_rows, render_csv, render_json, render_table
 
+    if output_format == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx writes a spreadsheet: give the file with --out FILE.xlsx")
     rule_set, figure_set = load_inputs(rules, figures)
     result = run_evaluation(rule_set, figure_set, as_of)
     echo_warnings(result.warnings)
+    if output_format == "xlsx":
+        from csp_monitor.render.xlsx_table import write_xlsx_table
+
+        assert out is not None
+        path = write_xlsx_table(evaluation_rows(result), out,
+                                title=f"{result.partnership}: {result.reporting_year} to {result.as_of}")
+        click.echo(f"wrote {path}")
+        return
     if output_format == "json":
-        click.echo(render_json(result))
+        text = render_json(result) + "\n"
     elif output_format == "csv":
-        click.echo(render_csv(result), nl=False)
+        text = render_csv(result)
     else:
-        click.echo(render_table(result, colour=use_colour(), warnings=False), nl=False)
+        text = render_table(result, colour=use_colour() and out is None, warnings=False)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        from csp_monitor.files import write_text_atomically
+
+        write_text_atomically(out, text)
+        click.echo(f"wrote {out}")

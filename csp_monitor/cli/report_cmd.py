@@ -31,8 +31,8 @@ def report(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None, 
     """
     from pathlib import Path
 
-    from csp_monitor.delivery.folder import write_atomically
     from csp_monitor.evaluation.engine import evaluate
+    from csp_monitor.files import write_bytes_atomically
     from csp_monitor.render.messages import render_report
     from csp_monitor.render.summary import build_summary, previous_evaluation
 
@@ -45,5 +45,5 @@ def report(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None, 
     target = Path(out)
     if target.parent and not target.parent.exists():
         raise click.BadParameter(f"the folder {target.parent} does not exist", param_hint="--out")
-    write_atomically(target, html.encode("utf-8"))
+    write_bytes_atomically(target, html.encode("utf-8"))
     click.echo(f"wrote {target}: {summary.headline.sentence}")

@@ -73,7 +73,7 @@ def new(partnership: str | None, area: str | None, year_starts: str | None, tole
 
 
 def _write(out: str, text: str) -> None:
-    from csp_monitor.authoring.files import create_text_exclusively
+    from csp_monitor.files import create_text_exclusively
 
     try:
         create_text_exclusively(out, text)

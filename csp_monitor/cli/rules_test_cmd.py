@@ -27,8 +27,8 @@ def test(tests: tuple[str, ...], junit: str | None) -> None:
     reports = run_rule_tests(_test_files(tests))
     click.echo(format_reports(reports), nl=False)
     if junit is not None:
-        from csp_monitor.authoring.files import write_text_atomically
         from csp_monitor.authoring.junit import junit_xml
+        from csp_monitor.files import write_text_atomically
 
         try:
             write_text_atomically(junit, junit_xml(reports))

@@ -17,7 +17,6 @@ import base64
 import html
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -26,25 +25,11 @@ from pathlib import Path
 
 from csp_monitor.delivery.transport import Receipt
 from csp_monitor.errors import DeliveryError
+from csp_monitor.files import write_bytes_atomically
 
-__all__ = ["FolderTransport", "html_preview", "stem_for", "write_atomically"]
+__all__ = ["FolderTransport", "html_preview", "stem_for"]
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9]+")
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never half."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def stem_for(message: EmailMessage) -> str:
@@ -104,8 +89,8 @@ class FolderTransport:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             # The preview first: once the .eml exists the message counts as written.
-            write_atomically(self.folder / f"{stem}.html", html_preview(parsed).encode("utf-8"))
-            write_atomically(self.folder / f"{stem}.eml", message)
+            write_bytes_atomically(self.folder / f"{stem}.html", html_preview(parsed).encode("utf-8"))
+            write_bytes_atomically(self.folder / f"{stem}.eml", message)
         except OSError as exc:
             raise DeliveryError(f"cannot write to {self.folder}: {exc.strerror or exc}", permanent=False) from None
         return Receipt(reply=f"written to {self.folder / (stem + '.eml')}", accepted=tuple(recipients))

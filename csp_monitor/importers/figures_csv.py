@@ -9,15 +9,13 @@ the figures loader ignores columns it does not use.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.files import atomic_path
 
 __all__ = ["FigureRow", "check_output", "write_figures_csv"]
 
@@ -50,30 +48,15 @@ def check_output(out: str | Path) -> None:
 def write_figures_csv(rows: Iterable[FigureRow], out: str | Path) -> int:
     """Write the rows to ``out`` atomically; return how many were written."""
     check_output(out)
-    target = Path(out)
-    directory = target.parent if str(target.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then moved into place
-        "w", encoding="utf-8", newline="", dir=directory, prefix=f".{target.name}.", suffix=".tmp",
-        delete=False)
     written = 0
     try:
-        with handle:
+        with atomic_path(out) as temporary, open(temporary, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(("area", "measure", "period", "value", "flag", "reason"))
             for row in rows:
                 writer.writerow((row.area, row.measure, row.period, _text(row.value),
                                  "suspect" if row.reason else "", row.reason or ""))
                 written += 1
-            handle.flush()
-            os.fsync(handle.fileno())
-        # A temporary file is private (0600); give the figures the usual permissions.
-        os.chmod(handle.name, target.stat().st_mode & 0o777 if target.exists() else 0o644)
-        os.replace(handle.name, target)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(handle.name)
-        if isinstance(exc, OSError):
-            raise FiguresError([Problem(f"cannot write the figures: {exc.strerror or exc}",
-                                        file=str(out))]) from None
-        raise
+    except OSError as exc:
+        raise FiguresError([Problem(f"cannot write the figures: {exc.strerror or exc}", file=str(out))]) from None
     return written

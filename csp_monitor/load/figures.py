@@ -3,8 +3,8 @@
 CSV: a header with ``area,measure,period,value`` (any order, any case, extra
 columns ignored, UTF-8 with or without a byte-order mark); one row per area,
 measure and month. An empty value means "no figure" (a missing month is not a
-zero). Lines starting with ``#`` are comments. An optional ``flag`` column marks a figure ``suspect`` (the police.uk
-importer's data-quality checks write it).
+zero). Lines starting with ``#`` are comments. An optional ``flag`` column marks a figure ``suspect``,
+with the evidence in an optional ``reason`` column (the police.uk importer's data-quality checks write both).
 
 JSON: a list of ``{"area", "measure", "period", "value"}`` objects, or an
 object ``{"figures": [...]}``; an entry may give a run of months as
@@ -239,6 +239,7 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
             problems.append(Problem(message, file=name, line=header_line, column=1))
             return
         flag_index = index.get("flag", index.get("suspect"))
+        reason_index = index.get("reason")
         a_i, m_i, p_i, v_i = (index[c] for c in _REQUIRED)
         width = max(a_i, m_i, p_i, v_i) + 1
         cells, duplicates = state.cells, state.duplicates
@@ -306,7 +307,8 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
                     continue
                 series[month] = value
                 if flag_index is not None and flag_index < len(row) and row[flag_index].strip():
-                    result.mark_suspect(area, measure, month, row[flag_index].strip())
+                    reason = row[reason_index].strip() if reason_index is not None and reason_index < len(row) else ""
+                    result.mark_suspect(area, measure, month, reason or row[flag_index].strip())
         except (UnicodeDecodeError, csv.Error) as exc:
             problems.extend(state.problems(earlier))
             problems.append(_decode_problem(exc, name, reader.line_num + 1))

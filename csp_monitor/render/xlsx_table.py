@@ -10,14 +10,12 @@ file is written under a temporary name and moved into place.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from csp_monitor.errors import CspMonitorError
+from csp_monitor.files import atomic_path
 
 __all__ = ["COLUMNS", "STATUS_FILLS", "write_xlsx_table"]
 
@@ -107,20 +105,9 @@ def _cell(value: object) -> object:
 
 
 def _save(workbook: Any, target: Path) -> Path:
-    directory = target.parent if str(target.parent) else Path(".")
     try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+        with atomic_path(target) as temporary:
+            workbook.save(temporary)
     except OSError as exc:
         raise CspMonitorError(f"{target}: cannot write the workbook: {exc.strerror or exc}") from None
-    os.close(handle)
-    try:
-        workbook.save(temporary)
-        os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists() else 0o644)
-        os.replace(temporary, target)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise CspMonitorError(f"{target}: cannot write the workbook: {exc.strerror or exc}") from None
-        raise
     return target
