@@ -147,12 +147,13 @@ def _query(folder: Path, sql: str) -> list[tuple[Any, ...]]:
         connection.close()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str, *, every: float = 0.05) -> None:
-    """Poll ``condition`` until it holds, or fail saying what did not happen."""
+def wait_for(condition: Callable[[], bool], timeout: float, what: str | Callable[[], str], *,
+             every: float = 0.05) -> None:
+    """Poll ``condition`` until it holds, or fail saying what did not happen (``what`` is read then)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
         time.sleep(every)
 
 

@@ -53,7 +53,8 @@ def test_kill_9_at_random_moments_loses_nothing_and_resends_only_what_was_in_fli
                 runs += 1
                 daemon = DaemonProcess(config, folder / f"daemon-{runs}.log").wait_started()
             wait_for(lambda month=month: expected[month] <= set(received_ids(server.received)), 60,
-                     f"every message of {month} (seed {SEED}, ledger {ledger_rows(folder)[-6:]})")
+                     lambda month=month: f"every message of {month} (seed {SEED}, last runs "
+                                         f"{ledger_rows(folder)[-6:]}, outbox {outbox_counts(folder)})")
         wait_for(lambda: outbox_counts(folder).get("sent") == len(everything), 30,
                  f"the outbox to be all sent (seed {SEED})")
         time.sleep(1.5)  # time enough for a wrong resend to show
