@@ -102,6 +102,8 @@ def test_a_newline_in_an_address_is_refused() -> None:
 
 
 @example("Hello =?utf-8?q?abc?= world")  # an encoded word must not be decoded into other text
+@example("0000000000000000000¡¡¡¡¡¡¡¡ࠀ𖼀 ¡ ¡")  # regression: folding encoded words dropped a space
+@example("𖼀 " * 199)  # the longest subject, in four-byte characters, is still one line
 @given(st.text(max_size=300))
 def test_any_subject_text_becomes_one_safe_header(text: str) -> None:
     """Whatever the text, the cleaned subject is one header line that parses back unchanged."""

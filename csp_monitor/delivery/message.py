@@ -89,6 +89,12 @@ def build_message(rendered: RenderedEmail, *, sender: str, recipients: Sequence[
     return message
 
 
+# Headers are folded only past SMTP's own 998-octet limit: CPython's folding of
+# RFC 2047 encoded words can drop the space between two words (a subject would
+# then arrive changed), and our subjects are capped well below that length.
+_WIRE = SMTP.clone(max_line_length=998)
+
+
 def serialise(message: EmailMessage) -> bytes:
     """The message as it goes on the wire: CRLF line ends, every line under 998 octets."""
-    return message.as_bytes(policy=SMTP)
+    return message.as_bytes(policy=_WIRE)

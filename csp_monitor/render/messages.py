@@ -35,6 +35,7 @@ SENSITIVE_PREFIX = "[OFFICIAL-SENSITIVE]"
 """Put before the subject of every email that carries a sensitive measure."""
 
 _MAX_SUBJECT = 200
+_MAX_SUBJECT_BYTES = 600
 _ATTRIBUTE = re.compile(r'="[^"]*"')
 
 
@@ -68,6 +69,9 @@ def clean_subject(text: str, *, sensitive: bool = False) -> str:
     subject = " ".join(printable.split()).replace("=?", "= ?")
     if len(subject) > _MAX_SUBJECT:
         subject = subject[: _MAX_SUBJECT - 1].rstrip() + "…"
+    # Encoded as UTF-8 then base64 the subject must stay one unfolded header line.
+    while len(subject.encode("utf-8")) > _MAX_SUBJECT_BYTES:
+        subject = subject[:-2].rstrip() + "…"
     if sensitive and not subject.startswith(SENSITIVE_PREFIX):
         subject = f"{SENSITIVE_PREFIX} {subject}"
     return subject or "(no subject)"
