@@ -43,12 +43,24 @@ def setup(extras: str) -> None:
 
 
 def demo(args: list[str]) -> int:
-    """Run the main job on the bundled Harborough example."""
+    """Run the main job on the bundled Harborough example: evaluate, decide, render, deliver to a folder."""
     setup("all")
-    command = [str(BIN / "csp-monitor"), "evaluate", "rules/harborough-2013-14.yaml",
-               "--figures", "examples/harborough/figures.csv", "--as-of", "2014-03", *args]
-    print("+", " ".join(command), flush=True)
-    return subprocess.run(command, cwd=ROOT).returncode
+    example = ROOT / "examples" / "harborough"
+    steps = [
+        [str(BIN / "csp-monitor"), "evaluate", "rules/harborough-2013-14.yaml",
+         "--figures", "examples/harborough/figures.csv", "--as-of", "2014-03"],
+        [str(BIN / "csp-monitor"), "run-once", "--config", "examples/harborough/csp-monitor.yaml",
+         "--as-of", "2014-03", *args],
+    ]
+    for step in steps:
+        print("+", " ".join(step), flush=True)
+        code = subprocess.run(step, cwd=ROOT).returncode
+        if code != 0:
+            return code
+    print(f"\nThe risk summary and alert emails are in {example / 'outbox'}: open the .html files in a "
+          "browser, or the .eml files in a mail client.\nRun the demo again and nothing is sent twice; "
+          f"delete {example / 'csp-monitor.db'} to start afresh.")
+    return 0
 
 
 def test(args: list[str]) -> int:
