@@ -421,3 +421,19 @@ def test_the_documented_statistics_block_loads_as_described() -> None:
     assert settings.peers is not None
     assert settings.peers.method == "funnel"
     assert settings.peers.groups == {"rural-districts": ["harborough", "blaby", "melton", "rutland"]}
+
+
+def test_evaluation_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """The collector paused for speed during evaluation is restored, enabled or not."""
+    import gc
+
+    rules = _rules()
+    assert gc.isenabled()
+    evaluate(rules, _figures(BURGLARY), "2014-03")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        evaluate(rules, _figures(BURGLARY), "2014-03")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

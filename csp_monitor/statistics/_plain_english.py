@@ -6,6 +6,8 @@ so the wording of numbers, percentages and chances lives here, once.
 
 from __future__ import annotations
 
+import functools
+
 __all__ = ["chance", "number", "percent"]
 
 
@@ -20,6 +22,7 @@ def number(value: float) -> str:
     return f"{value:.3g}"
 
 
+@functools.lru_cache(maxsize=64)
 def percent(fraction: float) -> str:
     """``95%`` for 0.95, ``99.8%`` for 0.998."""
     return f"{round(fraction * 100, 6):g}%"

@@ -55,7 +55,7 @@ _RELATIVE_TOLERANCE = 1 + 1e-7
 _LOG_RELATIVE_TOLERANCE = math.log(_RELATIVE_TOLERANCE)
 # Stop summing a tail when what is left is below this fraction of the sum:
 # far beyond the three significant figures anyone reads.
-_TAIL_PRECISION = 1e-13
+_TAIL_PRECISION = 1e-11
 # Within this many standard deviations of the mean, sum the middle, not the tails.
 _MIDDLE_WALK_LIMIT = 3.0
 
@@ -246,10 +246,10 @@ def _log_tail(start: int, n: int, p: float, log_start: float, *, downwards: bool
     at a time (the products and the sum run in C, not in a Python loop).
     """
     # Size the first block to what the tail needs: beyond z standard deviations
-    # the terms fall below 1e-13 of the first within about sd x (sqrt(z^2 + 60) - z).
+    # the terms fall below 1e-11 of the first within about sd x (sqrt(z^2 + 51) - z).
     sd = math.sqrt(n * p * (1 - p))
     z = abs(start - n * p) / sd if sd > 0 else 0.0
-    step = max(16, int(sd * (math.sqrt(z * z + 60) - z)) + 8)
+    step = max(16, int(sd * (math.sqrt(z * z + 51) - z)) + 8)
     total = 1.0
     term = 1.0
     x = start
@@ -306,6 +306,8 @@ def _p_value_even_split(k: int, n: int, log_pmf: Callable[[int], float]) -> floa
 
 def _count(value: float, name: str) -> int:
     """A whole, non-negative number of events, or ValueError in plain words."""
+    if type(value) is int and value >= 0:
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"the {name} count must be a number, not {value!r}")
     if not math.isfinite(value) or value != int(value):

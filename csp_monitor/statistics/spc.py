@@ -202,12 +202,12 @@ class SpcResult(BaseModel):
     """An XmR control chart of a series: limits, signals, variation and assurance.
 
     Evaluating thousands of measures needs, for each, the limits and the
-    verdict on the latest month; only a chart needs every month's label. So
-    the result stores the series (``periods``, ``values``), the limits of
-    each group, the settings and the latest verdict, and works out the
-    per-month ``rules``, ``variations`` and ``special_causes`` when they are
-    read (they are included when the result is dumped to JSON).
-    :meth:`points` gives the rows.
+    verdict on the latest month; only a chart or a report needs every month's
+    label and the sentences. So the result stores the series (``periods``,
+    ``values``), the limits of each group, the settings and the latest
+    verdict, and works out the per-month ``rules``, ``variations``,
+    ``special_causes`` and the ``explanation`` when they are read (they are
+    included when the result is dumped to JSON). :meth:`points` gives the rows.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -236,13 +236,15 @@ class SpcResult(BaseModel):
         description="The special-cause rule that flags the latest point, if any."
     )
     variation: Variation = Field(description="The variation of the latest point.")
+    target: float | None = Field(
+        description="The target as a level of the series, that the assurance was judged against."
+    )
     assurance: Assurance | None = Field(
         description=(
             "Whether the process as it stands will consistently pass or fail the target, or hit "
             "and miss it; null without a target or a better direction."
         )
     )
-    explanation: str = Field(description="Plain-English sentences saying what the chart shows.")
 
     @model_validator(mode="before")
     @classmethod
@@ -259,6 +261,26 @@ class SpcResult(BaseModel):
         if sum(group.points for group in self.groups) != len(self.periods):
             raise ValueError("the groups must cover every point once")
         return self
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Plain-English sentences saying what the chart shows."
+    )
+    @property
+    def explanation(self) -> str:
+        """What the chart says about the latest month, and about the target."""
+        values = self.values
+        return _explain(
+            self.periods[-1],
+            values[-1],
+            values[-1] > values[-2],
+            self.rule,
+            self.variation,
+            self.groups[-1],
+            self.settings,
+            self.better,
+            self.target,
+            self.assurance,
+        )
 
     @computed_field(  # type: ignore[prop-decorator]
         description="For every point, the first special-cause rule that applies, or null."
@@ -314,7 +336,7 @@ class SpcResult(BaseModel):
         )
 
 
-_DERIVED = frozenset({"rules", "variations", "special_causes"})
+_DERIVED = frozenset({"rules", "variations", "special_causes", "explanation"})
 
 
 _DEFAULT_SETTINGS = SpcSettings()
@@ -382,31 +404,20 @@ def analyse_spc_columns(
         average_moving_range=latest.average_moving_range,
         baseline_points=latest.baseline_points,
         trial_limits=latest.trial_limits,
-        periods=tuple(labels),
-        values=tuple(values),
+        periods=labels,
+        values=values,
         groups=tuple(groups),
         settings=settings,
         better=better,
         rule=rule,
         variation=variation,
+        target=target,
         assurance=assurance,
-        explanation=_explain(
-            labels[-1],
-            values[-1],
-            values[-1] > values[-2],
-            rule,
-            variation,
-            latest,
-            settings,
-            better,
-            target,
-            assurance,
-        ),
     )
 
 
 def _latest_rule(
-    values: list[float], group: SpcGroup, settings: SpcSettings
+    values: Sequence[float], group: SpcGroup, settings: SpcSettings
 ) -> tuple[SpcRule | None, int]:
     """The rule labelling the last point of a group, and its direction, without labelling the rest.
 
@@ -470,10 +481,12 @@ def _sign(x: float) -> int:
     return 1 if x > 0 else -1 if x < 0 else 0
 
 
-def _validate(periods: Sequence[str], raw: Sequence[float]) -> tuple[list[str], list[float]]:
+def _validate(
+    periods: Sequence[str], raw: Sequence[float]
+) -> tuple[tuple[str, ...], tuple[float, ...]]:
     if len(periods) != len(raw):
         raise ValueError(f"{len(periods)} periods but {len(raw)} values: give one value per period")
-    labels = list(periods)
+    labels = tuple(periods)
     try:
         finite = math.isfinite(sum(raw))  # a NaN or an infinity anywhere makes the sum one
     except (TypeError, OverflowError):
@@ -487,10 +500,10 @@ def _validate(periods: Sequence[str], raw: Sequence[float]) -> tuple[list[str], 
     if len(set(labels)) != len(labels):
         repeated = next(label for label in labels if labels.count(label) > 1)
         raise ValueError(f"the period {repeated} appears more than once in the series")
-    return labels, list(map(float, raw))
+    return labels, tuple(map(float, raw))
 
 
-def _group_starts(labels: list[str], count: int, rebase_at: tuple[int | str, ...]) -> list[int]:
+def _group_starts(labels: Sequence[str], count: int, rebase_at: tuple[int | str, ...]) -> list[int]:
     """The index where each rebase group starts, always including 0."""
     starts = {0}
     for where in rebase_at:
@@ -508,7 +521,7 @@ def _group_starts(labels: list[str], count: int, rebase_at: tuple[int | str, ...
 
 
 def _limits(
-    labels: list[str], values: list[float], start: int, end: int, settings: SpcSettings
+    labels: Sequence[str], values: Sequence[float], start: int, end: int, settings: SpcSettings
 ) -> SpcGroup:
     """Mean, average moving range and limits of the group ``start:end``."""
     group = values[start:end]
@@ -518,10 +531,10 @@ def _limits(
     amr: float | None = None
     if size >= 2:
         moving_ranges = list(map(abs, map(operator.sub, baseline[1:], baseline)))
-        amr = math.fsum(moving_ranges) / len(moving_ranges)
+        amr = sum(moving_ranges) / len(moving_ranges)
         if settings.screen_outliers and amr > 0:
             kept = [r for r in moving_ranges if r < _SCREEN * amr]
-            amr = math.fsum(kept) / len(kept)
+            amr = sum(kept) / len(kept)
     return SpcGroup(
         start=start,
         first_period=labels[start],
@@ -539,7 +552,7 @@ def _limits(
 
 
 def _rules(
-    values: list[float], group: SpcGroup, settings: SpcSettings, better: Better | None
+    values: Sequence[float], group: SpcGroup, settings: SpcSettings, better: Better | None
 ) -> tuple[list[SpcRule | None], list[Variation]]:
     """The rule labelling each point of a group, and its variation.
 
