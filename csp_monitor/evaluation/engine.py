@@ -12,9 +12,7 @@ is what lets the daemon, the CLI, rule tests and backtests share one path.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.evaluation.rag import direction_of, judge
@@ -123,15 +121,14 @@ def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None,
 
     statistics = {measure.id: rules.statistics_for(measure) for _, measure in rules.measures()}
     warnings.extend(statistics_warnings(rules, statistics))
-    with _cyclic_gc_paused():
-        peers = peer_comparisons(rules, figures, statistics, areas, month, year_start)
-        results = [
-            evaluate_measure(rules, priority, measure, area, figures.series(area, measure.figures_measure),
-                             month, year_start, suspects=_suspects(figures, area, measure.figures_measure),
-                             statistics=statistics[measure.id], peers=peers.get((area, measure.id)))
-            for area in areas
-            for priority, measure in rules.measures()
-        ]
+    peers = peer_comparisons(rules, figures, statistics, areas, month, year_start)
+    results = [
+        evaluate_measure(rules, priority, measure, area, figures.series(area, measure.figures_measure),
+                         month, year_start, suspects=_suspects(figures, area, measure.figures_measure),
+                         statistics=statistics[measure.id], peers=peers.get((area, measure.id)))
+        for area in areas
+        for priority, measure in rules.measures()
+    ]
     return Evaluation(
         partnership=rules.partnership,
         as_of=format_month(month),
@@ -140,24 +137,6 @@ def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None,
         results=tuple(results),
         warnings=tuple(warnings),
     )
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the results are built.
-
-    A national run builds hundreds of thousands of small objects, none of
-    them cyclic garbage, and the collector walking the growing results costs
-    10-15% of the run. Reference counting still frees everything as usual;
-    the collector is restored as it was found.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _suspects(figures: FigureSet, area: str, measure: str) -> Mapping[int, str]:
