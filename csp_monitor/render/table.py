@@ -84,6 +84,20 @@ def _spreadsheet_safe(value: Any) -> Any:
     return value
 
 
+_VERDICTS = {"significant_increase": "real rise", "significant_decrease": "real fall",
+             "no_significant_change": "chance"}
+_PROJECTION = {"green": "green", "amber": "amber", "red": "red", "no_target": "", "no_data": ""}
+
+
+def _significance(result: MeasureResult) -> str:
+    """``real rise (p<0.001)``, ``chance (p=0.117)`` or blank where no test applies."""
+    test = result.significance
+    if test is None:
+        return ""
+    p = "p<0.001" if test.p_value < 0.001 else f"p={test.p_value:.3f}"
+    return f"{_VERDICTS.get(test.verdict, test.verdict)} ({p})"
+
+
 def _cells(result: MeasureResult) -> list[str]:
     return [
         _clean(result.name),
@@ -94,6 +108,8 @@ def _cells(result: MeasureResult) -> list[str]:
         format_pct(result.change_pct) if result.change_pct is not None else "-",
         STATUS_LABELS[result.status],
         _DIRECTION[result.direction],
+        _significance(result),
+        _PROJECTION[result.projection.status] if result.projection is not None else "",
     ]
 
 
@@ -109,7 +125,8 @@ def render_table(evaluation: Evaluation, *, colour: bool = False, warnings: bool
 
     ``warnings=False`` leaves the evaluation's warnings out (the CLI prints them on stderr).
     """
-    headers = ["Measure", "Target", "Current", "Last year", "Difference", "% change", "Status", "Direction"]
+    headers = ["Measure", "Target", "Current", "Last year", "Difference", "% change", "Status", "Direction",
+               "Change real?", "Year end"]
     widths = [len(h) for h in headers]
     for result in evaluation.results:
         for index, cell in enumerate(_cells(result)):
@@ -156,6 +173,9 @@ def render_table(evaluation: Evaluation, *, colour: bool = False, warnings: bool
         out.append("")
         out.append(f"{counts['red']} red, {counts['amber']} amber, {counts['green']} green, "
                    f"{counts['no_target']} monitored, {counts['no_data']} without data")
+    if any(r.significance is not None for r in evaluation.results):
+        out.append("Change real?: the exact test of this year's count against last year's; 'chance' means a "
+                   "change this size is within normal variation. Year end: the projected status at the year's end.")
     for warning in evaluation.warnings if warnings else ():
         out.append(f"warning: {_clean(warning)}")
     return "\n".join(out) + "\n"
