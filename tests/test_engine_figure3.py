@@ -99,3 +99,12 @@ def test_cli_csv_has_one_row_per_measure(cli) -> None:  # type: ignore[no-untype
     lines = out.stdout.strip().splitlines()
     assert lines[0].startswith("area,priority,measure,name,target,current")
     assert len(lines) == 1 + len(FIGURE_3) + 1
+
+
+def test_cli_table_separates_real_change_from_chance(cli) -> None:  # type: ignore[no-untyped-def]
+    """The table marks domestic burglary's rise as real and theft of motor vehicles' as chance."""
+    out = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--as-of", "2014-03")
+    lines = {line.split("  ")[0]: line for line in out.stdout.splitlines()}
+    assert "real rise (p<0.001)" in lines["Domestic Burglary"]
+    assert "chance (p=0.117)" in lines["Theft Of Motor Vehicle"]
+    assert "real fall (p=0.044)" in lines["Theft From Motor Vehicle"]
