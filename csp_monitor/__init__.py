@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "ConfigError": "csp_monitor.errors",
     "CspMonitorError": "csp_monitor.errors",
+    "Decision": "csp_monitor.alerts",
     "DeliveryError": "csp_monitor.errors",
     "Evaluation": "csp_monitor.models.results",
     "Figure": "csp_monitor.models.figures",
@@ -31,23 +32,32 @@ _EXPORTS: dict[str, str] = {
     "InputError": "csp_monitor.errors",
     "Measure": "csp_monitor.models.rules",
     "MeasureResult": "csp_monitor.models.results",
+    "MonitorConfig": "csp_monitor.models.config",
+    "Notification": "csp_monitor.alerts",
     "Priority": "csp_monitor.models.rules",
     "Problem": "csp_monitor.errors",
     "RuleFile": "csp_monitor.models.rules",
     "RuleSet": "csp_monitor.models.rules",
     "RulesError": "csp_monitor.errors",
+    "SendReport": "csp_monitor.delivery.run",
     "StateError": "csp_monitor.errors",
     "Target": "csp_monitor.models.rules",
     "TemplateError": "csp_monitor.errors",
     "evaluate": "csp_monitor.evaluation.engine",
+    "evaluate_and_decide": "csp_monitor.alerts",
+    "import_police_uk": "csp_monitor.importers.police_uk",
+    "load_config": "csp_monitor.load.config",
     "load_figures": "csp_monitor.load.figures",
     "load_rules": "csp_monitor.load.rules",
+    "open_store": "csp_monitor.alerts",
     "rules_from_text": "csp_monitor.load.rules",
+    "send_once": "csp_monitor.delivery.run",
 }
 
 __all__ = [
     "ConfigError",
     "CspMonitorError",
+    "Decision",
     "DeliveryError",
     "Evaluation",
     "Figure",
@@ -56,22 +66,37 @@ __all__ = [
     "InputError",
     "Measure",
     "MeasureResult",
+    "MonitorConfig",
+    "Notification",
     "Priority",
     "Problem",
     "RuleFile",
     "RuleSet",
     "RulesError",
+    "SendReport",
     "StateError",
     "Target",
     "TemplateError",
     "__version__",
     "evaluate",
+    "evaluate_and_decide",
+    "import_police_uk",
+    "load_config",
     "load_figures",
     "load_rules",
+    "open_store",
     "rules_from_text",
+    "send_once",
 ]
 
 if TYPE_CHECKING:
+    from csp_monitor.alerts import (
+        Decision,
+        Notification,
+        evaluate_and_decide,
+        open_store,
+    )
+    from csp_monitor.delivery.run import SendReport, send_once
     from csp_monitor.errors import (
         ConfigError,
         CspMonitorError,
@@ -84,11 +109,20 @@ if TYPE_CHECKING:
         TemplateError,
     )
     from csp_monitor.evaluation.engine import evaluate
+    from csp_monitor.importers.police_uk import import_police_uk
+    from csp_monitor.load.config import load_config
     from csp_monitor.load.figures import load_figures
     from csp_monitor.load.rules import load_rules, rules_from_text
+    from csp_monitor.models.config import MonitorConfig
     from csp_monitor.models.figures import Figure, FigureSet
     from csp_monitor.models.results import Evaluation, MeasureResult
-    from csp_monitor.models.rules import Measure, Priority, RuleFile, RuleSet, Target
+    from csp_monitor.models.rules import (
+        Measure,
+        Priority,
+        RuleFile,
+        RuleSet,
+        Target,
+    )
 
 
 def __getattr__(name: str) -> Any:
