@@ -59,3 +59,23 @@ def test_demo_figures_are_labelled_illustrative() -> None:
     head = (ROOT / "examples" / "harborough" / "figures.csv").read_text().splitlines()[:3]
     assert any("ILLUSTRATIVE" in line for line in head)
     assert os.path.exists(ROOT / "examples" / "harborough" / "make_figures.py")
+
+
+def test_alerts_example_in_readme_loads_beside_the_harborough_rules(tmp_path: Path) -> None:
+    """The README's alerts example is valid beside the shipped Harborough rules."""
+    from csp_monitor import load_rules
+
+    alerts = next(block for block in blocks("yaml") if block.startswith("recipients:"))
+    path = tmp_path / "alerts.yaml"
+    path.write_text(alerts)
+    rules = load_rules([ROOT / "rules" / "harborough-2013-14.yaml", path])
+    assert [alert.id for alert in rules.alerts] == ["off-target", "slipping", "real-rise"]
+
+
+def test_configuration_example_in_readme_is_the_shipped_one() -> None:
+    """The README's monitor configuration says what examples/harborough/csp-monitor.yaml says."""
+    import yaml
+
+    shown = next(block for block in blocks("yaml") if block.startswith("rules: [../../rules"))
+    shipped = (ROOT / "examples" / "harborough" / "csp-monitor.yaml").read_text()
+    assert yaml.safe_load(shown) == yaml.safe_load(shipped)
