@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -18,26 +14,6 @@ from tests.alert_fixtures import NOW, evaluation, result, rules_with
 
 OFF_TARGET = "alerts:\n  - id: off-target\n    when: {status: [red]}\n    repeat: 2\n    notify: [owner, board]\n"
 
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A store URL in a PostgreSQL schema of its own (dropped afterwards)."""
-    url = os.environ.get("CSP_MONITOR_TEST_POSTGRES")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CSP_MONITOR_TEST_POSTGRES is not set: CI must provide PostgreSQL (.ci/postgres start)")
-        pytest.skip("CSP_MONITOR_TEST_POSTGRES is not set (start a server with: bash .ci/postgres start)")
-    from sqlalchemy import create_engine, text
-
-    schema = f"alerts_test_{secrets.token_hex(4)}"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
 
 
 def test_a_month_decided_twice_notifies_once_on_postgres(postgres_url: str) -> None:

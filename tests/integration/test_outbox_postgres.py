@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
-
-import pytest
 
 from csp_monitor.delivery.outbox import list_messages
 from csp_monitor.delivery.run import send_once
 from csp_monitor.load.config import load_config
 from csp_monitor.state import open_store
 from tests.delivery_fixtures import NOW, write_config
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A store URL in a schema of its own (dropped afterwards)."""
-    url = os.environ.get("CSP_MONITOR_TEST_POSTGRES")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CSP_MONITOR_TEST_POSTGRES is not set: CI must provide PostgreSQL (.ci/postgres start)")
-        pytest.skip("CSP_MONITOR_TEST_POSTGRES is not set (start one with .ci/postgres start)")
-    from sqlalchemy import create_engine, text
-
-    schema = f"outbox_test_{secrets.token_hex(4)}"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
 
 
 def test_send_queues_once_and_delivers_once_on_postgres(postgres_url: str, tmp_path: Path) -> None:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 
 import pytest
 
@@ -20,27 +16,6 @@ from csp_monitor.schedule import ledger, lock
 from csp_monitor.schedule.occurrences import occurrence_at
 from csp_monitor.state import open_store
 from tests.conftest import ROOT
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A store URL in a schema of its own (dropped afterwards), so runs never see each other's rows."""
-    url = os.environ.get("CSP_MONITOR_TEST_POSTGRES")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CSP_MONITOR_TEST_POSTGRES is not set: CI must provide PostgreSQL (.ci/postgres start)")
-        pytest.skip("CSP_MONITOR_TEST_POSTGRES is not set (start one with .ci/postgres start)")
-    from sqlalchemy import create_engine, text
-
-    schema = f"schedule_test_{secrets.token_hex(4)}"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
 
 
 def test_ledger_claims_each_occurrence_once_on_postgres(postgres_url: str) -> None:
