@@ -2,7 +2,9 @@
 
 :func:`send_once` is what ``csp-monitor send`` and every scheduled job run:
 
-1. load the rules and the figures the configuration names, and evaluate;
+1. load the rules and the figures the configuration names (files, drop
+   folders, police.uk archives: :mod:`csp_monitor.load.figure_sources`), and
+   evaluate;
 2. queue again anything a previous run left in flight (a crash);
 3. decide the alerts against the state store and, **in the same
    transaction**, put into the outbox each alert email (one per recipient)
@@ -161,23 +163,26 @@ class _Inputs:
     figures: FigureSet
     evaluation: Evaluation
     summary_to: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # from reading the figures sources (police.uk rows skipped...)
 
 
 def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str]) -> _Inputs:
     from csp_monitor.errors import InputError, Problem
     from csp_monitor.evaluation.engine import evaluate
-    from csp_monitor.load.config import figure_files, summary_recipients
-    from csp_monitor.load.figures import load_figures
+    from csp_monitor.load.config import summary_recipients
+    from csp_monitor.load.figure_sources import load_sources
     from csp_monitor.load.rules import load_rules
 
     problems: list[Problem] = []
     rules = figures = None
+    notes: tuple[str, ...] = ()
     try:
         rules = load_rules(config.rules)
     except InputError as exc:
         problems.extend(exc.problems)
     try:
-        figures = load_figures(figure_files(config))
+        loaded = load_sources(config)
+        figures, notes = loaded.figures, loaded.notes
     except InputError as exc:
         problems.extend(exc.problems)
     summary_to: tuple[str, ...] = ()
@@ -188,7 +193,7 @@ def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str]) -> _I
             problems.extend(exc.problems)
     if problems or rules is None or figures is None:
         raise InputError(problems)
-    return _Inputs(rules, figures, evaluate(rules, figures, as_of), summary_to)
+    return _Inputs(rules, figures, evaluate(rules, figures, as_of), summary_to, notes)
 
 
 def _envelope(addresses: Sequence[str]) -> tuple[str, ...]:
@@ -273,7 +278,7 @@ def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime 
     inputs = _load(config, as_of, jobs)
     transport = make_transport(config)  # reads the password now: fail before deciding anything
     evaluation = inputs.evaluation
-    warnings: list[str] = list(evaluation.warnings)
+    warnings: list[str] = [*inputs.notes, *evaluation.warnings]
     try:
         with open_store(config.state) as store:
             recovered = recover(store, now=moment)
@@ -325,7 +330,7 @@ def plan_messages(config: MonitorConfig, *, as_of: str | None = None, now: datet
     moment = now or datetime.now(UTC)
     inputs = _load(config, as_of, jobs)
     evaluation = inputs.evaluation
-    warnings = list(evaluation.warnings)
+    warnings = [*inputs.notes, *evaluation.warnings]
     store = _open_existing(config)
     planned: list[PlannedMessage] = []
     try:

@@ -4,7 +4,8 @@ Paths in the file are relative to the file itself, so a configuration and
 its figures can be moved together; they are made absolute here. Glob
 patterns for figures are kept as patterns and expanded at each run
 (:func:`figure_files`), because the daemon runs for years and a new month's
-file should be picked up without a restart.
+file should be picked up without a restart; drop folders and police.uk
+archives are read at each run too (:mod:`csp_monitor.load.figure_sources`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any
 
 from csp_monitor.errors import ConfigError, Problem
 from csp_monitor.load.validation import closest, validate_located
-from csp_monitor.load.yaml_source import Positions, YamlProblems, read_yaml_file
+from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, read_yaml_file
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
+from csp_monitor.models.figure_sources import DropFolder, PoliceUkArchives
 
 __all__ = [
     "PATH_FIELDS",
@@ -32,6 +34,9 @@ __all__ = [
 PATH_FIELDS: tuple[tuple[str, ...], ...] = (
     ("rules", "*"),
     ("figures", "*"),
+    ("figures", "*", "drop_folder"),
+    ("figures", "*", "police_uk", "*"),
+    ("figures", "*", "lookup"),
     ("state",),
     ("templates",),
     ("delivery", "folder"),
@@ -68,7 +73,7 @@ def load_config(path: str | os.PathLike[str]) -> MonitorConfig:
         delivery["folder"] = str(base / DEFAULT_FOLDER)  # the embedded default: no mail server needed
     config = MonitorConfig.model_validate(data)
     config._file = name
-    config._positions = located.positions
+    config._positions = _as_lists(located, ("rules", "figures"))
     problems = _check_files(config, located.positions)
     if problems:
         raise ConfigError(problems)
@@ -109,9 +114,13 @@ def _resolve(node: Any, key_path: Sequence[str], base: Path) -> None:
     if not isinstance(node, dict) or key not in node or node[key] is None:
         return
     if rest and rest[0] == "*":
-        if isinstance(node[key], str):
+        if isinstance(node[key], (str, dict)):
             node[key] = [node[key]]
-        node[key] = [_join(base, item) if isinstance(item, str) else item for item in node[key]]
+        if rest[1:]:
+            for item in node[key]:
+                _resolve(item, rest[1:], base)
+        else:
+            node[key] = [_join(base, item) if isinstance(item, str) else item for item in node[key]]
     elif rest:
         _resolve(node[key], rest, base)
     elif isinstance(node[key], str) and not (key == "state" and "://" in node[key]):
@@ -121,6 +130,21 @@ def _resolve(node: Any, key_path: Sequence[str], base: Path) -> None:
 def _join(base: Path, text: str) -> str:
     expanded = os.path.expanduser(text.strip())
     return os.path.normpath(expanded if os.path.isabs(expanded) else os.path.join(base, expanded))
+
+
+def _as_lists(located: Located, keys: Sequence[str]) -> Positions:
+    """Positions in which a list written as one value (``figures: incoming.csv``) is also item 0."""
+    positions = located.positions
+    single = [key for key in keys if isinstance(located.data, dict) and key in located.data
+              and not isinstance(located.data[key], list)]
+    if not single:
+        return positions
+    values, keys_at = dict(positions.values), dict(positions.keys)
+    for table in (values, keys_at):
+        for path, place in list(table.items()):
+            if path and path[0] in single and (len(path) > 1 or table is values):
+                table.setdefault((path[0], 0, *path[1:]), place)
+    return Positions(positions.file, values, keys_at)
 
 
 def config_problem(config: MonitorConfig, key_path: tuple[str | int, ...], message: str, *,
@@ -143,6 +167,14 @@ def _check_files(config: MonitorConfig, positions: Positions) -> list[Problem]:
     if smtp is not None and smtp.ca_file is not None and not os.path.isfile(smtp.ca_file):
         problems.append(positions.problem(("delivery", "smtp", "ca_file"),
                                           f"the certificate file {smtp.ca_file} does not exist"))
+    for index, source in enumerate(config.figures):
+        if isinstance(source, DropFolder) and os.path.isfile(source.drop_folder):
+            problems.append(positions.problem(("figures", index, "drop_folder"),
+                                              f"{source.drop_folder} is a file: a drop folder is a folder where "
+                                              "figures files are left"))
+        if isinstance(source, PoliceUkArchives) and source.lookup is not None and not os.path.isfile(source.lookup):
+            problems.append(positions.problem(("figures", index, "lookup"),
+                                              f"the lookup file {source.lookup} does not exist"))
     if not config.state_is_url and os.path.isdir(config.state):
         problems.append(positions.problem(("state",), f"{config.state} is a folder: name a file such as "
                                           "csp-monitor.db"))
@@ -150,10 +182,16 @@ def _check_files(config: MonitorConfig, positions: Positions) -> list[Problem]:
 
 
 def figure_files(config: MonitorConfig) -> list[str]:
-    """The figures files the configuration names now (patterns expanded, sorted, each once)."""
+    """The figures files the configuration names now (patterns expanded, sorted, each once).
+
+    Only the entries written as files or patterns: drop folders and police.uk
+    archives are read by :func:`csp_monitor.load.figure_sources.load_sources`.
+    """
     files: list[str] = []
     problems: list[Problem] = []
     for index, pattern in enumerate(config.figures):
+        if not isinstance(pattern, str):
+            continue
         if glob.has_magic(pattern):
             matches = sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
             if not matches:

@@ -39,6 +39,7 @@ from pydantic import (
     model_validator,
 )
 
+from csp_monitor.models.figure_sources import FigureSources
 from csp_monitor.models.rules import KeyedValueError
 from csp_monitor.models.schedule import ScheduleSettings
 
@@ -256,9 +257,13 @@ class MonitorConfig(_Model, ScheduleSettings):
     rules: OneOrMore = Field(
         min_length=1, description="Rule files (and alert rule files), relative to this file.",
         examples=[["../rules/harborough-2013-14.yaml", "../rules/harborough-alerts.yaml"]])
-    figures: OneOrMore = Field(
-        min_length=1, description="Figures files or patterns such as figures/*.csv, relative to this file.",
-        examples=[["figures/*.csv"]])
+    figures: FigureSources = Field(
+        min_length=1,
+        description="Where the figures come from, relative to this file: figures files or patterns such as "
+                    "figures/*.csv, drop folders ({drop_folder: incoming/}) and police.uk archives "
+                    "({police_uk: archives/*.zip}).",
+        examples=[["figures/*.csv"], ["history.csv", {"drop_folder": "incoming/", "pattern": "*.csv"}],
+                  [{"police_uk": "archives/*.zip", "lookup": "lad17-csp17-pfa17.csv"}]])
     state: str = Field(
         min_length=1,
         description="The state store: a SQLite file (relative to this file) or an SQLAlchemy URL.",

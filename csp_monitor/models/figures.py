@@ -92,6 +92,23 @@ class FigureSet:
         """
         return self._series.setdefault((area, measure), {})
 
+    def revise(self, area: str, measure: str, month: int, value: float, suspect: str | None = None) -> float | None:
+        """Set one value, replacing any earlier one and its suspect mark; return the value replaced, if any.
+
+        For revised figures (a later file of a drop folder): the revision's own
+        ``suspect`` reason, or none, replaces the earlier one's.
+        """
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{value!r} is not a valid figure")
+        series = self._series.setdefault((area, measure), {})
+        previous = series.get(month)
+        series[month] = value
+        if suspect:
+            self._suspect[(area, measure, month)] = suspect
+        else:
+            self._suspect.pop((area, measure, month), None)
+        return previous
+
     def mark_suspect(self, area: str, measure: str, month: int, reason: str) -> None:
         """Record that a figure is likely a data fault."""
         self._suspect[(area, measure, month)] = reason
