@@ -18,6 +18,9 @@ How it is built, and why:
   the daemon was down happens once, straight away: not once per missed
   occurrence, and not zero times. A schedule the daemon has never run before
   starts at its next occurrence.
+* **The drop-folder watcher** (:mod:`csp_monitor.schedule.watch`), every
+  ``watch_seconds`` when the configuration has drop folders: complete, readable
+  new figures run the alerts job once, through the same ledger.
 * **The daemon lock** (:mod:`csp_monitor.schedule.lock`): one daemon per
   store; the main thread renews its heartbeat.
 * **Signals** are taken by the main thread with ``sigtimedwait`` (they are
@@ -47,6 +50,7 @@ from csp_monitor.schedule.occurrences import (
     next_occurrence,
     trigger_for,
 )
+from csp_monitor.schedule.watch import WATCH_JOB, DropFolderWatcher, watch_interval
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -92,6 +96,7 @@ class Daemon:
         self._scheduler: BackgroundScheduler | None = None
         self._stopping = threading.Event()
         self._first_pass = True
+        self._watcher = DropFolderWatcher()
 
     # -- starting ------------------------------------------------------------------------------------------
 
@@ -140,7 +145,7 @@ class Daemon:
         wanted = {schedule.id for schedule in config.schedules}
         for job in self._scheduler.get_jobs():
             if job.id != HOUSEKEEPING_JOB and job.id not in wanted:
-                self._scheduler.remove_job(job.id)
+                self._scheduler.remove_job(job.id)  # the watch job too: added again below if wanted
         for schedule in config.schedules:
             self._scheduler.add_job(self._scheduled, trigger_for(schedule, zone), args=[schedule.id],
                                     id=schedule.id, name=schedule.id, replace_existing=True)
@@ -148,6 +153,11 @@ class Daemon:
         self._scheduler.add_job(self._housekeeping, IntervalTrigger(seconds=seconds, timezone=UTC),
                                 id=HOUSEKEEPING_JOB, name="housekeeping", replace_existing=True,
                                 next_run_time=datetime.now(UTC), misfire_grace_time=None)
+        every = watch_interval(config)
+        if every is not None:
+            self._scheduler.add_job(self._watch, IntervalTrigger(seconds=every, timezone=UTC), id=WATCH_JOB,
+                                    name="drop folders", replace_existing=True, next_run_time=datetime.now(UTC),
+                                    misfire_grace_time=None)
 
     def _log_next_runs(self, config: MonitorConfig, zone: ZoneInfo) -> None:
         now = datetime.now(UTC)
@@ -204,6 +214,17 @@ class Daemon:
         except Exception as exc:
             log.exception("the outbox could not be retried: %s", exc, extra={"event": "outbox.error"})
 
+    def _watch(self) -> None:
+        """Look in the drop folders; run the alerts job for complete new figures."""
+        if self._stopping.is_set() or self._current is None or self._store is None:
+            return
+        config, _ = self._current
+        try:
+            self._watcher.poll(config, self._store, stop=self._stopping.is_set)
+        except Exception as exc:  # the store could not be read or written: the next look tries again
+            log.exception("the drop folders could not be checked (%s); they are checked again shortly", exc,
+                          extra={"event": "figures.error"})
+
     def _catch_up(self, config: MonitorConfig, zone: ZoneInfo, schedule: Schedule, now: datetime,
                   settle: timedelta) -> None:
         assert self._store is not None
@@ -230,7 +251,7 @@ class Daemon:
     def _on_event(self, event: Any) -> None:
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
 
-        if event.job_id == HOUSEKEEPING_JOB:
+        if event.job_id in (HOUSEKEEPING_JOB, WATCH_JOB):
             return
         if event.code == EVENT_JOB_MISSED:
             log.warning("%s: its time (%s) passed while the computer was asleep or busy; it is caught up",

@@ -67,11 +67,13 @@ def config_for(config: MonitorConfig, schedule: Schedule) -> MonitorConfig:
 
 
 def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurrence: Occurrence, *,
-            reason: ledger.Reason, as_of: str | None = None, stop: Callable[[], bool] | None = None) -> JobResult:
+            reason: ledger.Reason, as_of: str | None = None, stop: Callable[[], bool] | None = None,
+            note: str | None = None) -> JobResult:
     """Claim ``occurrence`` and, if it is ours, run the schedule's job once; record the outcome.
 
     ``stop()`` turning true (SIGTERM) ends delivery after the message being sent; what is left stays
-    in the outbox, and the daemon's next start sends it.
+    in the outbox, and the daemon's next start sends it. ``note`` opens the run's recorded detail
+    (the drop-folder watcher names the files that started it).
     """
     fields = {"job": schedule.id, "run": schedule.run, "occurrence": occurrence.key, "reason": reason}
     held = ledger.claim(store, occurrence, run=schedule.run, reason=reason, as_of=as_of)
@@ -97,7 +99,7 @@ def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurr
         log.exception("%s: failed, tried again at its next run: %s", schedule.id, error,
                       extra={"event": "job.failed", **fields, "error": error})
         return JobResult(schedule.id, schedule.run, occurrence, "failed", error=error)
-    detail = _summary(report)
+    detail = f"{note}; {_summary(report)}" if note else _summary(report)
     for line in report.warnings:
         log.warning("%s: %s", schedule.id, line, extra={"event": "job.warning", **fields})
     _log_attempts(schedule.id, report.attempts, fields)

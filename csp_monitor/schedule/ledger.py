@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 Outcome = Literal["running", "succeeded", "failed", "interrupted", "skipped"]
-Reason = Literal["scheduled", "catch-up", "manual"]
+Reason = Literal["scheduled", "catch-up", "manual", "new-figures"]
 
 
 @dataclass(frozen=True, slots=True)

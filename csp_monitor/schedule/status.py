@@ -3,21 +3,27 @@
 Each schedule's next run (computed from its cron, so it is right whether the
 daemon is running or not), its last run and how it ended, whether a daemon
 holds the store and when it last showed signs of life, the outbox's queue,
-and the latest errors. Nothing is written except what opening a store does.
+the latest errors, and each drop folder with what was last picked up from it. Nothing is written except what opening a store does.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from csp_monitor.schedule import ledger, lock
+from csp_monitor.schedule import ledger, lock, pickups
 from csp_monitor.schedule.configuration import load_schedule_config, schedule_zone
 from csp_monitor.schedule.occurrences import local_time, next_occurrence
 
-__all__ = ["DaemonState", "LastRun", "OutboxCounts", "ScheduleState", "Status", "read_status", "render_status"]
+if TYPE_CHECKING:
+    from csp_monitor.models.config import MonitorConfig
+    from csp_monitor.state.store import StateStore
+
+__all__ = ["DaemonState", "DropFolderState", "LastRun", "OutboxCounts", "ScheduleState", "Status", "read_status",
+           "render_status"]
 
 
 class _Result(BaseModel):
@@ -28,7 +34,8 @@ class LastRun(_Result):
     """The most recent run of a schedule."""
 
     occurrence: str = Field(description="The occurrence it ran for (its ledger key).")
-    reason: str = Field(description="scheduled, catch-up (missed while the daemon was down) or manual (run-once).")
+    reason: str = Field(description="scheduled, catch-up (missed while the daemon was down), manual (run-once) or "
+                                    "new-figures (a drop folder's new files).")
     started_at: datetime = Field(description="When it started (UTC).")
     finished_at: datetime | None = Field(description="When it ended (UTC); empty while running.")
     outcome: str = Field(description="running, succeeded, failed or interrupted.")
@@ -67,6 +74,21 @@ class OutboxCounts(_Result):
     failed: int = Field(description="Given up: a permanent refusal, or retried for too long.")
 
 
+class DropFolderState(_Result):
+    """A drop folder: what is in it, and what the daemon last picked up from it."""
+
+    folder: str = Field(description="The folder.")
+    pattern: str = Field(description="Which files in it are figures.")
+    watch_seconds: int = Field(description="How often the daemon looks in it.")
+    files: int | None = Field(description="How many figures files it holds now (empty when it cannot be read).")
+    problem: str | None = Field(default=None, description="Why the folder cannot be read, when it cannot.")
+    watched_since: datetime | None = Field(description="When the daemon first looked at it (UTC).")
+    waiting: tuple[str, ...] = Field(description="New or changed files not picked up yet.")
+    last_picked_up_at: datetime | None = Field(description="When files were last picked up (UTC).")
+    last_picked_up: tuple[str, ...] = Field(description="The files picked up then.")
+    last_run: LastRun | None = Field(description="The alerts run those files started, if any.")
+
+
 class Status(_Result):
     """Everything ``csp-monitor status`` shows."""
 
@@ -78,6 +100,8 @@ class Status(_Result):
     schedules: tuple[ScheduleState, ...] = Field(description="Every schedule.")
     outbox: OutboxCounts = Field(description="The outbox queue.")
     errors: tuple[str, ...] = Field(description="The latest failed runs and undeliverable messages, newest first.")
+    drop_folders: tuple[DropFolderState, ...] = Field(
+        default=(), description="Every drop folder, with what the daemon last picked up from it.")
 
 
 def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = None) -> Status:
@@ -108,6 +132,9 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
                     select(outbox.c.updated_at, outbox.c.subject, outbox.c.last_error)
                     .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(5))]
             location = store.location
+            drops = _drop_folders(config, store)
+    else:
+        drops = _drop_folders(config, None)
     schedules = []
     for schedule in config.schedules:
         following = next_occurrence(schedule, zone, moment)
@@ -117,9 +144,7 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
             when=schedule.cron if schedule.cron is not None else f"every {schedule.interval_seconds} s",
             next_run=following.at if following else None,
             next_run_local=local_time(following.at if following else None, zone),
-            last_run=LastRun(occurrence=record.occurrence, reason=record.reason, started_at=record.started_at,
-                             finished_at=record.finished_at, outcome=record.outcome, detail=record.detail,
-                             error=record.error) if record else None))
+            last_run=_last_run(record) if record else None))
     daemon = DaemonState(running=False)
     if holder is not None:
         age = int((moment - holder.heartbeat_at).total_seconds())
@@ -134,7 +159,45 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
                   schedules=tuple(schedules),
                   outbox=OutboxCounts(**{name: int(counts.get(name, 0)) for name in ("queued", "sending", "sent",
                                                                                      "failed")}),
-                  errors=tuple(f"{local_time(at, zone)}: {text}" for at, text in errors[:8]))
+                  errors=tuple(f"{local_time(at, zone)}: {text}" for at, text in errors[:8]),
+                  drop_folders=tuple(drops))
+
+
+def _drop_folders(config: MonitorConfig, store: StateStore | None) -> list[DropFolderState]:
+    """Each drop folder: its files now, those waiting, and the last pickup with the run it started."""
+    from csp_monitor.load.figure_sources import drop_folders, dropped_files
+    from csp_monitor.schedule.watch import FIGURES_JOB
+
+    found = []
+    for _, source in drop_folders(config):
+        folder = source.drop_folder
+        files = None
+        problem = None
+        try:
+            files = dropped_files(source)
+        except OSError as exc:
+            problem = f"cannot be read: {exc.strerror}"
+        since = pickups.watched_since(store, folder) if store is not None else None
+        known = pickups.picked_up(store, folder) if store is not None else {}
+        waiting: tuple[str, ...] = ()
+        if files is not None and since is not None:
+            waiting = tuple(f.name for f in files if f.name not in known or not known[f.name].same_as(f))
+        picked = [entry for entry in known.values() if entry.occurrence != pickups.BASELINE]
+        last_at = max((entry.picked_up_at for entry in picked), default=None)
+        last = sorted(entry.name for entry in picked if entry.picked_up_at == last_at)
+        occurrence = next((entry.occurrence for entry in picked if entry.picked_up_at == last_at), None)
+        record = ledger.lookup(store, FIGURES_JOB, occurrence) if store is not None and occurrence else None
+        found.append(DropFolderState(
+            folder=folder, pattern=source.pattern, watch_seconds=source.watch_seconds,
+            files=len(files) if files is not None else None, problem=problem, watched_since=since,
+            waiting=waiting, last_picked_up_at=last_at, last_picked_up=tuple(last),
+            last_run=_last_run(record) if record is not None else None))
+    return found
+
+
+def _last_run(record: ledger.RunRecord) -> LastRun:
+    return LastRun(occurrence=record.occurrence, reason=record.reason, started_at=record.started_at,
+                   finished_at=record.finished_at, outcome=record.outcome, detail=record.detail, error=record.error)
 
 
 def render_status(status: Status) -> str:
@@ -166,6 +229,28 @@ def render_status(status: Status) -> str:
             if run.error:
                 ended = f": {run.error}"
             lines.append(f"  last run   {local_time(run.started_at, zone)} {run.outcome} ({run.reason}){ended}")
+    if status.drop_folders:
+        lines += ["", "drop folders"]
+    for drop in status.drop_folders:
+        lines.append(f"{drop.folder}  ({drop.pattern}, looked at every {drop.watch_seconds} s)")
+        if drop.problem is not None:
+            lines.append(f"  files      {drop.problem}")
+        else:
+            lines.append(f"  files      {drop.files}")
+        if drop.watched_since is None:
+            lines.append("  picked up  never: not watched yet (the daemon starts watching it when it first looks)")
+        elif drop.last_picked_up_at is None:
+            lines.append(f"  picked up  nothing yet (watched since {local_time(drop.watched_since, zone)})")
+        else:
+            picked = f"  picked up  {local_time(drop.last_picked_up_at, zone)}: {', '.join(drop.last_picked_up)}"
+            run = drop.last_run
+            if run is not None:
+                picked += f"; alerts run {run.outcome}"
+                if run.error:
+                    picked += f": {run.error}"
+            lines.append(picked)
+        if drop.waiting:
+            lines.append(f"  waiting    {', '.join(drop.waiting)} (picked up once complete and readable)")
     counts = status.outbox
     lines += ["", f"outbox         {counts.queued} queued, {counts.sending} sending, {counts.sent} sent, "
                   f"{counts.failed} failed"]
