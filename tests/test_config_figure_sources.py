@@ -52,13 +52,14 @@ def test_a_drop_folder_and_police_uk_archives_load_with_paths_beside_the_file(tm
         "figures:\n"
         "  - history.csv\n"
         "  - {drop_folder: incoming/}\n"
-        "  - {drop_folder: ./incoming, pattern: '*.json', watch_seconds: 60}\n"
+        "  - {drop_folder: ./incoming/json, pattern: '*.json', watch_seconds: 60}\n"
         "  - {police_uk: archives/*.zip, lookup: lad17-csp17-pfa17.csv, skip_malformed: true}\n"
         "  - police_uk: [a.zip, extracted/]\n")))
     history, drop, json_drop, police, two = config.figures
     assert history == str(tmp_path / "history.csv")
     assert drop == DropFolder(drop_folder=str(tmp_path / "incoming"), pattern="*.csv", watch_seconds=300)
-    assert json_drop == DropFolder(drop_folder=str(tmp_path / "incoming"), pattern="*.json", watch_seconds=60)
+    assert json_drop == DropFolder(drop_folder=str(tmp_path / "incoming" / "json"), pattern="*.json",
+                                   watch_seconds=60)
     assert police == PoliceUkArchives(police_uk=[str(tmp_path / "archives" / "*.zip")],
                                       lookup=str(tmp_path / "lad17-csp17-pfa17.csv"), skip_malformed=True)
     assert two == PoliceUkArchives(police_uk=[str(tmp_path / "a.zip"), str(tmp_path / "extracted")])
@@ -117,6 +118,14 @@ def test_a_drop_folder_that_is_a_file_and_a_missing_lookup_are_found_when_the_fi
         f"{path}:3:19: {tmp_path / 'history.csv'} is a file: a drop folder is a folder where figures files are left",
         f"{path}:4:36: the lookup file {tmp_path / 'lad17.csv'} does not exist",
     ]
+
+
+def test_a_drop_folder_given_twice_is_refused(tmp_path: Path) -> None:
+    """One folder, one entry: the daemon remembers what it picked up by folder."""
+    path = _write(tmp_path, "figures:\n  - {drop_folder: incoming/}\n  - {drop_folder: ./incoming, pattern: '*.json'}\n")
+    assert _problems(path) == [
+        f"{path}:4:19: the drop folder {tmp_path / 'incoming'} is already given on line 3: give each folder once "
+        "(its pattern picks the files)"]
 
 
 def test_archives_that_are_not_there_are_located_at_run_time(tmp_path: Path) -> None:

@@ -167,7 +167,15 @@ def _check_files(config: MonitorConfig, positions: Positions) -> list[Problem]:
     if smtp is not None and smtp.ca_file is not None and not os.path.isfile(smtp.ca_file):
         problems.append(positions.problem(("delivery", "smtp", "ca_file"),
                                           f"the certificate file {smtp.ca_file} does not exist"))
+    folders: dict[str, int] = {}
     for index, source in enumerate(config.figures):
+        if isinstance(source, DropFolder) and source.drop_folder in folders:
+            line, _ = positions.locate(("figures", folders[source.drop_folder]))
+            problems.append(positions.problem(("figures", index, "drop_folder"),
+                                              f"the drop folder {source.drop_folder} is already given on line {line}: "
+                                              "give each folder once (its pattern picks the files)"))
+        elif isinstance(source, DropFolder):
+            folders[source.drop_folder] = index
         if isinstance(source, DropFolder) and os.path.isfile(source.drop_folder):
             problems.append(positions.problem(("figures", index, "drop_folder"),
                                               f"{source.drop_folder} is a file: a drop folder is a folder where "
