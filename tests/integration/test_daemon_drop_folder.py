@@ -75,7 +75,7 @@ def test_a_dropped_file_sends_its_alerts_once_and_a_half_written_one_none(
         # Half a file: logged once, plainly, and not acted on however long it stays.
         dropped.write_text(MAY[:40], encoding="utf-8")
         wait_for(lambda: bool(daemon.logged("figures.invalid")), 20, "the half-written file to be reported")
-        time.sleep(3)  # three more looks
+        time.sleep(2.2)  # two more looks
         (invalid,) = daemon.logged("figures.invalid")
         assert f"{dropped}:2:" in invalid["message"] and "picked up once the file is complete" in invalid["message"]
         assert _figure_runs(folder) == [] and server.received == []
@@ -84,7 +84,7 @@ def test_a_dropped_file_sends_its_alerts_once_and_a_half_written_one_none(
         dropped.write_text(MAY, encoding="utf-8")
         wait_for(lambda: set(received_ids(server.received)) == expected, 20,
                  lambda: f"May's alerts (received {received_ids(server.received)})")
-        time.sleep(3)  # more looks at the same files
+        time.sleep(2.2)  # more looks at the same files
         assert [row[2:4] for row in _figure_runs(folder)] == [("new-figures", "succeeded")]
         shown = cli("status", "--config", config)
         assert shown.exit_code == 0, shown.stderr
@@ -94,7 +94,7 @@ def test_a_dropped_file_sends_its_alerts_once_and_a_half_written_one_none(
         daemon.signal(signal.SIGTERM)
         assert daemon.wait(timeout=30) == 0
         daemon = DaemonProcess(config, folder / "daemon-2.log").wait_started()
-        time.sleep(3)
+        time.sleep(2.2)  # two looks, the second of which would pick up anything new
         assert daemon.logged("figures.arrived") == [] and len(_figure_runs(folder)) == 1
     finally:
         daemon.stop()
