@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pydantic import TypeAdapter, ValidationError
 
 from csp_monitor.errors import Problem, RulesError
-from csp_monitor.models.rules import EmailAddress, slug
+from csp_monitor.models.rules import EmailAddress
+from csp_monitor.names import slug
 from csp_monitor.periods import format_month, month_name, parse_month
 
 __all__ = ["NewRuleFile", "scaffold_rule_file"]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from csp_monitor.errors import Problem
+from csp_monitor.names import slug
 from csp_monitor.periods import format_month
 
 __all__ = ["StreetFile", "close_archives", "find_street_files", "open_street_file", "read_street_file"]
@@ -135,7 +136,7 @@ def close_archives() -> None:
 def _name_parts(name: str) -> tuple[int | None, str]:
     match = _STREET_NAME.search(name.replace("\\", "/"))
     if not match:
-        return None, re.sub(r"[^a-z0-9]+", "-", Path(name).stem.lower()).strip("-")
+        return None, slug(Path(name).stem)
     year, month, force = int(match.group(1)), int(match.group(2)), match.group(3).lower()
     if not 1 <= month <= 12:
         return None, force

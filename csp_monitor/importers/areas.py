@@ -16,18 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.names import slug as slugify
 
 __all__ = ["AreaLookup", "district_of_lsoa", "load_area_lookup", "slugify"]
 
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _LSOA_CODE = re.compile(r"^\d{3}[A-Z]$")
 _LOOKUP_COLUMNS = ("LAD17NM", "CSP17NM", "PFA17NM")
 _MAX_LOOKUP_BYTES = 16 * 1024 * 1024
-
-
-def slugify(name: str) -> str:
-    """``Hinckley and Bosworth`` -> ``hinckley-and-bosworth``; each run of other characters -> one hyphen."""
-    return _NOT_SLUG.sub("-", name.strip().lower()).strip("-")
 
 
 def district_of_lsoa(lsoa_name: str) -> str | None:

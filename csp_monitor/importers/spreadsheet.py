@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from csp_monitor.errors import FiguresError, Problem
-from csp_monitor.importers.areas import slugify
 from csp_monitor.importers.figures_csv import FigureRow, check_output, write_figures_csv
+from csp_monitor.names import slug as slugify
 from csp_monitor.periods import format_month
 
 __all__ = ["SpreadsheetImport", "import_spreadsheet", "parse_month_heading"]

@@ -9,22 +9,16 @@ national set holds hundreds of thousands of figures.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from csp_monitor.names import slug as normalise_name
 from csp_monitor.periods import Month, format_month, parse_month
 
 __all__ = ["Figure", "FigureSet", "normalise_name"]
 
-_NAME_RE = re.compile(r"[^a-z0-9]+")
-
-
-def normalise_name(text: str) -> str:
-    """Areas and measures are matched as slugs: ``Harborough`` -> ``harborough``."""
-    return _NAME_RE.sub("-", text.strip().lower()).strip("-")
 
 
 def _name(value: object) -> object:

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from csp_monitor.names import slug
 from csp_monitor.periods import Month
 
 __all__ = [
@@ -42,11 +43,6 @@ Unit = Literal["count", "percent", "rate", "number"]
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _EMAIL_RE = re.compile(r"^(?:[^<>\r\n]*<)?[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+>?$")
-
-
-def slug(text: str) -> str:
-    """``Harborough District`` -> ``harborough-district``."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def _check_id(value: object) -> object:
