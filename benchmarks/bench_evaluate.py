@@ -27,21 +27,33 @@ def build(folder: Path, areas: int, measures: int, months: int, *, statistics: b
         lines += ["statistics: {significance: false, projection: false, spc: {enabled: false}}"]
     lines += ["priorities:", "  - id: all", "    title: All"]
     lines.append("    measures:")
+    lines += measure_lines(measures)
+    rules.write_text("\n".join(lines) + "\n")
+    figures = folder / "figures.csv"
+    write_figures(figures, [f"area-{a}" for a in range(areas)], measures, months, rnd)
+    return rules, figures
+
+
+def measure_lines(measures: int) -> list[str]:
+    """The rule-file lines of the benchmark's measures: half change targets, half level targets."""
+    lines = []
     for m in range(measures):
         target = "      target: {change: -5%}" if m % 2 == 0 else "      target: {at_most: 5000}"
         lines += [f"    - id: measure-{m}", f"      name: Measure {m}", "      better: lower", target]
-    rules.write_text("\n".join(lines) + "\n")
-    figures = folder / "figures.csv"
+    return lines
+
+
+def write_figures(path: Path, areas: list[str], measures: int, months: int, rnd: random.Random) -> None:
+    """A long figures CSV from January 2016: a random level per series, random months below it."""
     start = 2016 * 12
-    with figures.open("w") as handle:
+    with path.open("w") as handle:
         handle.write("area,measure,period,value\n")
-        for a in range(areas):
+        for area in areas:
             for m in range(measures):
                 level = rnd.randint(5, 500)
                 for i in range(months):
                     month = start + i
-                    handle.write(f"area-{a},measure-{m},{month // 12}-{month % 12 + 1:02d},{rnd.randint(0, level)}\n")
-    return rules, figures
+                    handle.write(f"{area},measure-{m},{month // 12}-{month % 12 + 1:02d},{rnd.randint(0, level)}\n")
 
 
 def main() -> None:

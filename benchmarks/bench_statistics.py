@@ -20,6 +20,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench_evaluate import measure_lines, write_figures
+
 GROUP_SIZE = 15
 
 
@@ -45,21 +47,11 @@ def build(folder: Path, areas: int, measures: int, months: int) -> tuple[Path, P
         "    title: All",
         "    measures:",
     ]
-    for m in range(measures):
-        target = "      target: {change: -5%}" if m % 2 == 0 else "      target: {at_most: 5000}"
-        lines += [f"    - id: measure-{m}", f"      name: Measure {m}", "      better: lower", target]
+    lines += measure_lines(measures)
     rules = folder / "rules.yaml"
     rules.write_text("\n".join(lines) + "\n")
     figures = folder / "figures.csv"
-    start = 2016 * 12
-    with figures.open("w") as handle:
-        handle.write("area,measure,period,value\n")
-        for name in names:
-            for m in range(measures):
-                level = rnd.randint(5, 500)
-                for i in range(months):
-                    month = start + i
-                    handle.write(f"{name},measure-{m},{month // 12}-{month % 12 + 1:02d},{rnd.randint(0, level)}\n")
+    write_figures(figures, names, measures, months, rnd)
     return rules, figures
 
 
