@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+import pytest
+
 from csp_monitor.importers import slugify
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -17,6 +19,19 @@ POLICE_UK = SHARED / "data" / "police-uk"
 LEICESTERSHIRE = POLICE_UK / "leicestershire-street-2019-12_2022-10.zip"
 CITY_OF_LONDON = POLICE_UK / "city-of-london-street-2016-01_2017-06.zip"
 LOOKUP = SHARED / "data" / "lookups" / "lad17-csp17-pfa17.csv"
+
+# Small real excerpts committed with the project (tests/data/make_excerpts.py made them from the
+# archives above), for the real-data tests that must run in a clone of the project alone.
+EXCERPTS = Path(__file__).resolve().parent / "data"
+LEICESTERSHIRE_EXCERPT = EXCERPTS / "police-uk" / "leicestershire-street-excerpt-2019-12_2020-06.zip"
+CITY_OF_LONDON_EXCERPT = EXCERPTS / "police-uk" / "city-of-london-street-excerpt-2017-01_2017-06.zip"
+LOOKUP_EXCERPT = EXCERPTS / "lookups" / "lad17-csp17-pfa17-excerpt.csv"
+
+needs_shared = pytest.mark.skipif(
+    not all(path.is_file() for path in (LEICESTERSHIRE, CITY_OF_LONDON, LOOKUP)),
+    reason="needs the full police.uk archives and ONS lookup in ../shared/data (absent beside this clone)",
+)
+"""For tests that need the full archives: they skip, with that one-line reason, without ../shared."""
 
 HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
           "Crime type,Last outcome category,Context")

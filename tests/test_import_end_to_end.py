@@ -14,7 +14,7 @@ from csp_monitor.cli import COMMANDS
 from csp_monitor.cli.import_cmd import import_group
 from csp_monitor.importers import import_police_uk
 from tests.conftest import CliResult
-from tests.police_uk_fixtures import LEICESTERSHIRE, LOOKUP, independent_count
+from tests.police_uk_fixtures import LEICESTERSHIRE, LOOKUP, independent_count, needs_shared
 
 RULES = """\
 partnership: Harborough District Community Safety Partnership
@@ -102,6 +102,7 @@ def rules_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@needs_shared
 def test_harborough_2021_22_through_the_public_api(tmp_path: Path, rules_file: Path) -> None:
     """Archive -> import -> figures file -> rules -> statuses, each computed from the counted rows."""
     out = tmp_path / "figures.csv"
@@ -117,6 +118,7 @@ def test_harborough_2021_22_through_the_public_api(tmp_path: Path, rules_file: P
     assert {s for _, _, s in expected.values()} == {"red", "amber", "green", "no_target"}  # not vacuous
 
 
+@needs_shared
 def test_harborough_2021_22_through_the_cli(tmp_path: Path, rules_file: Path,
                                             cli: Callable[..., CliResult]) -> None:
     """The import command's figures, evaluated by `csp-monitor evaluate --format json`, give the same statuses."""
@@ -132,6 +134,7 @@ def test_harborough_2021_22_through_the_cli(tmp_path: Path, rules_file: Path,
         assert (row["current"], row["baseline"], row["status"]) == (current, baseline, status), measure
 
 
+@needs_shared
 @pytest.mark.skipif("import" not in COMMANDS, reason="the import command is not registered in csp-monitor yet")
 def test_harborough_through_the_registered_import_command(tmp_path: Path, rules_file: Path,
                                                           cli: Callable[..., CliResult]) -> None:
@@ -144,6 +147,7 @@ def test_harborough_through_the_registered_import_command(tmp_path: Path, rules_
     assert statuses == {measure: status for measure, (_, _, status) in _expected().items()}
 
 
+@needs_shared
 def test_a_suspect_month_reaches_the_evaluation(tmp_path: Path, rules_file: Path) -> None:
     """Judged as of March 2020, the month the data lost Harborough's crimes is reported as suspect."""
     out = tmp_path / "figures.csv"

@@ -20,7 +20,7 @@ from csp_monitor.importers.quality import (
     poisson_tail,
     suspect_figures,
 )
-from tests.police_uk_fixtures import LEICESTERSHIRE, LOOKUP
+from tests.police_uk_fixtures import LEICESTERSHIRE, LOOKUP, needs_shared
 
 AREAS = ["blaby", "charnwood", "harborough", "hinckley-and-bosworth", "melton", "oadby-and-wigston", "rutland"]
 APRIL_2021 = 2021 * 12 + 3
@@ -169,6 +169,7 @@ def leicestershire_import(tmp_path_factory: pytest.TempPathFactory) -> tuple[obj
     return import_police_uk(LEICESTERSHIRE, lookup=LOOKUP, out=out), out
 
 
+@needs_shared
 def test_the_real_march_2020_fault_is_found(leicestershire_import: tuple[object, Path]) -> None:
     """In March 2020 Harborough's crimes all but vanish into unallocated rows: found and marked suspect."""
     from csp_monitor.importers import PoliceUkImport
@@ -183,6 +184,7 @@ def test_the_real_march_2020_fault_is_found(leicestershire_import: tuple[object,
     assert ("harborough", "anti-social-behaviour", "2020-03") not in result.suspects
 
 
+@needs_shared
 def test_harborough_2020_to_2022_totals_are_not_suspect(leicestershire_import: tuple[object, Path]) -> None:
     """The years the partnership compares (2020/21 and 2021/22) carry no suspect total-crime figure."""
     from csp_monitor.importers import PoliceUkImport
@@ -195,6 +197,7 @@ def test_harborough_2020_to_2022_totals_are_not_suspect(leicestershire_import: t
         assert ("harborough", "total-crime", period) not in result.suspects
 
 
+@needs_shared
 def test_suspect_figures_are_flagged_in_the_csv(leicestershire_import: tuple[object, Path]) -> None:
     """Suspect figures carry flag=suspect and the evidence in the reason column; others are unflagged."""
     from csp_monitor.importers import PoliceUkImport

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from csp_monitor.cli.import_cmd import import_group
 from csp_monitor.errors import FiguresError
 from csp_monitor.importers.spreadsheet import import_spreadsheet, parse_month_heading
-from tests.police_uk_fixtures import CITY_OF_LONDON, LOOKUP
+from tests.police_uk_fixtures import CITY_OF_LONDON, LOOKUP, needs_shared
 
 
 def _workbook(path: Path, rows: list[list[object]], sheet: str = "Sheet1") -> Path:
@@ -191,6 +191,7 @@ def test_cli_spreadsheet_writes_figures_and_a_summary(tmp_path: Path) -> None:
         assert len(list(csv.DictReader(handle))) == 7
 
 
+@needs_shared
 def test_cli_police_uk_imports_and_summarises(tmp_path: Path) -> None:
     """`import police-uk` writes the figures and reports the gap, unallocated rows and left-out areas."""
     out = tmp_path / "figures.csv"
@@ -204,6 +205,7 @@ def test_cli_police_uk_imports_and_summarises(tmp_path: Path) -> None:
     assert out.exists()
 
 
+@needs_shared
 def test_cli_police_uk_by_force_gives_the_force_total(tmp_path: Path) -> None:
     """--area-by force counts every row of the force, located or not."""
     out = tmp_path / "figures.csv"
