@@ -133,3 +133,26 @@ def test_import_is_a_registered_command(cli) -> None:  # type: ignore[no-untyped
     out = cli("import", "--help")
     assert out.exit_code == 0
     assert "police-uk" in out.stdout and "spreadsheet" in out.stdout
+
+
+def test_json_leaves_chart_series_out_unless_asked(cli) -> None:  # type: ignore[no-untyped-def]
+    """JSON carries each SPC chart's limits and verdict; its monthly series only with --include series."""
+    import json
+
+    plain = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--as-of", "2014-03", "--format", "json")
+    full = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--as-of", "2014-03", "--format", "json",
+               "--include", "series")
+    assert plain.exit_code == full.exit_code == 0
+    plain_spc = json.loads(plain.stdout)["results"][0]["spc"]
+    full_spc = json.loads(full.stdout)["results"][0]["spc"]
+    series = {"periods", "values", "rules", "variations", "special_causes"}
+    assert series <= set(full_spc) and not series & set(plain_spc)
+    assert {k: v for k, v in full_spc.items() if k not in series} == plain_spc
+    assert len(full_spc["values"]) == len(full_spc["periods"]) == 24
+    assert len(plain.stdout) < len(full.stdout) / 2
+
+
+def test_include_series_needs_json(cli) -> None:  # type: ignore[no-untyped-def]
+    """--include series with the table is a usage error (exit 2), not silently ignored."""
+    out = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--include", "series")
+    assert out.exit_code == 2 and "--include series goes with --format json" in out.stderr

@@ -18,8 +18,10 @@ __all__ = ["evaluate"]
               show_default=True, help="How to give the results (xlsx needs --out).")
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="Write the results to this file instead of printing them (required for xlsx).")
+@click.option("--include", "include", type=click.Choice(["series"]), multiple=True,
+              help="With --format json: also give each SPC chart's monthly series (periods and values).")
 def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None, output_format: str,
-             out: str | None) -> None:
+             out: str | None, include: tuple[str, ...]) -> None:
     """Judge every measure in RULES against its target, year to date.
 
     \b
@@ -30,6 +32,8 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
     from csp_monitor.evaluation.engine import evaluate as run_evaluation
     from csp_monitor.render.table import evaluation_rows, render_csv, render_json, render_table
 
+    if include and output_format != "json":
+        raise click.UsageError("--include series goes with --format json")
     if output_format == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a spreadsheet: give the file with --out FILE.xlsx")
     rule_set, figure_set = load_inputs(rules, figures)
@@ -44,7 +48,7 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
         click.echo(f"wrote {path}")
         return
     if output_format == "json":
-        text = render_json(result) + "\n"
+        text = render_json(result, include_series="series" in include) + "\n"
     elif output_format == "csv":
         text = render_csv(result)
     else:

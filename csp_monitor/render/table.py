@@ -56,9 +56,16 @@ def evaluation_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     return rows
 
 
-def render_json(evaluation: Evaluation) -> str:
-    """The whole evaluation as one JSON object."""
-    return json.dumps(evaluation.model_dump(mode="json"), indent=2, ensure_ascii=False)
+# A chart's monthly series (its values and every month's label) is for drawing it, not for the
+# judgement: left out of JSON unless asked for, so a national run's output stays a few MB rather
+# than tens, and the labels (worked out when read) are not worked out for nothing.
+_SERIES_FIELDS = {"results": {"__all__": {"spc": {"periods", "values", "rules", "variations", "special_causes"}}}}
+
+
+def render_json(evaluation: Evaluation, *, include_series: bool = False) -> str:
+    """The whole evaluation as one JSON object; each SPC chart's monthly series only with ``include_series``."""
+    data = evaluation.model_dump(mode="json", exclude=None if include_series else _SERIES_FIELDS)
+    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 def render_csv(evaluation: Evaluation) -> str:
