@@ -18,10 +18,11 @@ def blocks(language: str) -> list[str]:
 
 
 @pytest.mark.parametrize("code", blocks("python"))
-def test_python_examples_run(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_python_examples_run(code: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Each Python example in the README runs from the project folder without error."""
     monkeypatch.chdir(ROOT)
-    exec(compile(code, "README.md", "exec"), {})
+    # The examples' /tmp files go to this test's own folder: runs side by side never share a store.
+    exec(compile(code.replace('"/tmp/', f'"{tmp_path}/'), "README.md", "exec"), {})
 
 
 def test_quick_start_is_exactly_two_commands() -> None:
