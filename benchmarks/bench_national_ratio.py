@@ -1,0 +1,103 @@
+"""Benchmark: a national run against a bare-Python year-to-date loop over the same CSV.
+
+300 areas x 20 measures x 72 months (432,000 figures), every statistic on (the set of
+``bench_statistics.py``). Three child processes, each measured by the kernel (CPU time
+and peak resident memory), so the figures include start-up and imports as a user sees them:
+
+1. the floor: a plain Python loop that reads the CSV with the csv module and works out
+   each series' year to date against the same months of last year, nothing else;
+2. ``load_rules`` + ``load_figures`` + ``evaluate`` through the library;
+3. ``csp-monitor evaluate --format json --out FILE``, the whole command.
+
+It prints each one's CPU seconds, its ratio to the floor and its peak memory, and the
+JSON's size. Aim (issue 14): the library run <= 2x the floor's CPU with statistics on,
+<= 150 MB peak.
+
+    .venv/bin/python benchmarks/bench_national_ratio.py [--areas 300] [--measures 20] [--months 72]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+from bench_statistics import build
+
+FLOOR = textwrap.dedent('''
+    import csv, sys
+    current_start, current_end = sys.argv[2], sys.argv[3]
+    baseline_start, baseline_end = sys.argv[4], sys.argv[5]
+    current, baseline = {}, {}
+    with open(sys.argv[1], newline="") as handle:
+        rows = csv.reader(handle)
+        next(rows)
+        for area, measure, period, value in rows:
+            key = (area, measure)
+            if current_start <= period <= current_end:
+                current[key] = current.get(key, 0.0) + float(value)
+            elif baseline_start <= period <= baseline_end:
+                baseline[key] = baseline.get(key, 0.0) + float(value)
+    changes = {key: (value - baseline[key]) / baseline[key] * 100 if baseline.get(key) else None
+               for key, value in current.items()}
+    print(len(changes))
+''')
+
+LIBRARY = textwrap.dedent('''
+    import sys
+    from csp_monitor import evaluate, load_figures, load_rules
+    evaluation = evaluate(load_rules(sys.argv[1]), load_figures(sys.argv[2]))
+    print(len(evaluation.results))
+''')
+
+
+def measure(command: list[str]) -> tuple[float, float, str]:
+    """Run ``command`` in a child; return its CPU seconds, its peak memory in MB and what it printed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # A fresh child per measurement: ru_maxrss of RUSAGE_CHILDREN is the largest child so far, so
+    # each run goes through its own intermediate process whose only child is the one measured.
+    wrapper = ("import resource, subprocess, sys; out = subprocess.run(sys.argv[1:], capture_output=True, "
+               "text=True, check=True).stdout; u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+               "print(u.ru_utime + u.ru_stime, u.ru_maxrss / 1024, out.strip().splitlines()[-1])")
+    done = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=True)
+    del before
+    cpu, peak, printed = done.stdout.split(maxsplit=2)
+    return float(cpu), float(peak), printed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--areas", type=int, default=300)
+    parser.add_argument("--measures", type=int, default=20)
+    parser.add_argument("--months", type=int, default=72)
+    args = parser.parse_args()
+    cli = str(Path(sys.executable).with_name("csp-monitor"))
+    with tempfile.TemporaryDirectory() as tmp:
+        rules, figures = build(Path(tmp), args.areas, args.measures, args.months)
+        last = 2016 * 12 + args.months - 1
+        month = lambda index: f"{index // 12}-{index % 12 + 1:02d}"  # noqa: E731
+        year_start = last - (last % 12 - 3) % 12  # April of the reporting year holding the last month
+        window = [month(year_start), month(last), month(year_start - 12), month(last - 12)]
+        out = Path(tmp) / "results.json"
+        runs = {
+            "floor: csv-module year-to-date loop": [sys.executable, "-c", FLOOR, str(figures), *window],
+            "library: load + evaluate, every statistic": [sys.executable, "-c", LIBRARY, str(rules), str(figures)],
+            "cli: csp-monitor evaluate --format json": [cli, "evaluate", str(rules), "--figures", str(figures),
+                                                        "--format", "json", "--out", str(out)],
+        }
+        floor = None
+        print(f"{args.areas} areas x {args.measures} measures x {args.months} months, on {os.cpu_count()} cores")
+        for label, command in runs.items():
+            cpu, peak, printed = measure(command)
+            floor = floor or cpu
+            print(f"{label}: cpu {cpu:.2f} s, {cpu / floor:.1f}x the floor, peak {peak:.0f} MB ({printed})")
+        print(f"JSON written: {out.stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
