@@ -185,10 +185,19 @@ def render_table(evaluation: Evaluation, *, colour: bool = False, warnings: bool
     ``warnings=False`` leaves the evaluation's warnings out (the CLI prints them on stderr).
     """
     headers = ["Measure", "Target", "Current", "Last year", "Difference", "% change", "Status", "Direction",
-               "Change real?", "Year end", "Figures"]
+               "Change real?", "Year end"]
+    # The Figures column (suspect or partial) appears only when a result needs it.
+    marked = any(r.suspect is not None or r.partial for r in evaluation.results)
+    if marked:
+        headers.append("Figures")
+
+    def cells_of(result: MeasureResult) -> list[str]:
+        cells = _cells(result)
+        return cells if marked else cells[:-1]
+
     widths = [len(h) for h in headers]
     for result in evaluation.results:
-        for index, cell in enumerate(_cells(result)):
+        for index, cell in enumerate(cells_of(result)):
             widths[index] = max(widths[index], len(cell))
     right = {2, 3, 4, 5}
 
@@ -219,15 +228,15 @@ def render_table(evaluation: Evaluation, *, colour: bool = False, warnings: bool
             if result.priority != priority:
                 priority = result.priority
                 out.append(f"[{_clean(result.priority_title)}]")
-            out.append(line(_cells(result), result.status))
+            out.append(line(cells_of(result), result.status))
         counts = {"red": 0, "amber": 0, "green": 0, "no_target": 0, "no_data": 0}
         for result in evaluation.results:
             if result.area == area:
                 counts[result.status] += 1
         out.append("")
-        marked = [r for r in evaluation.results if r.area == area]
-        suspect = sum(1 for r in marked if r.suspect is not None)
-        partial = sum(1 for r in marked if r.partial)
+        in_area = [r for r in evaluation.results if r.area == area]
+        suspect = sum(1 for r in in_area if r.suspect is not None)
+        partial = sum(1 for r in in_area if r.partial)
         out.append(f"{counts['red']} red, {counts['amber']} amber, {counts['green']} green, "
                    f"{counts['no_target']} monitored, {counts['no_data']} without data"
                    + (f"; {suspect} on suspect figures" if suspect else "")
