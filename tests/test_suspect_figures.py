@@ -160,6 +160,20 @@ def test_fire_on_suspect_lets_the_alert_fire() -> None:
     assert fired == [("2021-03", "firing")]
 
 
+@pytest.mark.parametrize(("marked", "told"), [
+    (True, [("2021-01", "firing")]),
+    (False, [("2021-01", "firing"), ("2021-03", "resolved")]),
+])
+def test_suspect_figures_do_not_resolve_a_firing_alert(marked: bool, told: list[tuple[str, str]]) -> None:
+    """A red alert fired in January is not told 'back on track' by a March that is green only through a fault."""
+    values: list[float] = [100, 100, 400] + [100] * 9 + [150, 150, 100] + [100] * 9
+    figures = FigureSet.from_figures(_figures(values, suspect={2: "double-counted month"} if marked else None))
+    run = backtest(rules_from_text(RULES), figures, "2021-01", "2021-04")
+    march = run.months[2].evaluation.get("town", "violence")
+    assert march is not None and march.status == "green"
+    assert [(month.evaluation.as_of, n.kind) for month in run.months for n in month.notifications] == told
+
+
 def test_every_text_output_shows_the_suspect_side_and_months() -> None:
     """Table (column and note), JSON and CSV each name the suspect side and month."""
     evaluation = evaluate(rules_from_text(RULES), town(), "2021-03")

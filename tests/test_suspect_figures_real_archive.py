@@ -141,6 +141,18 @@ def test_preview_makes_no_alert_email(figures_file: Path, tmp_path: Path, cli: C
     assert "badge-suspect" in eml.replace("=\n", "")
 
 
+def test_decide_records_no_alert(figures_file: Path, tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    """`csp-monitor decide --as-of 2021-03` against a fresh store: no notice due, no alert pending or firing."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    store = tmp_path / "state.db"
+    decided = cli("decide", rules, "--figures", figures_file, "--as-of", "2021-03", "--state", store)
+    assert decided.exit_code == 0, decided.stderr
+    assert "No notices due" in decided.stdout
+    listed = cli("alerts", "--state", store)
+    assert listed.exit_code == 0 and "No alert is firing, pending or silenced." in listed.stdout
+
+
 def test_spc_limits_leave_march_2020_out_and_see_march_2022(figures_file: Path) -> None:
     """Total crime as of 2022-03: limits 474.7 (not 519.2) and March 2022's 481 above them, as the issue says."""
     figures = load_figures(figures_file)
