@@ -315,3 +315,13 @@ def test_evaluate_command_shows_the_mark(tmp_path: Path, cli: Callable[..., CliR
     result = cli("evaluate", rules, "--figures", figures, "--as-of", "2021-03")
     assert result.exit_code == 0, result.stderr
     assert "suspect: last year 2020-03" in result.stdout
+
+
+def test_rules_explain_says_when_an_alert_fires_on_suspect_figures() -> None:
+    """`rules explain` tells a reader that an alert with fire_on_suspect fires even on suspect figures."""
+    from csp_monitor.authoring.explain import explain_alert
+
+    plain = rules_from_text(RULES)
+    opted = rules_from_text(RULES.replace("    severity: high\n", "    severity: high\n    fire_on_suspect: true\n"))
+    assert "suspect" not in explain_alert(plain, plain.alerts[0])
+    assert "it fires even on suspect figures (likely data faults)" in explain_alert(opted, opted.alerts[0])
