@@ -22,7 +22,8 @@ from csp_monitor.authoring.backtest_report import render_backtest_json, render_b
 from csp_monitor.models.alerts import Condition
 from csp_monitor.render.messages import render_report, render_summary_email
 from csp_monitor.render.summary import build_summary
-from csp_monitor.render.table import render_csv, render_json, render_table
+from csp_monitor.render.table import evaluation_rows, render_csv, render_json, render_table
+from csp_monitor.render.xlsx_table import write_xlsx_table
 from csp_monitor.statistics import SpcSettings, analyse_spc_columns
 from tests.conftest import CliResult
 
@@ -174,8 +175,8 @@ def test_suspect_figures_do_not_resolve_a_firing_alert(marked: bool, told: list[
     assert [(month.evaluation.as_of, n.kind) for month in run.months for n in month.notifications] == told
 
 
-def test_every_text_output_shows_the_suspect_side_and_months() -> None:
-    """Table (column and note), JSON and CSV each name the suspect side and month."""
+def test_every_text_output_shows_the_suspect_side_and_months(tmp_path: Path) -> None:
+    """Table (column and note), JSON, CSV and the spreadsheet each name the suspect side and month."""
     evaluation = evaluate(rules_from_text(RULES), town(), "2021-03")
     table = render_table(evaluation)
     row = next(line for line in table.splitlines() if line.startswith("Violence"))
@@ -188,6 +189,12 @@ def test_every_text_output_shows_the_suspect_side_and_months() -> None:
     rows = {r["measure"]: r for r in csv.DictReader(io.StringIO(render_csv(evaluation)))}
     assert rows["violence"]["suspect"] == "suspect: last year 2020-03"
     assert rows["satisfaction"]["suspect"] == ""
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(write_xlsx_table(evaluation_rows(evaluation), tmp_path / "t.xlsx")).active
+    values = list(sheet.iter_rows(values_only=True))
+    column = values[0].index("Figures")  # no title given: the header is the first row
+    assert [row[column] for row in values[1:]] == ["suspect: last year 2020-03", None]
 
 
 def test_the_summary_email_and_report_carry_a_suspect_badge() -> None:

@@ -66,6 +66,7 @@ def evaluation_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
             "months_expected": result.months_expected,
             "partial": result.partial,
             "suspect": suspect_text(result),
+            "figures": "; ".join(text for text in (coverage_text(result), suspect_text(result)) if text),
         })
     return rows
 
@@ -123,7 +124,8 @@ def render_csv(evaluation: Evaluation) -> str:
     fields = ["area", "priority", "measure", "name", "target", "current", "baseline", "difference",
               "change_pct", "status", "direction", "summary", "months_compared", "months_expected", "partial",
               "suspect"]
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    # "figures" (the spreadsheet's one-column reading of partial and suspect) is in the CSV's own columns.
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if v is None else _spreadsheet_safe(v)) for k, v in row.items()})
