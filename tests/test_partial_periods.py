@@ -120,3 +120,18 @@ def test_a_missing_month_last_year_still_leaves_a_sum_without_comparison() -> No
     assert result is not None
     assert result.status == "no_data" and result.baseline is None and not result.partial
     assert result.compared_months == () and result.missing_baseline_months == ("2020-09",)
+
+
+def test_a_mean_with_a_month_missing_last_year_says_it_is_left_out() -> None:
+    """A mean whose last-year month is missing compares the rest, marked partial, and says what was left out."""
+    last_year: list[float | None] = [10.0] * 5 + [None] + [10.0] * 6
+    figures = []
+    for offset, value in enumerate(last_year + [12.0] * 12):
+        if value is not None:
+            year, month = divmod(2020 * 12 + 3 + offset, 12)
+            figures.append(Figure(area="town", measure="response", period=f"{year}-{month + 1:02d}", value=value))
+    result = evaluate(rules_from_text(RULES), FigureSet.from_figures(figures), "2022-03").get("town", "response")
+    assert result is not None
+    assert (result.current, result.baseline, result.partial, len(result.compared_months)) == (12, 10, True, 11)
+    assert "last year's figures for 2020-09 are missing, so last year's average leaves them out" in result.summary
+    assert "no comparison" not in result.summary

@@ -313,7 +313,10 @@ def _summary(measure: Measure, status: Status, *, current: float | None, baselin
             side = "above" if gap > 0 else "below"
             text += f", {format_number(abs(gap), 'count')} {points}{side} {target_phrase(target, measure.better, unit)}"
 
-    if missing_baseline and current is not None and (target is None or target.kind == "change"):
+    if missing_baseline and baseline is not None and measure.aggregate == "mean":
+        text += f"; last year's figures for {months_phrase(missing_baseline)} are missing, so last year's average " \
+                "leaves them out"
+    elif missing_baseline and current is not None and (target is None or target.kind == "change"):
         text += f"; last year's figures for {months_phrase(missing_baseline)} are missing, so there is no comparison"
     elif change_pct is None and difference is not None and target is not None and target.kind == "change":
         text += "; with none last year a percentage change cannot be worked out"
