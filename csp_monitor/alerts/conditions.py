@@ -5,6 +5,11 @@ missing or late (status ``no_data``), or a statistic the condition reads was
 not computed, the alert neither advances nor resolves. Missing figures are
 never read as "back on track"; an alert that should fire on missing figures
 says so with ``status: [no_data]``.
+
+A result resting on suspect figures (a likely data fault on either side of
+the comparison) is "cannot tell" too, unless the alert rule says
+``fire_on_suspect: true``: a fault that drops last year's count to almost
+nothing must not send a "new alert" about this year's rise.
 """
 
 from __future__ import annotations
@@ -25,12 +30,16 @@ def worse_than(status: str, previous: PreviousResult | None) -> bool:
     return STATUS_ORDER[status] > STATUS_ORDER[previous.status]
 
 
-def condition_holds(condition: Condition, result: MeasureResult, previous: PreviousResult | None) -> bool | None:
+def condition_holds(condition: Condition, result: MeasureResult, previous: PreviousResult | None, *,
+                    fire_on_suspect: bool = False) -> bool | None:
     """True or False when the result says; None when it cannot (no data for what the condition reads).
 
     Every key of the condition must hold: one that clearly fails makes it
-    False; otherwise one that cannot tell makes it None.
+    False; otherwise one that cannot tell makes it None. A result with
+    suspect figures cannot tell unless ``fire_on_suspect``.
     """
+    if result.suspect is not None and not fire_on_suspect:
+        return None
     if result.status == "no_data" and not (condition.status is not None and "no_data" in condition.status):
         return None
     outcomes: list[bool | None] = []

@@ -90,7 +90,7 @@ def decide(evaluation: Evaluation, rules: RuleSet, remembered: RememberedState, 
                 continue
             base = existing.previous if existing is not None and existing.last_period == period else existing
             previous = remembered.previous_results.get((result.area, result.measure))
-            holds = condition_holds(rule.when, result, previous)
+            holds = condition_holds(rule.when, result, previous, fire_on_suspect=rule.fire_on_suspect)
             silenced = any(s.matches(rule.id, result.area, result.measure) for s in active_silences)
             record, kind = advance(base, holds, rule=rule, area=result.area, measure=result.measure,
                                    period=period, silenced=silenced)

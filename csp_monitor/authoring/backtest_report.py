@@ -32,7 +32,8 @@ def render_backtest_table(result: Backtest) -> str:
             rows.setdefault(measure.key, [" "] * len(months))
     for column, month in enumerate(result.months):
         for measure in month.evaluation.results:
-            rows[measure.key][column] = _LETTER[measure.status]
+            # A status resting on suspect figures is marked, never shown as plain fact.
+            rows[measure.key][column] = _LETTER[measure.status] + ("?" if measure.suspect is not None else "")
     several_areas = len({area for area, _ in rows}) > 1
     labels = {key: _clean(f"{names[key]} ({key[0]})" if several_areas else names[key]) for key in rows}
     width = max([len("Measure"), *(len(label) for label in labels.values())])
@@ -40,7 +41,10 @@ def render_backtest_table(result: Backtest) -> str:
         (str(m // 12) if index == 0 or m % 12 == 0 else "").ljust(4) for index, m in enumerate(months)).rstrip()
     header = "Measure".ljust(width) + " " + "".join(MONTH_NAMES[m % 12][:3].ljust(4) for m in months).rstrip()
     lines = [f"{_clean(result.partnership)}: backtest {first.as_of} to {result.months[-1].evaluation.as_of}",
-             "R red, A amber, G green, - monitored, . no data", "", years, header]
+             "R red, A amber, G green, - monitored, . no data"
+             + ("; ? suspect figures (likely a data fault): the status is not reliable and raises no alert"
+                if any(cell.endswith("?") for cells in rows.values() for cell in cells) else ""),
+             "", years, header]
     for key, cells in rows.items():
         lines.append(labels[key].ljust(width) + " " + "".join(cell.ljust(4) for cell in cells).rstrip())
     lines.append("")
@@ -71,7 +75,9 @@ def render_backtest_json(result: Backtest) -> str:
         "months": [{
             "as_of": month.evaluation.as_of,
             "results": [{"area": r.area, "measure": r.measure, "status": r.status, "current": r.current,
-                         "baseline": r.baseline, "change_pct": r.change_pct} for r in month.evaluation.results],
+                         "baseline": r.baseline, "change_pct": r.change_pct, "partial": r.partial,
+                         "suspect": r.suspect.model_dump(mode="json") if r.suspect is not None else None}
+                        for r in month.evaluation.results],
             "notifications": [{"alert": n.alert, "kind": n.kind, "area": n.area, "measure": n.measure,
                                "recipients": list(n.recipients), "message": n.message}
                               for n in month.notifications],

@@ -230,6 +230,8 @@ def explain_alert(rules: RuleSet, alert: AlertRule) -> str:
         text += f"; remind them every {alert.repeat} period{'s' if alert.repeat != 1 else ''} while it lasts"
     else:
         text += ", once, with no reminders"
+    if alert.fire_on_suspect:
+        text += "; it fires even on suspect figures (likely data faults)"
     text += "; the message is the result's plain-English summary" if alert.message in (
         None, "{{ result.summary }}") else f"; the message reads: {alert.message.strip()}"
     if alert.description:

@@ -32,7 +32,15 @@ from csp_monitor.evaluation.wording import (
 )
 from csp_monitor.load.validation import closest
 from csp_monitor.models.figures import FigureSet
-from csp_monitor.models.results import Evaluation, MeasureResult, Status, TargetSummary
+from csp_monitor.models.results import (
+    Evaluation,
+    MeasureResult,
+    NotTested,
+    Side,
+    Status,
+    SuspectFigures,
+    TargetSummary,
+)
 from csp_monitor.models.rules import Measure, Priority, RuleSet
 from csp_monitor.models.statistics import StatisticsRules
 from csp_monitor.periods import (
@@ -162,20 +170,34 @@ def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area:
     current: float | None
     baseline: float | None
     missing_baseline: list[int]
+    # The months each side of the comparison is made of: the suspect check reads them.
+    current_used: list[int]
+    baseline_used: list[int]
     if measure.aggregate == "latest":
         current = series.get(as_of)
         baseline = series.get(as_of - 12)
         missing_baseline = [as_of - 12] if baseline is None else []
+        current_used = [as_of] if current is not None else []
+        baseline_used = [as_of - 12] if baseline is not None else []
+        compared = [as_of] if current is not None and baseline is not None else []
     elif measure.aggregate == "mean":
+        # Last year's mean is over the same months as this year's, never over a fuller year.
         current = sum(series[m] for m in present) / len(present) if present else None
-        base_present = [m - 12 for m in months if m - 12 in series]
-        missing_baseline = [m - 12 for m in months if m - 12 not in series]
-        baseline = sum(series[m] for m in base_present) / len(base_present) if base_present else None
+        baseline_used = [m - 12 for m in present if m - 12 in series]
+        missing_baseline = [m - 12 for m in present if m - 12 not in series]
+        baseline = sum(series[m] for m in baseline_used) / len(baseline_used) if baseline_used else None
+        current_used = present
+        compared = [m + 12 for m in baseline_used]
     else:
         current = sum(series[m] for m in present) if present else None
         missing_baseline = [m - 12 for m in present if m - 12 not in series]
         baseline = sum(series[m - 12] for m in present) if present and not missing_baseline else None
+        current_used = present
+        baseline_used = [m - 12 for m in present] if baseline is not None else []
+        compared = present if baseline is not None else []
+    partial = measure.aggregate != "latest" and bool(compared) and len(compared) < len(months)
 
+    suspect = _suspect_figures(suspects or {}, current_used, baseline_used)
     difference = current - baseline if current is not None and baseline is not None else None
     change_pct = difference / baseline * 100 if difference is not None and baseline else None
     tolerance = rules.tolerance_for(priority, measure)
@@ -189,12 +211,27 @@ def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area:
                                text=target_text(measure.target, measure.unit))
     significance, projection, spc = measure_statistics(
         rules, measure, statistics or rules.statistics_for(measure), series, as_of, year_start,
-        present=present, current=current, baseline=baseline, tolerance=tolerance)
+        present=present, current=current, baseline=baseline, tolerance=tolerance,
+        excluded=tuple(sorted(suspects or {})))
+    not_tested: NotTested | None = None
+    if suspect is not None and significance is not None:
+        # A test of a count that lost most of its crimes to a data fault would report the fault as a real change.
+        significance, not_tested = None, "suspect_figures"
+    used = {*current_used, *baseline_used}
     summary = _summary(measure, status, current=current, baseline=baseline, difference=difference,
                        change_pct=change_pct, tolerance=tolerance, missing=missing,
-                       missing_baseline=missing_baseline, suspect=suspect_months, area=area,
-                       first=year_start, last=as_of)
-    summary += significance_clause(significance, difference, status)
+                       missing_baseline=missing_baseline, suspect=[m for m in suspect_months if m not in used],
+                       area=area, first=year_start, last=as_of)
+    if suspect is not None:
+        summary += (f"; {suspect.text} {'is' if _one_month(suspect) else 'are'} suspect (likely a data fault), "
+                    "so the status is not reliable")
+        if not_tested is not None:
+            summary += " and the change was not tested for significance"
+    else:
+        summary += significance_clause(significance, difference, status)
+    if partial:
+        summary += (f"; only the {len(compared)} of {len(months)} months with figures in both years "
+                    f"({months_phrase(compared)}) are compared")
     return MeasureResult(
         area=area,
         measure=measure.id,
@@ -212,6 +249,11 @@ def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area:
         baseline_end=format_month(as_of - 12),
         months_present=len(present),
         months_expected=len(months),
+        baseline_months_present=sum(1 for m in months if m - 12 in series),
+        compared_months=tuple(format_month(m) for m in compared),
+        partial=partial,
+        suspect=suspect,
+        not_tested=not_tested,
         missing_months=tuple(format_month(m) for m in missing),
         missing_baseline_months=tuple(format_month(m) for m in missing_baseline),
         suspect_months=tuple(format_month(m) for m in suspect_months),
@@ -271,7 +313,10 @@ def _summary(measure: Measure, status: Status, *, current: float | None, baselin
             side = "above" if gap > 0 else "below"
             text += f", {format_number(abs(gap), 'count')} {points}{side} {target_phrase(target, measure.better, unit)}"
 
-    if missing_baseline and current is not None and (target is None or target.kind == "change"):
+    if missing_baseline and baseline is not None and measure.aggregate == "mean":
+        text += f"; last year's figures for {months_phrase(missing_baseline)} are missing, so last year's average " \
+                "leaves them out"
+    elif missing_baseline and current is not None and (target is None or target.kind == "change"):
         text += f"; last year's figures for {months_phrase(missing_baseline)} are missing, so there is no comparison"
     elif change_pct is None and difference is not None and target is not None and target.kind == "change":
         text += "; with none last year a percentage change cannot be worked out"
@@ -280,6 +325,37 @@ def _summary(measure: Measure, status: Status, *, current: float | None, baselin
     if suspect:
         text += f" (figures for {months_phrase(suspect)} look like data faults: treat with caution)"
     return f"{text}: {status.replace('_', ' ')}"
+
+
+def _one_month(suspect: SuspectFigures) -> bool:
+    return len(suspect.current_months) + len(suspect.baseline_months) == 1
+
+
+def _suspect_figures(suspects: Mapping[int, str], current: Sequence[int], baseline: Sequence[int]
+                     ) -> SuspectFigures | None:
+    """Which months of each side of the comparison are suspect, or None when none is."""
+    if not suspects:
+        return None
+    this_year = [m for m in current if m in suspects]
+    last_year = [m for m in baseline if m in suspects]
+    if not this_year and not last_year:
+        return None
+    parts = []
+    if this_year:
+        parts.append(f"this year's figure{'s' if len(this_year) > 1 else ''} for {months_phrase(this_year)}")
+    if last_year:
+        parts.append(f"last year's figure{'s' if len(last_year) > 1 else ''} for {months_phrase(last_year)}")
+    sides: list[Side] = []
+    if this_year:
+        sides.append("current")
+    if last_year:
+        sides.append("baseline")
+    return SuspectFigures(
+        sides=tuple(sides),
+        current_months=tuple(format_month(m) for m in this_year),
+        baseline_months=tuple(format_month(m) for m in last_year),
+        reasons=tuple(dict.fromkeys(suspects[m] for m in (*this_year, *last_year))),
+        text=" and ".join(parts))
 
 
 def _compared(difference: float, unit: str) -> str:

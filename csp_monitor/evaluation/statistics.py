@@ -79,8 +79,13 @@ def measure_statistics(
     current: float | None,
     baseline: float | None,
     tolerance: float | None,
+    excluded: Sequence[int] = (),
 ) -> MeasureStatistics:
-    """Significance, year-end projection and SPC for one measure in one area."""
+    """Significance, year-end projection and SPC for one measure in one area.
+
+    ``excluded`` are months whose figures are suspect: the control chart
+    draws them but leaves them out of its limits and rules.
+    """
     significance = None
     if (
         statistics.significance
@@ -101,7 +106,7 @@ def measure_statistics(
 
     spc = None
     if statistics.spc.enabled:
-        spc = _spc(measure, statistics, series, as_of, baseline, len(present))
+        spc = _spc(measure, statistics, series, as_of, baseline, len(present), excluded)
     return significance, projection, spc
 
 
@@ -141,6 +146,7 @@ def _spc(
     as_of: int,
     baseline: float | None,
     months_present: int,
+    excluded: Sequence[int] = (),
 ) -> SpcResult | None:
     months = sorted(series)
     del months[bisect.bisect_right(months, as_of) :]
@@ -158,6 +164,7 @@ def _spc(
         settings=rules.settings(positions),
         better=measure.better,
         target=_monthly_target(measure, baseline, months_present),
+        exclude=_labels([month for month in excluded if month in series and month <= as_of]),
     )
 
 

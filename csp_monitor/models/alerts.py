@@ -310,6 +310,12 @@ class AlertRule(_Model):
         default=None, ge=1, le=36,
         description="Remind every this many periods while the alert is still firing; left out: tell once.",
         examples=[3])
+    fire_on_suspect: bool = Field(
+        default=False,
+        description=(
+            "Let the alert fire on a result whose figures are suspect (a likely data fault on either side of the "
+            "comparison). Left out: such a result neither fires nor resolves the alert."),
+        examples=[True])
     notify: list[Identifier] = Field(
         min_length=1,
         description="Who is told: 'owner' (the measure's owner, else its priority's) and names of recipients lists.",

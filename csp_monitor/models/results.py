@@ -14,13 +14,18 @@ __all__ = [
     "Direction",
     "Evaluation",
     "MeasureResult",
+    "NotTested",
+    "Side",
     "Status",
+    "SuspectFigures",
     "TargetSummary",
     "YearEndProjection",
 ]
 
 Status = Literal["green", "amber", "red", "no_target", "no_data"]
 Direction = Literal["improving", "worsening", "no_change", "unknown"]
+Side = Literal["current", "baseline"]
+NotTested = Literal["suspect_figures"]
 
 STATUS_ORDER: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
 """Worse statuses rank higher; no_target and no_data are not ranked."""
@@ -49,6 +54,26 @@ class YearEndProjection(_Result):
     explanation: str = Field(description="One plain-English sentence saying how the projection was made.")
 
 
+class SuspectFigures(_Result):
+    """The suspect figures a comparison rests on: which side of it, which months, and why.
+
+    A figure is suspect when a data-quality check (the police.uk importer's,
+    or a ``suspect`` column of a figures file) says it is likely a data fault,
+    such as a month that lost most of an area's crimes. The status is still
+    worked out, but it is flagged, not tested for significance, and raises no
+    alert unless the alert rule says ``fire_on_suspect: true``.
+    """
+
+    sides: tuple[Side, ...] = Field(
+        description="Which sides of the comparison hold a suspect month: current (this year), baseline (last year).")
+    current_months: tuple[str, ...] = Field(
+        default=(), description="Suspect months (YYYY-MM) among the months of this year's figure.")
+    baseline_months: tuple[str, ...] = Field(
+        default=(), description="Suspect months (YYYY-MM) among the months of last year's figure.")
+    reasons: tuple[str, ...] = Field(default=(), description="Why the figures are suspect, one entry per reason.")
+    text: str = Field(description="The suspect months in plain English: \"last year's figure for 2020-03\".")
+
+
 class MeasureResult(_Result):
     """The year-to-date judgement on one measure in one area."""
 
@@ -73,6 +98,26 @@ class MeasureResult(_Result):
         default=(), description="Baseline months with no figure (the baseline is then not usable).")
     suspect_months: tuple[str, ...] = Field(
         default=(), description="Months whose figures are suspected data faults.")
+    baseline_months_present: int | None = Field(
+        default=None, description="How many months of the baseline period (the same months a year earlier) have figures.")
+    compared_months: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "The months of this year compared with the same month last year: only months with figures on both "
+            "sides are compared (for sums and means)."))
+    partial: bool = Field(
+        default=False,
+        description=(
+            "True when the comparison covers fewer months than the year to date, because months are missing on "
+            "either side: the figures then cover only compared_months."))
+    suspect: SuspectFigures | None = Field(
+        default=None,
+        description=(
+            "The suspect figures the comparison rests on, or null: a suspect result keeps its status but is not "
+            "tested for significance and raises no alert unless the alert rule opts in."))
+    not_tested: NotTested | None = Field(
+        default=None,
+        description="Why the change was not tested for significance although it could be: suspect_figures.")
     current: float | None = Field(description="The year-to-date figure (sum, latest or mean).")
     baseline: float | None = Field(description="The same figure for the same months last year.")
     difference: float | None = Field(description="current - baseline.")
@@ -117,6 +162,14 @@ class Evaluation(_Result):
             if result.area == area and result.measure == measure:
                 return result
         return None
+
+    def suspect_results(self) -> tuple[MeasureResult, ...]:
+        """The results whose comparison rests on suspect figures."""
+        return tuple(result for result in self.results if result.suspect is not None)
+
+    def partial_results(self) -> tuple[MeasureResult, ...]:
+        """The results whose comparison covers only part of the year to date."""
+        return tuple(result for result in self.results if result.partial)
 
     def by_status(self) -> dict[str, int]:
         """How many results have each status."""

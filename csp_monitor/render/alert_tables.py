@@ -114,7 +114,7 @@ def alerts_table(records: Sequence[AlertRecord], silences: Sequence[Silence], *,
                 lines.append(f"      the condition has held for {record.consecutive} period"
                              f"{'s' if record.consecutive != 1 else ''}")
             if record.no_data_since:
-                lines.append(f"      no figures to judge it since {record.no_data_since}: it keeps its state")
+                lines.append(f"      no figures to judge it (missing or suspect) since {record.no_data_since}: it keeps its state")
             if record.last_notified_period:
                 lines.append(f"      last told {record.last_notified_period} "
                              f"({_time(record.last_notified_at)}) to {_clean(', '.join(record.recipients))}")

@@ -56,6 +56,10 @@ class ChartSpec(_View):
     labels: tuple[str, ...] = Field(description="The x-axis labels (years, months or areas).")
     values: tuple[float | None, ...] = Field(description="The values; None where withheld or missing.")
     highlight: tuple[bool, ...] = Field(description="Which bars or points are emphasised.")
+    suspect: tuple[bool, ...] = Field(
+        default=(),
+        description=("Which bars or points rest on suspect figures (likely data faults): drawn hatched or hollow, "
+                     "never as real; empty when none does."))
     reference: float | None = Field(default=None, description="A target or group average line.")
     reference_label: str | None = Field(default=None, description="What the reference line is.")
     mean: float | None = Field(default=None, description="The SPC mean.")
@@ -130,7 +134,8 @@ def charts_for(rules: RuleSet, figures: FigureSet, evaluation: Evaluation,
         series = {m: v for m, v in figures.series(result.area, source).items() if m <= as_of}
         if not series:
             continue
-        trend = _trend(result, series, as_of, year_start, rules.year_start_month)
+        suspects = {m for m in series if figures.suspect(result.area, source, m) is not None}
+        trend = _trend(result, series, as_of, year_start, rules.year_start_month, suspects)
         if trend is not None:
             charts.append(trend)
         spc = _spc(result, series, as_of) if _special(result) else None
@@ -161,7 +166,7 @@ def _aggregate(result: MeasureResult, series: Mapping[int, float], months: range
 
 
 def _trend(result: MeasureResult, series: Mapping[int, float], as_of: int, year_start: int,
-           start_month: int) -> Chart | None:
+           start_month: int, suspects: frozenset[int] | set[int] = frozenset()) -> Chart | None:
     elapsed = as_of - year_start + 1
     first_year = min(series)
     first_year = first_year - ((first_year - (start_month - 1)) % 12)
@@ -171,18 +176,21 @@ def _trend(result: MeasureResult, series: Mapping[int, float], as_of: int, year_
     rows: list[tuple[str, ...]] = []
     previous: float | None = None
     previous_hidden = False
+    suspect: list[bool] = []
     for start in starts:
         value = _aggregate(result, series, range(start, start + elapsed))
         hidden = suppress(value, result.unit, result.sensitive)
         labels.append(reporting_year_label(start))
         values.append(None if hidden else value)
+        suspect.append(value is not None and any(m in suspects for m in range(start, start + elapsed)))
         if value is None or previous is None:
             change = "-"
         elif hidden or previous_hidden:
             change = "not shown"
         else:
             change = _signed(value - previous)
-        rows.append((reporting_year_label(start), _shown(value, result) if value is not None else "incomplete", change))
+        shown = _shown(value, result) if value is not None else "incomplete"
+        rows.append((reporting_year_label(start), shown + (" (suspect figures)" if suspect[-1] else ""), change))
         previous, previous_hidden = value, hidden
     if sum(v is not None for v in values) == 0:
         return None
@@ -203,10 +211,12 @@ def _trend(result: MeasureResult, series: Mapping[int, float], as_of: int, year_
     what = f"{span} {word}" if result.aggregate != "latest" else f"{MONTH_NAMES[as_of % 12]} figure"
     listed = "; ".join(f"{row[0]}: {row[1]}" for row in rows)
     alt = (f"Bar chart of {result.name} in {result.area}, the {what} of each reporting year. "
-           f"{listed}.{reference_text}")
+           f"{listed}.{reference_text}"
+           + (" Hatched bars rest on suspect figures (likely data faults)." if any(suspect) else ""))
     title = f"{result.name}: {what} by reporting year"
     spec = ChartSpec(kind="trend", title=title, labels=tuple(labels), values=tuple(values),
                      highlight=tuple(index == len(labels) - 1 for index in range(len(labels))),
+                     suspect=tuple(suspect) if any(suspect) else (),
                      reference=reference, reference_label="target" if reference is not None else None,
                      y_label=_unit_label(result), percent=result.unit == "percent")
     return Chart(content_id=_content_id("trend", result), kind="trend", measure=result.measure, area=result.area,
@@ -263,13 +273,17 @@ def _spc(result: MeasureResult, series: Mapping[int, float], as_of: int) -> Char
                              _field(group, "upper_limit")))
     if not segments:
         segments = [(0, len(months), float(mean), float(lower), float(upper))]
+    excluded = {parse_month(period) for period in _field(spc, "excluded") or ()}
+    for month in excluded:
+        flagged.pop(month, None)
     values: list[float | None] = []
     rows: list[tuple[str, ...]] = []
     for month in months:
         value = series.get(month)
         hidden = suppress(value, result.unit, result.sensitive)
         values.append(None if hidden else value)
-        rows.append((format_month(month), _shown(value, result), flagged.get(month, "")))
+        signal = "suspect: left out of the limits" if month in excluded else flagged.get(month, "")
+        rows.append((format_month(month), _shown(value, result), signal))
     unit = result.unit
     causes = [f"{month_name(m)} ({flagged[m]})" for m in months if m in flagged]
     variation = _field(spc, "variation")
@@ -279,10 +293,15 @@ def _spc(result: MeasureResult, series: Mapping[int, float], as_of: int) -> Char
     alt = (f"Statistical process control chart of {result.name} in {result.area}, monthly from "
            f"{month_name(months[0])} to {month_name(months[-1])}: mean {format_number(float(mean), unit)}, "
            f"process limits {format_number(float(lower), unit)} to {format_number(float(upper), unit)}. "
-           + (f"Special causes: {', '.join(causes)}." if causes else "No special causes.") + variation_text + trial)
+           + (f"Special causes: {', '.join(causes)}." if causes else "No special causes.") + variation_text + trial
+           + (f" Suspect months, drawn hollow and left out of the limits: "
+              f"{', '.join(month_name(m) for m in months if m in excluded)}."
+              if any(m in excluded for m in months) else ""))
     title = f"{result.name}: monthly, with process limits"
     spec = ChartSpec(kind="spc", title=title, labels=tuple(format_month(m) for m in months), values=tuple(values),
-                     highlight=tuple(m in flagged for m in months), mean=float(mean), lower_limit=float(lower),
+                     highlight=tuple(m in flagged for m in months),
+                     suspect=tuple(m in excluded for m in months) if any(m in excluded for m in months) else (),
+                     mean=float(mean), lower_limit=float(lower),
                      upper_limit=float(upper), segments=tuple(segments), y_label=_unit_label(result),
                      percent=unit == "percent")
     return Chart(content_id=_content_id("spc", result), kind="spc", measure=result.measure, area=result.area,

@@ -63,10 +63,17 @@ def _trend(axes: Any, spec: ChartSpec) -> None:
     positions = list(range(len(spec.labels)))
     shown = [v if v is not None else 0.0 for v in spec.values]
     colours = [_CURRENT if flag else _EARLIER for flag in spec.highlight]
+    suspect = spec.suspect or (False,) * len(positions)
     bars = axes.bar(positions, shown, color=colours, width=0.6)
+    for bar, colour, flag in zip(bars, colours, suspect, strict=True):
+        if flag:  # a suspect bar is drawn hatched and hollow: not to be read as a real level
+            bar.set_facecolor("white")
+            bar.set_edgecolor(colour)
+            bar.set_hatch("//")
     top = max([v for v in spec.values if v is not None] + [spec.reference or 0.0, 1.0])
-    for bar, value in zip(bars, spec.values, strict=True):
+    for bar, value, flag in zip(bars, spec.values, suspect, strict=True):
         text = _label(value, spec) if value is not None else "not shown"
+        text += "\nsuspect" if flag else ""
         axes.text(bar.get_x() + bar.get_width() / 2, (value or 0.0) + top * 0.02, text,
                   ha="center", va="bottom", fontsize=12, color=_TEXT)
     right = len(positions) - 0.5
@@ -90,6 +97,11 @@ def _spc(axes: Any, spec: ChartSpec) -> None:
     if flagged:
         axes.scatter([x for x, _ in flagged], [v for _, v in flagged], color=_FLAG, s=24, zorder=3,
                      label="special cause")
+    suspect = [(x, v) for x, v, flag in zip(positions, spec.values, spec.suspect, strict=False)
+               if flag and v is not None]
+    if suspect:
+        axes.scatter([x for x, _ in suspect], [v for _, v in suspect], facecolors="white", edgecolors=_FLAG,
+                     marker="s", s=30, zorder=4, label="suspect, left out of the limits")
     right = positions[-1] + 0.5 if positions else 0.5
     for start, end, mean, lower, upper in spec.segments:
         for level, style in ((mean, "-"), (upper, "--"), (lower, "--")):
@@ -104,7 +116,7 @@ def _spc(axes: Any, spec: ChartSpec) -> None:
     step = max(1, -(-len(positions) // 5))
     axes.set_xticks(positions[::step], [spec.labels[i] for i in positions[::step]])
     axes.set_xlim(-0.5, right)
-    if flagged:
+    if flagged or suspect:
         axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=11, frameon=False, borderaxespad=0.1)
     if spec.percent:
         axes.set_ylabel("%", fontsize=12, color=_TEXT)

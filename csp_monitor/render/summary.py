@@ -80,6 +80,12 @@ class MeasureRow(_View):
     spc: str | None = Field(default=None, description="The SPC (Making Data Count) reading of the latest month.")
     peers: str | None = Field(default=None, description="The comparison with the most similar group, in words.")
     previous_status: str | None = Field(default=None, description="The status a month earlier, if known.")
+    suspect: str | None = Field(
+        default=None,
+        description=("Which figures the comparison rests on are suspect, in words ('last year's figure for "
+                     "2020-03'); null when none is. The status is then shown but not reliable."))
+    coverage: str | None = Field(
+        default=None, description="'7 of 12 months' when only part of the year to date is compared; null otherwise.")
     sensitive: bool = Field(description="Whether the measure is marked sensitive.")
     suppressed: bool = Field(description="Whether a small count was withheld from this row.")
 
@@ -110,6 +116,8 @@ class Headline(_View):
     green: int = Field(description="How many are green.")
     monitored: int = Field(description="How many are monitored without a target.")
     no_data: int = Field(description="How many have no data.")
+    suspect: int = Field(default=0, description="How many rest on suspect figures (counted in their status too).")
+    partial: int = Field(default=0, description="How many compare only part of the year to date.")
     sentence: str = Field(description="The counts in one sentence.")
     changes: tuple[str, ...] = Field(description="What changed status since the month before, one sentence each.")
     changes_sentence: str = Field(description="A one-line summary of the changes since the month before.")
@@ -134,6 +142,12 @@ class RiskSummary(_View):
     sensitive: bool = Field(description="Whether any sensitive measure is included (the email is marked).")
     suppressed: bool = Field(description="Whether any small count was withheld.")
     warnings: tuple[str, ...] = Field(description="Things worth knowing about the figures.")
+    coverage_sentence: str | None = Field(
+        default=None,
+        description=("When months are missing, which months are compared with which, in one sentence; "
+                     "null when the whole year to date is compared."))
+    figure_notes: tuple[str, ...] = Field(
+        default=(), description="What the 'suspect figures' and 'n of 12 months' marks mean, when any is shown.")
 
     @property
     def rows(self) -> list[MeasureRow]:
@@ -216,6 +230,8 @@ def measure_row(result: MeasureResult, previous: MeasureResult | None = None) ->
         spc=(_spc_words(spc) if sensitive else _text(spc, "explanation")) if spc is not None else None,
         peers=_text(peers, "explanation", "summary") if peers is not None else None,
         previous_status=previous.status if previous is not None else None,
+        suspect=result.suspect.text if result.suspect is not None else None,
+        coverage=f"{len(result.compared_months)} of {result.months_expected} months" if result.partial else None,
         sensitive=sensitive,
         suppressed=hidden,
     )
@@ -252,6 +268,8 @@ def _exception(row: MeasureRow, result: MeasureResult, as_of_label: str, previou
                ) -> ExceptionItem | None:
     reasons: list[str] = []
     sentences: list[str] = [row.sentence]
+    if row.suspect:
+        reasons.append("suspect figures")
     if _worse(row.status, row.previous_status) and previous_label:
         reasons.append("worse than last month")
         sentences.append(f"It was {STATUS_LABELS[row.previous_status or 'no_data'].lower()} in {previous_label}.")
@@ -273,6 +291,8 @@ def _exception(row: MeasureRow, result: MeasureResult, as_of_label: str, previou
         reasons.append("projected miss")
         if row.projection:
             sentences.append(row.projection)
+    if reasons == ["suspect figures"] and row.status not in {"red", "amber"}:
+        return None
     if not reasons and row.status not in {"red", "amber"}:
         return None
     return ExceptionItem(row=row, reasons=tuple(reasons), sentences=tuple(sentences))
@@ -292,6 +312,14 @@ def _headline(results: Sequence[MeasureResult], rows: Sequence[MeasureRow], prev
     if counts["no_data"]:
         extras.append(f"{counts['no_data']} {'have' if counts['no_data'] != 1 else 'has'} no data")
     sentence += ("; " + " and ".join(extras) if extras else "") + "."
+    suspect = sum(1 for result in results if result.suspect is not None)
+    partial = sum(1 for result in results if result.partial)
+    if suspect:
+        sentence += (f" {suspect} {'rest' if suspect != 1 else 'rests'} on suspect figures (likely data faults), "
+                     f"so {'their' if suspect != 1 else 'its'} status is not reliable.")
+    if partial:
+        sentence += (f" {partial} {'compare' if partial != 1 else 'compares'} only part of the year, "
+                     "as months are missing.")
     changes: list[str] = []
     for row in rows:
         if row.previous_status is None or row.previous_status == row.status:
@@ -308,7 +336,8 @@ def _headline(results: Sequence[MeasureResult], rows: Sequence[MeasureRow], prev
         changes_sentence = (f"{len(changes)} measure{'s' if len(changes) != 1 else ''} changed status "
                             f"since {previous_label}.")
     return Headline(red=counts["red"], amber=counts["amber"], green=counts["green"],
-                    monitored=counts["no_target"], no_data=counts["no_data"], sentence=sentence,
+                    monitored=counts["no_target"], no_data=counts["no_data"], suspect=suspect, partial=partial,
+                    sentence=sentence,
                     changes=tuple(changes), changes_sentence=changes_sentence)
 
 
@@ -348,6 +377,10 @@ def build_summary(rules: RuleSet, figures: FigureSet, evaluation: Evaluation, *,
     first = evaluation.results[0] if evaluation.results else None
     period_label = _span(first.period_start, first.period_end) if first else as_of_label
     baseline_label = _span(first.baseline_start, first.baseline_end) if first else ""
+    partial = next((result for result in evaluation.results if result.partial), None)
+    if partial is not None:
+        # Never say "compared with April 2021 to March 2022" when only April to October were compared.
+        baseline_label = _months_span([parse_month(month) - 12 for month in partial.compared_months])
     areas = tuple(dict.fromkeys(result.area for result in evaluation.results))
     return RiskSummary(
         partnership=evaluation.partnership,
@@ -367,7 +400,45 @@ def build_summary(rules: RuleSet, figures: FigureSet, evaluation: Evaluation, *,
         suppressed=any(row.suppressed for row in rows) or any(
             FEWER_THAN in cell for chart in drawn for line in chart.rows for cell in line),
         warnings=evaluation.warnings,
+        coverage_sentence=_coverage_sentence(evaluation),
+        figure_notes=_figure_notes(evaluation),
     )
+
+
+def _coverage_sentence(evaluation: Evaluation) -> str | None:
+    """Which months are compared, when missing months leave only part of the year to date."""
+    partial = next((result for result in evaluation.results if result.partial), None)
+    if partial is None:
+        return None
+    present = [parse_month(month) for month in partial.compared_months]
+    last_year = partial.baseline_months_present
+    return (f"Figures cover {partial.months_present} of {partial.months_expected} months of the year to date"
+            + (f" and {last_year} of {partial.months_expected} of the year before" if last_year is not None else "")
+            + f", so only {_months_span(present)} {'is' if len(present) == 1 else 'are'} compared, with "
+            f"{_months_span([month - 12 for month in present])}.")
+
+
+def _months_span(months: Sequence[int]) -> str:
+    """``April 2022 to October 2022``, or the months listed when they are not one run."""
+    if months and months[-1] - months[0] == len(months) - 1:
+        return _span_of(months[0], months[-1])
+    return ", ".join(month_name(month) for month in months)
+
+
+def _span_of(start: int, end: int) -> str:
+    return month_name(start) if start == end else f"{month_name(start)} to {month_name(end)}"
+
+
+def _figure_notes(evaluation: Evaluation) -> tuple[str, ...]:
+    notes = []
+    if evaluation.suspect_results():
+        notes.append("Suspect figures: the result rests on figures flagged as likely data faults (the months are "
+                     "named). Its status is shown but is not reliable, its change is not tested for "
+                     "significance, and it raises no alert.")
+    if evaluation.partial_results():
+        notes.append("n of 12 months: months are missing, so only the months with figures in both years are "
+                     "compared.")
+    return tuple(notes)
 
 
 def _span(first: str, last: str) -> str:

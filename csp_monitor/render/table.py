@@ -13,10 +13,20 @@ import json
 import unicodedata
 from typing import Any
 
-from csp_monitor.evaluation.wording import format_number, format_pct
+from csp_monitor.evaluation.wording import format_number, format_pct, months_phrase
 from csp_monitor.models.results import Evaluation, MeasureResult
+from csp_monitor.periods import parse_month
 
-__all__ = ["STATUS_LABELS", "evaluation_rows", "render_csv", "render_json", "render_table"]
+__all__ = [
+    "STATUS_LABELS",
+    "coverage_text",
+    "evaluation_rows",
+    "period_heading",
+    "render_csv",
+    "render_json",
+    "render_table",
+    "suspect_text",
+]
 
 STATUS_LABELS = {
     "green": "GREEN",
@@ -52,8 +62,54 @@ def evaluation_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
             "status": result.status,
             "direction": result.direction,
             "summary": result.summary,
+            "months_compared": len(result.compared_months),
+            "months_expected": result.months_expected,
+            "partial": result.partial,
+            "suspect": suspect_text(result),
+            "figures": "; ".join(text for text in (coverage_text(result), suspect_text(result)) if text),
         })
     return rows
+
+
+_SIDE_WORDS = {"current": "this year", "baseline": "last year"}
+
+
+def suspect_text(result: MeasureResult) -> str:
+    """``suspect: last year 2020-03``: which side of the comparison rests on suspect figures ('' when none)."""
+    suspect = result.suspect
+    if suspect is None:
+        return ""
+    parts = []
+    if suspect.current_months:
+        parts.append(f"this year {', '.join(suspect.current_months)}")
+    if suspect.baseline_months:
+        parts.append(f"last year {', '.join(suspect.baseline_months)}")
+    return "suspect: " + "; ".join(parts)
+
+
+def coverage_text(result: MeasureResult) -> str:
+    """``7/12 months`` when only part of the year to date is compared ('' when all of it is)."""
+    if not result.partial:
+        return ""
+    return f"{len(result.compared_months)}/{result.months_expected} months"
+
+
+def period_heading(evaluation: Evaluation) -> str:
+    """The period line: the year to date and what it is compared with, saying so when only part is."""
+    first = evaluation.results[0] if evaluation.results else None
+    if first is None:
+        return f"As of {evaluation.as_of} ({evaluation.reporting_year}): no measures to show"
+    text = f"Year to date {first.period_start} to {first.period_end} ({evaluation.reporting_year})"
+    partial = next((r for r in evaluation.results if r.partial), None)
+    if partial is None:
+        return f"{text}, compared with {first.baseline_start} to {first.baseline_end}"
+    compared = [parse_month(month) for month in partial.compared_months]
+    expected = partial.months_expected
+    last_year = partial.baseline_months_present if partial.baseline_months_present is not None else expected
+    return (f"{text}: figures for {partial.months_present} of {expected} months this year and {last_year} of "
+            f"{expected} last year ({partial.baseline_start} to {partial.baseline_end}), so only "
+            f"{months_phrase(compared)} are compared with the same {len(compared)} months a year earlier "
+            f"({months_phrase([m - 12 for m in compared])})")
 
 
 # A chart's monthly series (its values and every month's label) is for drawing it, not for the
@@ -73,8 +129,10 @@ def render_csv(evaluation: Evaluation) -> str:
     buffer = io.StringIO()
     rows = evaluation_rows(evaluation)
     fields = ["area", "priority", "measure", "name", "target", "current", "baseline", "difference",
-              "change_pct", "status", "direction", "summary"]
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+              "change_pct", "status", "direction", "summary", "months_compared", "months_expected", "partial",
+              "suspect"]
+    # "figures" (the spreadsheet's one-column reading of partial and suspect) is in the CSV's own columns.
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if v is None else _spreadsheet_safe(v)) for k, v in row.items()})
@@ -99,6 +157,8 @@ _PROJECTION = {"green": "green", "amber": "amber", "red": "red", "no_target": ""
 def _significance(result: MeasureResult) -> str:
     """``real rise (p<0.001)``, ``chance (p=0.117)`` or blank where no test applies."""
     test = result.significance
+    if result.not_tested == "suspect_figures":
+        return "not tested: suspect figures"
     if test is None:
         return ""
     p = "p<0.001" if test.p_value < 0.001 else f"p={test.p_value:.3f}"
@@ -117,6 +177,7 @@ def _cells(result: MeasureResult) -> list[str]:
         _DIRECTION[result.direction],
         _significance(result),
         _PROJECTION[result.projection.status] if result.projection is not None else "",
+        "; ".join(text for text in (coverage_text(result), suspect_text(result)) if text),
     ]
 
 
@@ -134,9 +195,18 @@ def render_table(evaluation: Evaluation, *, colour: bool = False, warnings: bool
     """
     headers = ["Measure", "Target", "Current", "Last year", "Difference", "% change", "Status", "Direction",
                "Change real?", "Year end"]
+    # The Figures column (suspect or partial) appears only when a result needs it.
+    marked = any(r.suspect is not None or r.partial for r in evaluation.results)
+    if marked:
+        headers.append("Figures")
+
+    def cells_of(result: MeasureResult) -> list[str]:
+        cells = _cells(result)
+        return cells if marked else cells[:-1]
+
     widths = [len(h) for h in headers]
     for result in evaluation.results:
-        for index, cell in enumerate(_cells(result)):
+        for index, cell in enumerate(cells_of(result)):
             widths[index] = max(widths[index], len(cell))
     right = {2, 3, 4, 5}
 
@@ -152,12 +222,7 @@ def render_table(evaluation: Evaluation, *, colour: bool = False, warnings: bool
     out: list[str] = []
     title = f"{_clean(evaluation.partnership)}: performance against targets"
     out.append(title)
-    first = evaluation.results[0] if evaluation.results else None
-    if first is not None:
-        out.append(f"Year to date {first.period_start} to {first.period_end} ({evaluation.reporting_year}), "
-                   f"compared with {first.baseline_start} to {first.baseline_end}")
-    else:
-        out.append(f"As of {evaluation.as_of} ({evaluation.reporting_year}): no measures to show")
+    out.append(period_heading(evaluation))
     areas = sorted({r.area for r in evaluation.results}, key=[r.area for r in evaluation.results].index)
     for area in areas:
         out.append("")
@@ -172,17 +237,29 @@ def render_table(evaluation: Evaluation, *, colour: bool = False, warnings: bool
             if result.priority != priority:
                 priority = result.priority
                 out.append(f"[{_clean(result.priority_title)}]")
-            out.append(line(_cells(result), result.status))
+            out.append(line(cells_of(result), result.status))
         counts = {"red": 0, "amber": 0, "green": 0, "no_target": 0, "no_data": 0}
         for result in evaluation.results:
             if result.area == area:
                 counts[result.status] += 1
         out.append("")
+        in_area = [r for r in evaluation.results if r.area == area]
+        suspect = sum(1 for r in in_area if r.suspect is not None)
+        partial = sum(1 for r in in_area if r.partial)
         out.append(f"{counts['red']} red, {counts['amber']} amber, {counts['green']} green, "
-                   f"{counts['no_target']} monitored, {counts['no_data']} without data")
+                   f"{counts['no_target']} monitored, {counts['no_data']} without data"
+                   + (f"; {suspect} on suspect figures" if suspect else "")
+                   + (f"; {partial} on part of the year" if partial else ""))
     if any(r.significance is not None for r in evaluation.results):
         out.append("Change real?: the exact test of this year's count against last year's; 'chance' means a "
                    "change this size is within normal variation. Year end: the projected status at the year's end.")
+    if evaluation.suspect_results():
+        out.append("Figures 'suspect': the result rests on figures flagged as likely data faults, on the side and in "
+                   "the months named; its status is shown but is not reliable, its change is not tested for "
+                   "significance, and it raises no alert unless the alert rule says fire_on_suspect: true.")
+    if evaluation.partial_results():
+        out.append("Figures 'n/12 months': months are missing, so only the n months with figures in both years "
+                   "are compared.")
     for warning in evaluation.warnings if warnings else ():
         out.append(f"warning: {_clean(warning)}")
     return "\n".join(out) + "\n"

@@ -28,6 +28,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("difference", "Difference"),
     ("change_pct", "% change"),
     ("status", "Status"),
+    ("figures", "Figures"),
     ("summary", "Summary"),
 )
 

@@ -52,12 +52,13 @@ special cause.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import math
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
@@ -160,6 +161,8 @@ class SpcPoint(BaseModel):
     group: int = Field(ge=0, description="Which rebase group the point belongs to, from 0.")
     rule: SpcRule | None = Field(description="The first special-cause rule that applies, if any.")
     variation: Variation = Field(description="Common cause, or which kind of special cause.")
+    excluded: bool = Field(
+        default=False, description="Whether the point is suspect: drawn, but left out of the limits and rules.")
 
 
 class SpecialCause(BaseModel):
@@ -245,6 +248,13 @@ class SpcResult(BaseModel):
             "and miss it; null without a target or a better direction."
         )
     )
+    excluded: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "Periods whose figures are suspect (likely data faults): drawn, but left out of the "
+            "limits and of the special-cause rules, as if they were missing."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -268,6 +278,8 @@ class SpcResult(BaseModel):
     @property
     def explanation(self) -> str:
         """What the chart says about the latest month, and about the target."""
+        if self.excluded:
+            return _explain_excluded(self)
         values = self.values
         return _explain(
             self.periods[-1],
@@ -315,11 +327,17 @@ class SpcResult(BaseModel):
         values = list(self.values)
         rules: list[SpcRule | None] = []
         variations: list[Variation] = []
+        excluded = frozenset(self.excluded)
         for group in self.groups:
-            group_values = values[group.start : group.start + group.points]
-            group_rules, group_variations = _rules(group_values, group, self.settings, self.better)
-            rules.extend(group_rules)
-            variations.extend(group_variations)
+            span = range(group.start, group.start + group.points)
+            # Suspect points are left out as if missing; they are labelled common cause, never a signal.
+            kept = [i for i in span if self.periods[i] not in excluded] if excluded else list(span)
+            kept_rules, kept_variations = _rules([values[i] for i in kept], group, self.settings, self.better)
+            labels = dict(zip(kept, zip(kept_rules, kept_variations, strict=True), strict=True))
+            for i in span:
+                rule, variation = labels.get(i, (None, "common_cause"))
+                rules.append(rule)
+                variations.append(variation)
         return tuple(rules), tuple(variations)
 
     def points(self) -> tuple[SpcPoint, ...]:
@@ -328,8 +346,10 @@ class SpcResult(BaseModel):
         group_of = [0] * len(self.periods)
         for number, group in enumerate(self.groups):
             group_of[group.start : group.start + group.points] = [number] * group.points
+        excluded = frozenset(self.excluded)
         return tuple(
-            SpcPoint(period=period, value=value, group=group, rule=rule, variation=variation)
+            SpcPoint(period=period, value=value, group=group, rule=rule, variation=variation,
+                     excluded=period in excluded)
             for period, value, group, rule, variation in zip(
                 self.periods, self.values, group_of, rules, variations, strict=True
             )
@@ -348,8 +368,12 @@ def analyse_spc(
     settings: SpcSettings | None = None,
     better: Better | None = None,
     target: float | None = None,
+    exclude: Collection[str] = (),
 ) -> SpcResult | None:
     """Draw the XmR chart of ``points``, a sequence of (period label, value) in time order.
+
+    ``exclude`` names periods whose figures are suspect: they stay on the
+    chart but are left out of the limits and the rules as if missing.
 
     Pass only observed periods: nothing is interpolated (see the module
     docstring for how gaps are treated). Return None when the latest group
@@ -360,7 +384,9 @@ def analyse_spc(
     if not points:
         return None
     periods, values = zip(*points, strict=True)
-    return analyse_spc_columns(periods, values, settings=settings, better=better, target=target)
+    return analyse_spc_columns(
+        periods, values, settings=settings, better=better, target=target, exclude=exclude
+    )
 
 
 def analyse_spc_columns(
@@ -370,9 +396,12 @@ def analyse_spc_columns(
     settings: SpcSettings | None = None,
     better: Better | None = None,
     target: float | None = None,
+    exclude: Collection[str] = (),
 ) -> SpcResult | None:
     """:func:`analyse_spc` for the series given as two parallel sequences, as results store it."""
     settings = settings or _DEFAULT_SETTINGS
+    if exclude:
+        return _analyse_excluding(periods, values, frozenset(exclude), settings, better, target)
     labels, values = _validate(periods, values)
     if target is not None and not (type(target) in (int, float) and math.isfinite(target)):
         raise ValueError(f"the target must be a finite number, not {target!r}")
@@ -413,6 +442,67 @@ def analyse_spc_columns(
         variation=variation,
         target=target,
         assurance=assurance,
+    )
+
+
+def _analyse_excluding(
+    periods: Sequence[str],
+    values: Sequence[float],
+    exclude: frozenset[str],
+    settings: SpcSettings,
+    better: Better | None,
+    target: float | None,
+) -> SpcResult | None:
+    """The chart of the points not excluded, with the excluded ones put back on it, unjudged.
+
+    A suspect month (a data fault) is treated exactly as a missing month for
+    the limits and the rules, so a month that lost most of its crimes cannot
+    widen the limits and hide a real signal; it is still drawn, marked.
+    """
+    labels, numbers = _validate(periods, values)
+    keep = [i for i, label in enumerate(labels) if label not in exclude]
+    if len(keep) == len(labels):
+        return analyse_spc_columns(labels, numbers, settings=settings, better=better, target=target)
+    rebase: set[int] = set()
+    for start in _group_starts(labels, len(labels), settings.rebase_at)[1:]:
+        # A rebase at a suspect point starts the new group at the next point kept.
+        position = bisect.bisect_left(keep, start)
+        if 0 < position < len(keep):
+            rebase.add(position)
+    inner = analyse_spc_columns(
+        [labels[i] for i in keep],
+        [numbers[i] for i in keep],
+        settings=settings.model_copy(update={"rebase_at": tuple(sorted(rebase))}),
+        better=better,
+        target=target,
+    )
+    if inner is None:
+        return None
+    starts = [0] + [keep[group.start] for group in inner.groups[1:]]
+    ends = [*starts[1:], len(labels)]
+    groups = tuple(
+        group.model_copy(
+            update={
+                "start": start,
+                "points": end - start,
+                "first_period": labels[start],
+                "last_period": labels[end - 1],
+            }
+        )
+        for group, start, end in zip(inner.groups, starts, ends, strict=True)
+    )
+    latest_excluded = labels[-1] in exclude
+    return inner.model_copy(
+        update={
+            "periods": labels,
+            "values": numbers,
+            "groups": groups,
+            "settings": settings,
+            "excluded": tuple(label for label in labels if label in exclude),
+            # A suspect latest month is not judged: its verdict would be the fault's.
+            "rule": None if latest_excluded else inner.rule,
+            "variation": "common_cause" if latest_excluded else inner.variation,
+        }
     )
 
 
@@ -652,6 +742,41 @@ def _assurance(
     if target < lower:
         return "consistently_passing" if better == "higher" else "consistently_failing"
     return "hit_and_miss"
+
+
+def _explain_excluded(result: SpcResult) -> str:
+    """The explanation of a chart with suspect points: the latest judged month, and what was left out."""
+    excluded = frozenset(result.excluded)
+    kept = [i for i, period in enumerate(result.periods) if period not in excluded]
+    names = ", ".join(result.excluded)
+    several = len(result.excluded) > 1
+    left_out = (
+        f"The figure{'s' if several else ''} for {names} {'are' if several else 'is'} marked suspect "
+        f"(likely a data fault): drawn, but left out of the limits and the rules."
+    )
+    if result.periods[-1] in excluded or len(kept) < 2:
+        group = result.groups[-1]
+        num = _plain_english.number
+        assert group.lower_limit is not None and group.upper_limit is not None
+        return (
+            f"The latest month ({result.periods[-1]}: {num(result.values[-1])}) is not judged. "
+            f"{left_out} The limits of the other months are {num(group.lower_limit)} to "
+            f"{num(group.upper_limit)}."
+        )
+    last, before = kept[-1], kept[-2]
+    text = _explain(
+        result.periods[last],
+        result.values[last],
+        result.values[last] > result.values[before],
+        result.rule,
+        result.variation,
+        result.groups[-1],
+        result.settings,
+        result.better,
+        result.target,
+        result.assurance,
+    )
+    return f"{text} {left_out}"
 
 
 def _explain(
