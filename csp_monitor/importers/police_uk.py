@@ -62,8 +62,11 @@ from csp_monitor.importers.crime_types import (
 from csp_monitor.importers.figures_csv import FigureRow, check_output, write_figures_csv
 from csp_monitor.importers.quality import (
     QualityFinding,
+    check_force_changes,
+    check_repeats,
     check_series,
     check_unallocated,
+    check_unallocated_shifts,
     find_publication_gaps,
     suspect_figures,
 )
@@ -347,9 +350,21 @@ def _assemble(counted: list[FileCount], lookup: AreaLookup | None, area_by: str,
                 message=(f"{force} {period}: no {slug} rows at all, against a usual {usual:.0f} a month "
                          f"in the months around it: a publication gap, not a zero; the figure is "
                          f"left out{also}")))
-        for _month, finding in check_unallocated(force, unallocated_crimes[force], crimes_of[force]):
+        area_crimes: dict[str, Counter[int]] = {area: Counter() for area, f in home.items() if f == force}
+        for (area, month, slug), number in area_counts.items():
+            if area in area_crimes and slug != ANTI_SOCIAL_BEHAVIOUR:
+                area_crimes[area][month] += number
+        for month in type_totals[force]:
+            for crimes in area_crimes.values():
+                crimes[month] += 0  # a month of the force's with no crime in an area is a zero there
+        jump_months: set[int] = set()
+        for month, finding in check_unallocated(force, unallocated_crimes[force], crimes_of[force], area_crimes):
             findings.append(finding)
-            jumps.append((force, finding))
+            jump_months.add(month)
+            if finding.suspect and finding.kind == "unallocated-jump":  # every area short
+                jumps.append((force, finding))
+        findings.extend(check_unallocated_shifts(force, unallocated_crimes[force], crimes_of[force],
+                                                 skip=jump_months))
 
     figures: dict[tuple[str, str, str], int] = {}
     by_month: dict[tuple[str, str, int], int] = {}
@@ -370,13 +385,22 @@ def _assemble(counted: list[FileCount], lookup: AreaLookup | None, area_by: str,
                 figures[(area, TOTAL_CRIME, period)] = total
                 by_month[(area, TOTAL_CRIME, month)] = total
 
-    findings.extend(check_series(by_month))
+    series_findings = check_series(by_month)
+    findings.extend(series_findings)
+    widespread = {(f.measure, f.period) for f in series_findings if f.kind == "widespread-change"}
+    for force in sorted(type_totals):
+        of_force = {key: value for key, value in by_month.items() if home.get(key[0]) == force}
+        findings.extend(f for f in check_force_changes(force, type_totals[force], of_force)
+                        if (f.measure, f.period) not in widespread)
+    findings.extend(check_repeats(by_month))
     suspects = dict(suspect_figures(findings))
-    for force, finding in jumps:
-        for area in (a for a, f in home.items() if f == force):
-            for key in [k for k in figures
-                        if k[0] == area and k[2] == finding.period and k[1] != ANTI_SOCIAL_BEHAVIOUR]:
-                suspects[key] = (*suspects.get(key, ()), finding.message)
+    # A fault of the rows with no location makes every crime figure of the areas it hit suspect.
+    hit = [(area, finding) for force, finding in jumps for area in sorted(a for a, f in home.items() if f == force)]
+    hit += [(finding.area, finding) for finding in findings if finding.kind == "unallocated-area" and finding.area]
+    for area, finding in hit:
+        for key in [k for k in figures
+                    if k[0] == area and k[2] == finding.period and k[1] != ANTI_SOCIAL_BEHAVIOUR]:
+            suspects[key] = (*suspects.get(key, ()), finding.message)
     all_unallocated: Counter[str] = Counter()
     for force_counts in unallocated.values():
         for month, number in force_counts.items():
