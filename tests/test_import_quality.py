@@ -24,7 +24,14 @@ from csp_monitor.importers.quality import (
     suspect_figures,
 )
 from csp_monitor.periods import format_month
-from tests.police_uk_fixtures import LEICESTERSHIRE, LOOKUP
+from tests.police_uk_fixtures import (
+    LEICESTERSHIRE,
+    LOOKUP,
+    member,
+    month_rows,
+    street_csv,
+    write_archive,
+)
 
 AREAS = ["blaby", "charnwood", "harborough", "hinckley-and-bosworth", "melton", "oadby-and-wigston", "rutland"]
 APRIL_2021 = 2021 * 12 + 3
@@ -323,3 +330,37 @@ def test_a_force_wide_change_in_most_areas_is_context_once() -> None:
         totals.setdefault(month, {}).setdefault(measure, 0)
         totals[month][measure] += int(value)
     assert check_force_changes("f", totals, one_area) == []
+
+
+def _lost_month_archive(folder: Path) -> Path:
+    """Eight months of four districts (40 burglaries and 40 violent crimes each); in 2020-07 Harborough's are published with no location."""
+    members = {}
+    for number in range(1, 9):
+        month = f"2020-{number:02d}"
+        counts: dict[tuple[str, str], int] = {("", "Burglary"): 5}
+        for district in ("Harborough", "Blaby", "Melton", "Charnwood"):
+            lsoa = "" if (district, number) == ("Harborough", 7) else f"{district} 001A"
+            for kind in ("Burglary", "Violence and sexual offences"):
+                counts[(lsoa, kind)] = counts.get((lsoa, kind), 0) + 40
+        members[member(month)] = street_csv(month_rows(month, counts))
+    return write_archive(folder / "lost.zip", members)
+
+
+def test_an_import_marks_only_the_area_that_lost_its_crimes(tmp_path: Path) -> None:
+    """The district whose 80 crimes went to no location has every crime figure of the month suspect; the others none."""
+    result = import_police_uk(_lost_month_archive(tmp_path))
+    suspects = set(result.suspects)
+    assert {key[0] for key in suspects} == {"harborough"} and {key[2] for key in suspects} == {"2020-07"}
+    assert ("harborough", "burglary", "2020-07") in suspects and ("harborough", "total-crime", "2020-07") in suspects
+    assert ("harborough", "anti-social-behaviour", "2020-07") not in suspects
+    assert result.figures[("blaby", "total-crime", "2020-07")] == 80
+
+
+def test_a_force_counted_whole_keeps_its_rows_with_no_location_and_is_not_suspect(tmp_path: Path) -> None:
+    """Counted per force, the rows with no location are in the force's figure: the jump is reported, nothing is suspect."""
+    result = import_police_uk(_lost_month_archive(tmp_path), area_by="force")
+    assert result.figures[("test", "total-crime", "2020-07")] == 325
+    [jump] = [f for f in result.findings if f.kind == "unallocated-jump"]
+    assert jump.period == "2020-07" and not jump.suspect
+    assert "counted per force, those rows are in the force's own figures" in jump.message
+    assert result.suspects == {}

@@ -329,6 +329,10 @@ def _assemble(counted: list[FileCount], lookup: AreaLookup | None, area_by: str,
             message=(f"{area}: {rows} row{'s' if rows != 1 else ''}, all from forces whose own area it is not "
                      "(border or mislocated crimes): left out, as they are not the area's crime")))
 
+    crimes_by_area: dict[str, Counter[int]] = defaultdict(Counter)
+    for (area, month, slug), number in area_counts.items():
+        if slug != ANTI_SOCIAL_BEHAVIOUR:
+            crimes_by_area[area][month] += number
     missing: list[tuple[str, str]] = []
     jumps: list[tuple[str, QualityFinding]] = []
     gaps: set[tuple[str, int, str]] = set()
@@ -350,15 +354,13 @@ def _assemble(counted: list[FileCount], lookup: AreaLookup | None, area_by: str,
                 message=(f"{force} {period}: no {slug} rows at all, against a usual {usual:.0f} a month "
                          f"in the months around it: a publication gap, not a zero; the figure is "
                          f"left out{also}")))
-        area_crimes: dict[str, Counter[int]] = {area: Counter() for area, f in home.items() if f == force}
-        for (area, month, slug), number in area_counts.items():
-            if area in area_crimes and slug != ANTI_SOCIAL_BEHAVIOUR:
-                area_crimes[area][month] += number
+        area_crimes = {area: Counter(crimes_by_area[area]) for area, f in home.items() if f == force}
         for month in type_totals[force]:
             for crimes in area_crimes.values():
                 crimes[month] += 0  # a month of the force's with no crime in an area is a zero there
         jump_months: set[int] = set()
-        for month, finding in check_unallocated(force, unallocated_crimes[force], crimes_of[force], area_crimes):
+        for month, finding in check_unallocated(force, unallocated_crimes[force], crimes_of[force], area_crimes,
+                                                whole_force=area_by == "force"):
             findings.append(finding)
             jump_months.add(month)
             if finding.suspect and finding.kind == "unallocated-jump":  # every area short
@@ -388,9 +390,11 @@ def _assemble(counted: list[FileCount], lookup: AreaLookup | None, area_by: str,
     series_findings = check_series(by_month)
     findings.extend(series_findings)
     widespread = {(f.measure, f.period) for f in series_findings if f.kind == "widespread-change"}
+    by_force: dict[str, dict[tuple[str, str, int], int]] = defaultdict(dict)
+    for series_key, value in by_month.items():
+        by_force[home[series_key[0]]][series_key] = value
     for force in sorted(type_totals):
-        of_force = {key: value for key, value in by_month.items() if home.get(key[0]) == force}
-        findings.extend(f for f in check_force_changes(force, type_totals[force], of_force)
+        findings.extend(f for f in check_force_changes(force, type_totals[force], by_force[force])
                         if (f.measure, f.period) not in widespread)
     findings.extend(check_repeats(by_month))
     suspects = dict(suspect_figures(findings))

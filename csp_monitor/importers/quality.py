@@ -141,8 +141,8 @@ def find_publication_gaps(totals: Mapping[int, Mapping[str, int]], measures: Ite
 
 
 def check_unallocated(force: str, unallocated: Mapping[int, int], rows: Mapping[int, int],
-                      area_crimes: Mapping[str, Mapping[int, int]] | None = None,
-                      ) -> list[tuple[int, QualityFinding]]:
+                      area_crimes: Mapping[str, Mapping[int, int]] | None = None, *,
+                      whole_force: bool = False) -> list[tuple[int, QualityFinding]]:
     """Months in which a force's share of crimes with no location jumps, pinned to the areas that lost them.
 
     ``unallocated`` and ``rows`` count crimes (not anti-social behaviour, which
@@ -151,7 +151,8 @@ def check_unallocated(force: str, unallocated: Mapping[int, int], rows: Mapping[
     finding, and one suspect ``unallocated-area`` finding per area whose
     crimes fell far below its own history that month. The jump finding is
     itself suspect (every area short) only when no area, or too few,
-    account for the extra rows with no location.
+    account for the extra rows with no location. With ``whole_force`` (figures
+    counted per force, rows with no location included) nothing is short.
     """
     found: list[tuple[int, QualityFinding]] = []
     for month, share, usual in _unallocated_jumps(unallocated, rows):
@@ -159,6 +160,12 @@ def check_unallocated(force: str, unallocated: Mapping[int, int], rows: Mapping[
         extra = unallocated.get(month, 0) - usual * rows[month]
         head = (f"{force} {period}: {share:.1%} of crimes have no location against a usual "
                 f"{usual:.1%} in the months before (about {extra:,.0f} more than usual)")
+        if whole_force:
+            found.append((month, QualityFinding(
+                kind="unallocated-jump", period=period,
+                message=(f"{head}: counted per force, those rows are in the force's own figures, which are "
+                         "complete (not suspect); a count per district would be short that month"))))
+            continue
         short, normal = _short_areas(month, area_crimes or {})
         missing = sum(j.usual - j.value for j in short.values())
         left = (extra - missing) / rows[month]
