@@ -143,3 +143,20 @@ def test_the_xlsx_title_names_the_whole_period(tmp_path: Path, cli: Callable[...
     rules = load_rules(HARBOROUGH_RULES)
     assert evaluation_title(evaluate(rules, load_figures(HARBOROUGH_FIGURES), "2013-09")).endswith(
         "April 2013 to September 2013 (reporting year 2013/14), compared with April 2012 to September 2012")
+
+
+def test_an_alert_email_message_ends_with_a_full_stop() -> None:
+    """The default alert message (the result's summary) reads as a sentence in the email."""
+    from csp_monitor.models.decisions import Notification
+    from csp_monitor.render.alerts import build_alert_email, render_alert_email
+
+    rules = load_rules(HARBOROUGH_RULES)
+    evaluation = evaluate(rules, load_figures(HARBOROUGH_FIGURES), "2014-03")
+    result = evaluation.get("harborough", "domestic-burglary")
+    assert result is not None and not result.summary.endswith(".")
+    notice = Notification(key="k", alert="off-target", kind="firing", area="harborough",
+                          measure="domestic-burglary", period="2014-03", recipients=("a@example.org",),
+                          message=result.summary)
+    email = build_alert_email(rules, evaluation, "a@example.org", [notice])
+    assert email.items[0].message == result.summary + "."
+    assert result.summary + "." in render_alert_email(email).text
