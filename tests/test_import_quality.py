@@ -364,3 +364,26 @@ def test_a_force_counted_whole_keeps_its_rows_with_no_location_and_is_not_suspec
     assert jump.period == "2020-07" and not jump.suspect
     assert "counted per force, those rows are in the force's own figures" in jump.message
     assert result.suspects == {}
+
+
+@settings(max_examples=30, deadline=None)
+@given(levels=st.lists(st.integers(60, 1500), min_size=4, max_size=9), lost=st.data(), seed=st.integers(0, 10_000))
+def test_a_lost_area_is_the_only_one_pinned(levels: list[int], lost: st.DataObject, seed: int) -> None:
+    """Whatever the areas' sizes, when one area's crimes all go to no location, only that area is suspect."""
+    months = range(100, 114)
+    names = [f"area-{i}" for i in range(len(levels))]
+    crimes = _area_crimes(dict(zip(names, levels, strict=True)), months, seed=seed)
+    victim = lost.draw(st.sampled_from(names))
+    month = lost.draw(st.sampled_from(list(range(106, 114))))
+    base = sum(levels) // 20 + 5
+    unallocated = dict.fromkeys(months, base)
+    unallocated[month] += crimes[victim][month]
+    crimes[victim][month] = 0
+    rows = {m: sum(c[m] for c in crimes.values()) + unallocated[m] for m in months}
+    found = [finding for _, finding in check_unallocated("f", unallocated, rows, crimes)]
+    pinned = [f.area for f in found if f.kind == "unallocated-area"]
+    jumps = [f for f in found if f.kind == "unallocated-jump"]
+    if jumps:  # a small area's loss can be too little to move the force's share: then nothing is claimed
+        assert pinned == [victim] and not jumps[0].suspect
+    else:
+        assert pinned == []
