@@ -379,6 +379,10 @@ def test_peers_only_for_counts_summed() -> None:
             "statistics: {spc: {trend_points: 2}}",
             "<rules>:6:34: 'trend_points' must be at least 3",
         ),
+        (  # NHSRplotthedots: fix_after_n_points must be at least 12
+            "statistics: {spc: {baseline_points: 6}}",
+            "<rules>:6:37: 'baseline_points' must be at least 12",
+        ),
         (
             "statistics:\n  peers:\n    populations: {town: 5}\n    groups: {shire: [town, city]}",
             "<rules>:9:21: the peer group 'shire' has no population for city",
@@ -437,3 +441,15 @@ def test_evaluation_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_count_chart_never_has_a_limit_below_zero() -> None:
+    """Burglary (a count) swinging 0 to 9 has an unclamped lower limit below 0, reported as 0; screening is on."""
+    swings = _monthly("town", "burglary", "2013-04", [0, 9, 1, 8, 0, 9, 2, 7, 0, 9, 1, 8])
+    result = evaluate(_rules(), _figures(swings), "2014-03").get("town", "burglary")
+    assert result is not None and result.spc is not None
+    assert result.spc.settings.screen_outliers is True and result.spc.settings.lowest == 0
+    # mean 54 / 12 = 4.5 and AMR 84 / 11 = 7.6364: mean - 2.66 AMR = -15.81, given as 0.
+    assert result.spc.average_moving_range == pytest.approx(84 / 11)
+    assert result.spc.lower_limit == 0.0 and result.spc.near_lower == 0.0
+    assert result.spc.upper_limit == pytest.approx(4.5 + 2.66 * 84 / 11)

@@ -14,16 +14,29 @@ from hypothesis import strategies as st
 from csp_monitor.importers import import_police_uk
 from csp_monitor.importers.quality import (
     QualityFinding,
+    check_force_changes,
+    check_repeats,
     check_series,
     check_unallocated,
+    check_unallocated_shifts,
     find_publication_gaps,
     poisson_tail,
     suspect_figures,
 )
-from tests.police_uk_fixtures import LEICESTERSHIRE, LOOKUP, needs_shared
+from csp_monitor.periods import format_month
+from tests.police_uk_fixtures import (
+    LEICESTERSHIRE,
+    LOOKUP,
+    member,
+    month_rows,
+    needs_shared,
+    street_csv,
+    write_archive,
+)
 
 AREAS = ["blaby", "charnwood", "harborough", "hinckley-and-bosworth", "melton", "oadby-and-wigston", "rutland"]
 APRIL_2021 = 2021 * 12 + 3
+APRIL_2020 = 2020 * 12 + 3
 
 
 def _steady(level: float = 50, months: int = 16, seed: int = 1) -> dict[tuple[str, str, int], float]:
@@ -228,3 +241,153 @@ def test_pure_poisson_noise_is_not_mistaken_for_faults() -> None:
         figures = {(area, "burglary", 24_000 + month): float(_poisson(rng, 40))
                    for area in AREAS for month in range(24)}
         assert not [f for f in check_series(figures) if f.suspect], seed
+
+
+# --- pinning a no-location fault to its areas, and context that is not suspect ------------------
+
+
+def _area_crimes(levels: dict[str, int], months: range, seed: int = 3) -> dict[str, dict[int, int]]:
+    """Each area's crimes per month: Poisson counts around its level."""
+    rng = random.Random(seed)
+    return {area: {m: _poisson(rng, level) for m in months} for area, level in levels.items()}
+
+
+def test_a_jump_is_pinned_to_the_area_whose_crimes_went_missing() -> None:
+    """Only the area whose crimes fell to almost nothing in the jump month is suspect; the others are named as normal."""
+    months = range(100, 112)
+    crimes = _area_crimes({"harborough": 300, "charnwood": 900, "melton": 250, "blaby": 450}, months)
+    crimes["harborough"][108] = 3
+    rows = {m: sum(c[m] for c in crimes.values()) + 150 for m in months}
+    unallocated = dict.fromkeys(months, 150)
+    unallocated[108] += 290
+    rows[108] += 290
+    found = [finding for _, finding in check_unallocated("leicestershire", unallocated, rows, crimes)]
+    assert [(f.kind, f.area, f.suspect) for f in found] == [
+        ("unallocated-jump", None, False), ("unallocated-area", "harborough", True)]
+    assert found[1].message.startswith(f"harborough {found[1].period}: 3 crimes against a usual")
+    assert "charnwood" in found[0].message and "not suspect" in found[0].message
+
+
+def test_a_jump_no_area_accounts_for_leaves_every_area_short() -> None:
+    """When every area is a little short (none far from its history), the jump marks every area suspect."""
+    months = range(100, 112)
+    crimes = _area_crimes({"harborough": 300, "charnwood": 900, "melton": 250, "blaby": 450}, months)
+    for area in crimes:
+        crimes[area][108] = round(crimes[area][108] * 0.9)
+    rows = {m: sum(c[m] for c in crimes.values()) + 100 for m in months}
+    unallocated = dict.fromkeys(months, 100)
+    unallocated[108] += 190
+    rows[108] += 190
+    found = [finding for _, finding in check_unallocated("f", unallocated, rows, crimes)]
+    assert [(f.kind, f.suspect) for f in found] == [("unallocated-jump", True)]
+    assert "every area's crime counts that month are short by about" in found[0].message
+
+
+def test_a_lasting_change_in_the_share_with_no_location_is_context() -> None:
+    """A share falling from 8% to 0.5% for good is one shift at its first month, not suspect; noise is none."""
+    rows = dict.fromkeys(range(100, 124), 1000)
+    unallocated = {m: 80 if m < 106 else 5 for m in rows}
+    unallocated[103] = 95
+    [shift] = check_unallocated_shifts("f", unallocated, rows)
+    assert (shift.kind, shift.period, shift.suspect) == ("unallocated-shift", format_month(106), False)
+    assert "from about 8.0% (the months before) to 0.5%" in shift.message
+    assert check_unallocated_shifts("f", {m: 70 + m % 3 * 10 for m in rows}, rows) == []
+
+
+def test_a_small_change_in_the_share_with_no_location_is_not_a_shift() -> None:
+    """From 7.7% to 5.5% is less than a factor of two: not reported."""
+    rows = dict.fromkeys(range(100, 112), 1000)
+    assert check_unallocated_shifts("f", {m: 77 if m < 106 else 55 for m in rows}, rows) == []
+
+
+def test_a_count_repeated_four_months_is_reported_and_small_ones_are_not() -> None:
+    """13 four months running is reported with its chance; 8 four months running and 13 three months are not."""
+    figures = {("harborough", "burglary", m): float(v) for m, v in zip(range(100, 108), [20, 13, 13, 13, 13, 18, 9, 25],
+                                                                        strict=True)}
+    figures |= {("oadby", "other-crime", m): 8.0 for m in range(100, 106)}
+    figures |= {("melton", "burglary", m): float(v) for m, v in zip(range(100, 105), [13, 13, 13, 20, 21], strict=True)}
+    [found] = check_repeats(figures)
+    assert (found.kind, found.area, found.period, found.suspect) == (
+        "repeated-value", "harborough", format_month(101), False)
+    chance = (math.exp(-13) * 13 ** 13 / math.factorial(13)) ** 3
+    assert f"(by chance about 1 in {1 / chance:,.0f} at that level)" in found.message
+
+
+def test_a_force_wide_change_in_most_areas_is_context_once() -> None:
+    """A type doubling across the force and in most areas is reported at its first month, with how long it lasted."""
+    figures = _steady(months=12)
+    for area in AREAS:
+        for month in (APRIL_2020 + 8, APRIL_2020 + 9):
+            figures[(area, "burglary", month)] *= 2
+    totals: dict[int, dict[str, int]] = {}
+    for (_, measure, month), value in figures.items():
+        totals.setdefault(month, {}).setdefault(measure, 0)
+        totals[month][measure] += int(value)
+    [found] = check_force_changes("f", totals, figures)
+    assert (found.kind, found.measure, found.period, found.suspect) == (
+        "force-change", "burglary", format_month(APRIL_2020 + 8), False)
+    assert "for 2 months" in found.message and "not a data fault" in found.message
+    one_area = _steady(months=12)
+    one_area[("melton", "burglary", APRIL_2020 + 8)] *= 8
+    totals = {}
+    for (_, measure, month), value in one_area.items():
+        totals.setdefault(month, {}).setdefault(measure, 0)
+        totals[month][measure] += int(value)
+    assert check_force_changes("f", totals, one_area) == []
+
+
+def _lost_month_archive(folder: Path) -> Path:
+    """Eight months of four districts (40 burglaries and 40 violent crimes each); in 2020-07 Harborough's are published with no location."""
+    members = {}
+    for number in range(1, 9):
+        month = f"2020-{number:02d}"
+        counts: dict[tuple[str, str], int] = {("", "Burglary"): 5}
+        for district in ("Harborough", "Blaby", "Melton", "Charnwood"):
+            lsoa = "" if (district, number) == ("Harborough", 7) else f"{district} 001A"
+            for kind in ("Burglary", "Violence and sexual offences"):
+                counts[(lsoa, kind)] = counts.get((lsoa, kind), 0) + 40
+        members[member(month)] = street_csv(month_rows(month, counts))
+    return write_archive(folder / "lost.zip", members)
+
+
+def test_an_import_marks_only_the_area_that_lost_its_crimes(tmp_path: Path) -> None:
+    """The district whose 80 crimes went to no location has every crime figure of the month suspect; the others none."""
+    result = import_police_uk(_lost_month_archive(tmp_path))
+    suspects = set(result.suspects)
+    assert {key[0] for key in suspects} == {"harborough"} and {key[2] for key in suspects} == {"2020-07"}
+    assert ("harborough", "burglary", "2020-07") in suspects and ("harborough", "total-crime", "2020-07") in suspects
+    assert ("harborough", "anti-social-behaviour", "2020-07") not in suspects
+    assert result.figures[("blaby", "total-crime", "2020-07")] == 80
+
+
+def test_a_force_counted_whole_keeps_its_rows_with_no_location_and_is_not_suspect(tmp_path: Path) -> None:
+    """Counted per force, the rows with no location are in the force's figure: the jump is reported, nothing is suspect."""
+    result = import_police_uk(_lost_month_archive(tmp_path), area_by="force")
+    assert result.figures[("test", "total-crime", "2020-07")] == 325
+    [jump] = [f for f in result.findings if f.kind == "unallocated-jump"]
+    assert jump.period == "2020-07" and not jump.suspect
+    assert "counted per force, those rows are in the force's own figures" in jump.message
+    assert result.suspects == {}
+
+
+@settings(max_examples=30, deadline=None)
+@given(levels=st.lists(st.integers(60, 1500), min_size=4, max_size=9), lost=st.data(), seed=st.integers(0, 10_000))
+def test_a_lost_area_is_the_only_one_pinned(levels: list[int], lost: st.DataObject, seed: int) -> None:
+    """Whatever the areas' sizes, when one area's crimes all go to no location, only that area is suspect."""
+    months = range(100, 114)
+    names = [f"area-{i}" for i in range(len(levels))]
+    crimes = _area_crimes(dict(zip(names, levels, strict=True)), months, seed=seed)
+    victim = lost.draw(st.sampled_from(names))
+    month = lost.draw(st.sampled_from(list(range(106, 114))))
+    base = sum(levels) // 20 + 5
+    unallocated = dict.fromkeys(months, base)
+    unallocated[month] += crimes[victim][month]
+    crimes[victim][month] = 0
+    rows = {m: sum(c[m] for c in crimes.values()) + unallocated[m] for m in months}
+    found = [finding for _, finding in check_unallocated("f", unallocated, rows, crimes)]
+    pinned = [f.area for f in found if f.kind == "unallocated-area"]
+    jumps = [f for f in found if f.kind == "unallocated-jump"]
+    if jumps:  # a small area's loss can be too little to move the force's share: then nothing is claimed
+        assert pinned == [victim] and not jumps[0].suspect
+    else:
+        assert pinned == []

@@ -76,11 +76,69 @@ def test_funnel_limits_by_hand() -> None:
     assert comparison.upper_limit == pytest.approx(2.902, abs=1e-3)
 
 
-@pytest.mark.parametrize(("count", "position"), [(3, "above"), (2, "in_line"), (0, "in_line")])
-def test_funnel_positions_by_hand(count: int, position: str) -> None:
-    """3 events where 1 is expected is above the 95% funnel; 2 or 0 are in line."""
-    settings = PeerSettings(method="funnel")
-    assert compare_with_peers(_small_group(count), "focus", settings).position == position
+@pytest.mark.parametrize(("count", "position", "tail"), [
+    (4, "above", 1 - math.exp(-1) * (1 + 1 + 1 / 2 + 1 / 6)),   # P(X >= 4) = 0.0190 < 0.025
+    (3, "in_line", 1 - math.exp(-1) * (1 + 1 + 1 / 2)),         # P(X >= 3) = 0.0803: was "above"
+    (2, "in_line", 1 - math.exp(-1) * 2),
+    (0, "in_line", math.exp(-1)),                                # P(X <= 0) = 0.368
+])
+def test_funnel_positions_by_hand(count: int, position: str, tail: float) -> None:
+    """Where 1 is expected, 4 events are above the 95% funnel (P(X >= 4) = 0.019); 3, 2 and 0 are in line."""
+    comparison = compare_with_peers(_small_group(count), "focus", PeerSettings(method="funnel"))
+    assert comparison.position == position
+    assert comparison.expected == pytest.approx(1.0)
+    assert comparison.tail_probability == pytest.approx(tail)
+
+
+def test_a_count_just_over_the_drawn_funnel_says_why_it_is_in_line() -> None:
+    """3 where 1 is expected is over the smoothed limit 2.90 but in line by the exact test, and the sentence says so."""
+    comparison = compare_with_peers(_small_group(3), "focus", PeerSettings(method="funnel"))
+    assert comparison.rate > comparison.upper_limit
+    assert comparison.explanation.endswith(
+        "in line with its peers by the exact test, though just outside the 95% funnel limits for an area of its "
+        "size (0.00 to 2.90). It had 3 where 1 would be expected at the group's rate; a count this high happens "
+        "by chance about 8 times in 100.")
+
+
+def _expecting(expected: float, count: int) -> dict[str, tuple[float, float]]:
+    """A focus area of 1 person with ``count`` events in a group whose overall rate makes it expect ``expected``."""
+    return {"focus": (count, 1), "rest": (expected * 1_000_000 - count, 999_999)}
+
+
+@pytest.mark.parametrize("level", [0.95, 0.998])
+@pytest.mark.parametrize("expected", [0.2, 0.5, 1.0, 2.0, 5.0, 12.5, 40.0, 156.7])
+def test_the_funnel_calls_an_area_at_the_group_rate_above_or_below_no_more_often_than_its_level(
+        poisson: Any, level: float, expected: float) -> None:
+    """Summing exact Poisson probabilities: at the group's rate, P(above) and P(below) are each at most (1 - level) / 2, and as large as the test allows."""
+    settings = PeerSettings(method="funnel", funnel_level=level, per=1)
+    tail = (1 - level) / 2
+    top = int(poisson.ppf(1 - 1e-12, expected)) + 2
+    positions = {k: compare_with_peers(_expecting(expected, k), "focus", settings).position for k in range(top)}
+    above = [k for k, p in positions.items() if p == "above"]
+    below = [k for k, p in positions.items() if p == "below"]
+    false_above = math.fsum(poisson.pmf(k, expected) for k in above) + poisson.sf(top - 1, expected)
+    false_below = math.fsum(poisson.pmf(k, expected) for k in below)
+    assert false_above < tail and false_below < tail
+    # Exact, not merely conservative: one more count on either side would break the level.
+    first_above = min(above)
+    assert poisson.sf(first_above - 2, expected) >= tail  # P(X >= first_above - 1)
+    assert above == list(range(first_above, top))
+    if below:
+        assert below == list(range(max(below) + 1))
+        assert poisson.cdf(max(below) + 1, expected) >= tail
+    else:
+        assert poisson.cdf(0, expected) >= tail
+
+
+@pytest.mark.parametrize(("expected", "old_false_above", "new_first_above"), [(0.2, 0.1813, 2), (1.0, 0.0803, 4)])
+def test_the_smoothed_limit_alone_would_call_one_event_too_few_above(
+        poisson: Any, expected: float, old_false_above: float, new_first_above: int) -> None:
+    """Comparing the count with the smoothed upper limit called 'above' 18% (E = 0.2) and 8% (E = 1) of the time; the exact tail does not."""
+    settings = PeerSettings(method="funnel", per=1)
+    comparison = compare_with_peers(_expecting(expected, new_first_above - 1), "focus", settings)
+    assert comparison.rate > comparison.upper_limit and comparison.position == "in_line"
+    assert poisson.sf(new_first_above - 2, expected) == pytest.approx(old_false_above, abs=1e-4)
+    assert compare_with_peers(_expecting(expected, new_first_above), "focus", settings).position == "above"
 
 
 def test_outer_funnel_is_wider() -> None:

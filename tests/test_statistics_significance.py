@@ -15,6 +15,8 @@ from pydantic import ValidationError
 from csp_monitor.statistics import (
     Significance,
     binomial_p_value,
+    byar_interval,
+    rate_ratio_interval,
     significance_of_change,
     square_root_z,
 )
@@ -193,6 +195,12 @@ def binomtest() -> Any:
     return pytest.importorskip("scipy.stats").binomtest
 
 
+@pytest.fixture
+def poisson_chi2() -> Any:
+    """scipy.stats.chi2, for the exact Poisson limits (a test oracle only)."""
+    return pytest.importorskip("scipy.stats").chi2
+
+
 def _close_to_scipy(binomtest: Any, k: int, n: int, p: float) -> None:
     ours = binomial_p_value(k, n, p)
     oracle = float(binomtest(k, n, p).pvalue)
@@ -308,3 +316,109 @@ def test_a_bigger_rise_is_never_less_significant(baseline: int, extra: int) -> N
     assert significance_of_change(current + 1, baseline).p_value <= significance_of_change(
         current, baseline
     ).p_value * (1 + 1e-9)
+
+
+# --- confidence intervals: Byar's for counts and rates, the exact one for the rate ratio -----------
+
+
+def _byar(count: int, z: float) -> tuple[float, float]:
+    """Byar's limits written out from the formula (Breslow and Day 1987), independently of the package."""
+    lower = 0.0 if count == 0 else count * (1 - 1 / (9 * count) - z / (3 * math.sqrt(count))) ** 3
+    upper = (count + 1) * (1 - 1 / (9 * (count + 1)) + z / (3 * math.sqrt(count + 1))) ** 3
+    return lower, upper
+
+
+@pytest.mark.parametrize(("count", "lower", "upper"), [
+    (10, 4.7874, 18.3915),     # worked by hand from the formula; the exact limits are 4.7954 and 18.3904
+    (54, 40.5637, 70.4597),    # theft of motor vehicle, 2013/14
+    (253, 222.7814, 286.1736),  # domestic burglary, 2013/14
+    (0, 0.0, 3.6680),          # the exact upper limit is 3.6889
+])
+def test_byar_interval_of_a_count(count: int, lower: float, upper: float) -> None:
+    """Byar's 95% interval of a count matches the formula worked by hand (10: 4.79 to 18.39)."""
+    assert byar_interval(count) == (pytest.approx(lower, abs=1e-4), pytest.approx(upper, abs=1e-4))
+    assert byar_interval(count) == pytest.approx(_byar(count, 1.959963984540054))
+
+
+def test_byar_interval_of_a_rate_and_at_99() -> None:
+    """Divided by the exposure it is the rate's interval; at 99% it is wider."""
+    assert byar_interval(54, exposure=12) == pytest.approx(tuple(v / 12 for v in _byar(54, 1.959963984540054)))
+    assert byar_interval(54, confidence=0.99) == pytest.approx(_byar(54, 2.5758293035489004))
+    wide, narrow = byar_interval(54, confidence=0.99), byar_interval(54)
+    assert wide[0] < narrow[0] < narrow[1] < wide[1]
+
+
+def test_byar_is_close_to_the_exact_poisson_interval(poisson_chi2: Any) -> None:
+    """Byar's limits are within 0.02 events of the exact chi-square limits below 10 events, and 0.2% from 10 to 2,000."""
+    for count in range(1, 2001):
+        exact = (poisson_chi2.ppf(0.025, 2 * count) / 2, poisson_chi2.ppf(0.975, 2 * count + 2) / 2)
+        lower, upper = byar_interval(count)
+        if count < 10:
+            assert lower == pytest.approx(exact[0], abs=0.02) and upper == pytest.approx(exact[1], abs=0.02), count
+        else:
+            assert lower == pytest.approx(exact[0], rel=2e-3) and upper == pytest.approx(exact[1], rel=2e-3), count
+
+
+def test_rate_ratio_and_its_exact_interval_for_theft_of_motor_vehicle() -> None:
+    """54 against 38: rate ratio 1.421, exact 95% interval 0.921 to 2.212 (Clopper-Pearson of 54/92), so not significant."""
+    result = significance_of_change(54, 38)
+    assert (result.current, result.baseline) == (54, 38)
+    assert result.rate_ratio == pytest.approx(54 / 38)
+    assert result.rate_ratio_interval == (pytest.approx(0.92119, abs=1e-5), pytest.approx(2.21199, abs=1e-5))
+    assert result.current_interval == pytest.approx(_byar(54, 1.959963984540054))
+    assert result.baseline_interval == pytest.approx(_byar(38, 1.959963984540054))
+    dumped = result.model_dump(mode="json")
+    assert dumped["rate_ratio_interval"] == list(result.rate_ratio_interval)  # type: ignore[arg-type]
+    assert Significance.model_validate(dumped) == result
+
+
+def test_rate_ratio_with_no_baseline_events_is_unbounded_above() -> None:
+    """5 against 0: no ratio, an interval from 0.2 (1 - 0.025^(1/5) odds) to unbounded; 0 against 0: none."""
+    result = significance_of_change(5, 0)
+    assert result.rate_ratio is None
+    low = 0.025 ** (1 / 5)  # P(X >= 5 | 5, pi) = pi^5 = 0.025
+    assert result.rate_ratio_interval == (pytest.approx(low / (1 - low)), None)
+    assert significance_of_change(0, 0).rate_ratio_interval is None
+    with pytest.raises(ValueError, match="no rate ratio"):
+        rate_ratio_interval(0, 0)
+
+
+def test_rate_ratio_interval_for_unequal_periods() -> None:
+    """9 months against 12: the ratio and its interval compare rates per month."""
+    result = significance_of_change(90, 100, current_exposure=9, baseline_exposure=12)
+    assert result.rate_ratio == pytest.approx((90 / 9) / (100 / 12))
+    equal = rate_ratio_interval(90, 100)
+    assert result.rate_ratio_interval == (pytest.approx(equal[0] * 12 / 9), pytest.approx(equal[1] * 12 / 9))
+
+
+def test_rate_ratio_interval_agrees_with_scipy(binomtest: Any) -> None:
+    """For random counts, small and large, the interval is scipy's exact (Clopper-Pearson) interval as odds."""
+    rnd = random.Random(2005)
+    for _ in range(150):
+        scale = rnd.choice([5, 50, 500, 5_000, 100_000])
+        c, b = rnd.randint(0, scale), rnd.randint(0, scale)
+        if c + b == 0:
+            continue
+        level = rnd.choice([0.95, 0.99])
+        oracle = binomtest(c, c + b).proportion_ci(confidence_level=level, method="exact")
+        lower, upper = rate_ratio_interval(c, b, confidence=level)
+        assert lower == pytest.approx(oracle.low / (1 - oracle.low), rel=1e-7, abs=1e-12), (c, b)
+        if b == 0:
+            assert upper is None
+        else:
+            assert upper == pytest.approx(oracle.high / (1 - oracle.high), rel=1e-7), (c, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(current=st.integers(0, 400), baseline=st.integers(0, 400))
+def test_the_interval_excludes_1_exactly_when_a_one_sided_test_rejects(current: int, baseline: int) -> None:
+    """The rate ratio's interval leaves out 1 exactly when P(X >= c) or P(X <= c) at pi = 1/2 is below 2.5%."""
+    if current + baseline == 0:
+        return
+    lower, upper = rate_ratio_interval(current, baseline)
+    n = current + baseline
+    at_least = math.fsum(math.comb(n, k) for k in range(current, n + 1)) / 2 ** n
+    at_most = math.fsum(math.comb(n, k) for k in range(current + 1)) / 2 ** n
+    rejects = min(at_least, at_most) < 0.025
+    excludes = lower > 1 or (upper is not None and upper < 1)
+    assert excludes == rejects

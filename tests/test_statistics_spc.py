@@ -74,7 +74,7 @@ def test_one_to_ten_special_causes() -> None:
 
 def test_screening_series_without_screening() -> None:
     """The screening series: mean 1.9444, AMR 1.8824, limits -3.0626 / 6.9515, point 5 outside."""
-    result = _chart(SCREENING)
+    result = _chart(SCREENING, settings=SpcSettings(screen_outliers=False))
     assert result.mean == pytest.approx(1.9444, abs=1e-4)
     assert result.average_moving_range == pytest.approx(1.8824, abs=1e-4)
     assert result.lower_limit == pytest.approx(-3.0626, abs=1e-4)
@@ -90,6 +90,38 @@ def test_screening_series_with_screening() -> None:
     assert result.lower_limit == pytest.approx(-0.7156, abs=1e-4)
     assert result.upper_limit == pytest.approx(4.6044, abs=1e-4)
     assert [(c.period, c.rule) for c in result.special_causes] == [("2016-05", "outside_limits")]
+
+
+def test_screening_is_on_by_default_as_in_nhsrplotthedots() -> None:
+    """Like ptd_spc(screen_outliers = TRUE), the default chart screens: AMR 1.0, limits -0.7156 / 4.6044."""
+    result = _chart(SCREENING)
+    assert result.settings.screen_outliers is True
+    assert result.average_moving_range == pytest.approx(1.0)
+    assert (result.lower_limit, result.upper_limit) == (pytest.approx(-0.7156, abs=1e-4),
+                                                        pytest.approx(4.6044, abs=1e-4))
+
+
+def test_limits_of_a_count_are_never_below_zero() -> None:
+    """With lowest 0 the unscreened lower limit -3.0626 and near limit -1.3936 are given as 0; the rest are unchanged."""
+    raw = _chart(SCREENING, settings=SpcSettings(screen_outliers=False))
+    count = _chart(SCREENING, settings=SpcSettings(screen_outliers=False, lowest=0))
+    assert raw.near_lower == pytest.approx(35 / 18 - 2 / 3 * 2.66 * 32 / 17) == pytest.approx(-1.3936, abs=1e-4)
+    assert (count.lower_limit, count.near_lower) == (0.0, 0.0)
+    assert count.groups[0].lower_limit == 0.0
+    assert (count.mean, count.upper_limit, count.near_upper) == (raw.mean, raw.upper_limit, raw.near_upper)
+    assert count.special_causes == raw.special_causes
+    assert "normal range of 0 to" in _chart([3, 1, 4, 1, 5, 0, 2, 6, 5, 3, 5, 0, 2],
+                                            settings=SpcSettings(lowest=0)).explanation
+    # A limit above the lowest value is left alone.
+    assert _chart(CITY_OF_LONDON, settings=SpcSettings(lowest=0)).lower_limit == _chart(CITY_OF_LONDON).lower_limit
+
+
+def test_the_docstring_no_longer_says_nhsrplotthedots_colours_trends_by_side() -> None:
+    """NHSRplotthedots 0.2.2 colours a trend crossing the mean by its direction: the old caveat is gone."""
+    from csp_monitor.statistics import spc
+
+    assert spc.__doc__ is not None
+    assert "colours trend points by their side" not in spc.__doc__
 
 
 def test_city_of_london_limits_fixed_on_the_first_twelve() -> None:

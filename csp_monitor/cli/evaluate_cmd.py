@@ -40,11 +40,12 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
     result = run_evaluation(rule_set, figure_set, as_of)
     echo_warnings(result.warnings)
     if output_format == "xlsx":
+        from csp_monitor.render.table import evaluation_title
         from csp_monitor.render.xlsx_table import write_xlsx_table
 
         assert out is not None
         path = write_xlsx_table(evaluation_rows(result), out,
-                                title=f"{result.partnership}: {result.reporting_year} to {result.as_of}")
+                                title=evaluation_title(result))
         click.echo(f"wrote {path}")
         return
     if output_format == "json":

@@ -161,7 +161,7 @@ def _spc(
     return analyse_spc_columns(
         _labels(months),
         list(map(series.__getitem__, months)),
-        settings=rules.settings(positions),
+        settings=rules.settings(positions, lowest=0.0 if measure.unit == "count" else None),
         better=measure.better,
         target=_monthly_target(measure, baseline, months_present),
         exclude=_labels([month for month in excluded if month in series and month <= as_of]),

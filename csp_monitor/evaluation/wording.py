@@ -10,7 +10,15 @@ from __future__ import annotations
 from csp_monitor.models.rules import Better, Target, Unit
 from csp_monitor.periods import format_month, month_name
 
-__all__ = ["format_number", "format_pct", "months_phrase", "span_phrase", "target_phrase", "target_text"]
+__all__ = [
+    "article",
+    "format_number",
+    "format_pct",
+    "months_phrase",
+    "span_phrase",
+    "target_phrase",
+    "target_text",
+]
 
 
 def format_number(value: float | None, unit: Unit = "count") -> str:
@@ -40,15 +48,33 @@ def target_text(target: Target, unit: Unit = "count") -> str:
     return f"{word} {format_number(target.value, unit)}"
 
 
+def article(number: str) -> str:
+    """``a`` or ``an`` before a number read aloud: an 8%, an 11%, an 18%, an 80%; a 1%, a 13%, a 110%.
+
+    Said aloud, a number takes "an" when its first word starts with a vowel
+    sound: eight (8, 80-89, 800-899, 8,000, ...) and eleven or eighteen (11,
+    18, and 11,000 or 18,500, said "eleven thousand ...").
+    """
+    whole = number.lstrip("+-").split(".")[0].replace(",", "")
+    digits = whole[: len(whole) - len(whole.lstrip("0123456789"))] if whole else ""
+    if not digits:
+        return "a"
+    if digits.startswith("8"):
+        return "an"
+    if digits[:2] in ("11", "18") and len(digits) % 3 == 2:
+        return "an"
+    return "a"
+
+
 def target_phrase(target: Target, better: Better, unit: Unit = "count") -> str:
-    """``a target of a 13% reduction``; ``a target of at least 85%``."""
+    """``a target of a 13% reduction``, ``a target of an 8% reduction``; ``a target of at least 85%``."""
     if target.kind == "change":
         size = f"{abs(target.value):g}%"
         if target.value < 0:
-            return f"a target of a {size} reduction" if better == "lower" else \
+            return f"a target of {article(size)} {size} reduction" if better == "lower" else \
                 f"a target of a fall of no more than {size}"
         if target.value > 0:
-            return f"a target of a {size} increase" if better == "higher" else \
+            return f"a target of {article(size)} {size} increase" if better == "higher" else \
                 f"a target of a rise of no more than {size}"
         return "a target of no increase" if better == "lower" else "a target of no fall"
     return f"a target of {target_text(target, unit)}"

@@ -62,8 +62,11 @@ from csp_monitor.importers.crime_types import (
 from csp_monitor.importers.figures_csv import FigureRow, check_output, write_figures_csv
 from csp_monitor.importers.quality import (
     QualityFinding,
+    check_force_changes,
+    check_repeats,
     check_series,
     check_unallocated,
+    check_unallocated_shifts,
     find_publication_gaps,
     suspect_figures,
 )
@@ -326,6 +329,10 @@ def _assemble(counted: list[FileCount], lookup: AreaLookup | None, area_by: str,
             message=(f"{area}: {rows} row{'s' if rows != 1 else ''}, all from forces whose own area it is not "
                      "(border or mislocated crimes): left out, as they are not the area's crime")))
 
+    crimes_by_area: dict[str, Counter[int]] = defaultdict(Counter)
+    for (area, month, slug), number in area_counts.items():
+        if slug != ANTI_SOCIAL_BEHAVIOUR:
+            crimes_by_area[area][month] += number
     missing: list[tuple[str, str]] = []
     jumps: list[tuple[str, QualityFinding]] = []
     gaps: set[tuple[str, int, str]] = set()
@@ -347,9 +354,19 @@ def _assemble(counted: list[FileCount], lookup: AreaLookup | None, area_by: str,
                 message=(f"{force} {period}: no {slug} rows at all, against a usual {usual:.0f} a month "
                          f"in the months around it: a publication gap, not a zero; the figure is "
                          f"left out{also}")))
-        for _month, finding in check_unallocated(force, unallocated_crimes[force], crimes_of[force]):
+        area_crimes = {area: Counter(crimes_by_area[area]) for area, f in home.items() if f == force}
+        for month in type_totals[force]:
+            for crimes in area_crimes.values():
+                crimes[month] += 0  # a month of the force's with no crime in an area is a zero there
+        jump_months: set[int] = set()
+        for month, finding in check_unallocated(force, unallocated_crimes[force], crimes_of[force], area_crimes,
+                                                whole_force=area_by == "force"):
             findings.append(finding)
-            jumps.append((force, finding))
+            jump_months.add(month)
+            if finding.suspect and finding.kind == "unallocated-jump":  # every area short
+                jumps.append((force, finding))
+        findings.extend(check_unallocated_shifts(force, unallocated_crimes[force], crimes_of[force],
+                                                 skip=jump_months))
 
     figures: dict[tuple[str, str, str], int] = {}
     by_month: dict[tuple[str, str, int], int] = {}
@@ -370,13 +387,24 @@ def _assemble(counted: list[FileCount], lookup: AreaLookup | None, area_by: str,
                 figures[(area, TOTAL_CRIME, period)] = total
                 by_month[(area, TOTAL_CRIME, month)] = total
 
-    findings.extend(check_series(by_month))
+    series_findings = check_series(by_month)
+    findings.extend(series_findings)
+    widespread = {(f.measure, f.period) for f in series_findings if f.kind == "widespread-change"}
+    by_force: dict[str, dict[tuple[str, str, int], int]] = defaultdict(dict)
+    for series_key, value in by_month.items():
+        by_force[home[series_key[0]]][series_key] = value
+    for force in sorted(type_totals):
+        findings.extend(f for f in check_force_changes(force, type_totals[force], by_force[force])
+                        if (f.measure, f.period) not in widespread)
+    findings.extend(check_repeats(by_month))
     suspects = dict(suspect_figures(findings))
-    for force, finding in jumps:
-        for area in (a for a, f in home.items() if f == force):
-            for key in [k for k in figures
-                        if k[0] == area and k[2] == finding.period and k[1] != ANTI_SOCIAL_BEHAVIOUR]:
-                suspects[key] = (*suspects.get(key, ()), finding.message)
+    # A fault of the rows with no location makes every crime figure of the areas it hit suspect.
+    hit = [(area, finding) for force, finding in jumps for area in sorted(a for a, f in home.items() if f == force)]
+    hit += [(finding.area, finding) for finding in findings if finding.kind == "unallocated-area" and finding.area]
+    for area, finding in hit:
+        for key in [k for k in figures
+                    if k[0] == area and k[2] == finding.period and k[1] != ANTI_SOCIAL_BEHAVIOUR]:
+            suspects[key] = (*suspects.get(key, ()), finding.message)
     all_unallocated: Counter[str] = Counter()
     for force_counts in unallocated.values():
         for month, number in force_counts.items():

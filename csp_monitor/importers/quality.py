@@ -11,7 +11,12 @@ what was seen, against what, and what it probably means.
   count of at least 7, a Poisson count of 0 has a chance under 1 in 1,000.
   The importer leaves such figures out (a missing month is not a zero).
 - **Unallocated rows.** A month whose share of rows with no location jumps
-  against the force's own recent months: every district is undercounted.
+  against the force's own recent months. The fault is pinned to the areas
+  that have it: an area whose crimes that month fall far below its own
+  history, when together such areas' missing crimes account for the extra
+  rows with no location, is suspect; the other areas, normal against their
+  own history, are not. Only when no area accounts for the rows is every
+  area taken to be short.
 - **Collapses and leaps.** A count far from its own recent history, judged
   as a robust z-score of log counts (median and MAD of up to 12 previous
   months; never less spread than Poisson noise allows) that is also beyond
@@ -19,6 +24,18 @@ what was seen, against what, and what it probably means.
   the other areas the same month. Out of line with them: *suspect*, likely
   a data fault. Moving with them: a change across the force (a lockdown, a
   recording change), reported once per measure and month, not suspect.
+
+Context, never suspect, because the figures are right but a reader comparing
+them needs to know:
+
+- **Changes across the force**: a type whose force-wide count leaves its own
+  recent months far behind while most areas move the same way (April 2020's
+  lockdown: anti-social behaviour doubled, burglary fell).
+- **Shifts in the share with no location**: a lasting change of level
+  (June 2020: from about 7.7% to 0.4%) makes every area's counts before it
+  lower than after, by about the difference.
+- **Repeated values**: a count of at least 10 unchanged for four months or
+  more, possibly carried forward rather than counted.
 
 All functions here are pure: counts in, findings out.
 """
@@ -36,8 +53,11 @@ from csp_monitor.periods import format_month
 __all__ = [
     "GAP_MIN_USUAL",
     "QualityFinding",
+    "check_force_changes",
+    "check_repeats",
     "check_series",
     "check_unallocated",
+    "check_unallocated_shifts",
     "find_publication_gaps",
     "poisson_tail",
     "suspect_figures",
@@ -58,6 +78,14 @@ _EXTREME_RATIO = 4.0
 _EXTREME_Z = 6.0
 _WIDESPREAD_RATIO = 1.25
 _UNALLOCATED_POINTS = 0.05
+_SHORT_Z = 3.0
+_EXPLAINED_SHARE = 0.5
+_FORCE_Z = 3.0
+_FORCE_HISTORY = 3
+_SHIFT_POINTS = 0.02
+_SHIFT_RATIO = 2.0
+_SHIFT_MONTHS = 3
+_REPEAT_MONTHS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +140,68 @@ def find_publication_gaps(totals: Mapping[int, Mapping[str, int]], measures: Ite
     return gaps
 
 
-def check_unallocated(force: str, unallocated: Mapping[int, int], rows: Mapping[int, int]
-                      ) -> list[tuple[int, QualityFinding]]:
-    """Months in which a force's share of crimes with no location jumps against its previous months.
+def check_unallocated(force: str, unallocated: Mapping[int, int], rows: Mapping[int, int],
+                      area_crimes: Mapping[str, Mapping[int, int]] | None = None, *,
+                      whole_force: bool = False) -> list[tuple[int, QualityFinding]]:
+    """Months in which a force's share of crimes with no location jumps, pinned to the areas that lost them.
 
     ``unallocated`` and ``rows`` count crimes (not anti-social behaviour, which
-    police.uk almost always locates) per month.
+    police.uk almost always locates) per month; ``area_crimes`` counts each
+    area's located crimes per month. Each jump gives one ``unallocated-jump``
+    finding, and one suspect ``unallocated-area`` finding per area whose
+    crimes fell far below its own history that month. The jump finding is
+    itself suspect (every area short) only when no area, or too few,
+    account for the extra rows with no location. With ``whole_force`` (figures
+    counted per force, rows with no location included) nothing is short.
     """
-    shares = {month: unallocated.get(month, 0) / rows[month] for month in sorted(rows) if rows[month] > 0}
-    months = sorted(shares)
     found: list[tuple[int, QualityFinding]] = []
+    for month, share, usual in _unallocated_jumps(unallocated, rows):
+        period = format_month(month)
+        extra = unallocated.get(month, 0) - usual * rows[month]
+        head = (f"{force} {period}: {share:.1%} of crimes have no location against a usual "
+                f"{usual:.1%} in the months before (about {extra:,.0f} more than usual)")
+        if whole_force:
+            found.append((month, QualityFinding(
+                kind="unallocated-jump", period=period,
+                message=(f"{head}: counted per force, those rows are in the force's own figures, which are "
+                         "complete (not suspect); a count per district would be short that month"))))
+            continue
+        short, normal = _short_areas(month, area_crimes or {})
+        missing = sum(j.usual - j.value for j in short.values())
+        left = (extra - missing) / rows[month]
+        if short and missing >= _EXPLAINED_SHARE * extra and left < _UNALLOCATED_POINTS:
+            named = " and ".join(f"{area} ({_number(j.value)} against a usual {_number(j.usual)})"
+                                 for area, j in sorted(short.items()))
+            fine = ", ".join(f"{area} {_number(j.value)} (usual {_number(j.low)}-{_number(j.high)})"
+                             for area, j in sorted(normal.items()))
+            message = (f"{head}, matching the about {missing:,.0f} crimes missing from {named}: "
+                       "their crime figures that month are suspect"
+                       + (f"; the other areas are not far from their own usual level, so not suspect: {fine}"
+                          if fine else ""))
+            found.append((month, QualityFinding(kind="unallocated-jump", period=period, message=message)))
+        else:
+            found.append((month, QualityFinding(
+                kind="unallocated-jump", period=period, suspect=True,
+                message=(f"{head}: every area's crime counts that month are short by about "
+                         f"{max(left, 0.0) if short else share - usual:.0%}; likely a data fault"))))
+        for area, judgement in sorted(short.items()):
+            found.append((month, QualityFinding(
+                kind="unallocated-area", area=area, period=period, suspect=True,
+                message=(f"{area} {period}: {_number(judgement.value)} crimes against a usual "
+                         f"{_number(judgement.low)}-{_number(judgement.high)} (median "
+                         f"{_number(judgement.usual)}), while in {force} {share:.1%} of crimes have no location "
+                         f"against a usual {usual:.1%} (about {extra:,.0f} more than usual): its crimes were "
+                         "likely published without a location; "
+                         "every crime figure of the area that month is suspect"))))
+    return found
+
+
+def _unallocated_jumps(unallocated: Mapping[int, int], rows: Mapping[int, int]
+                       ) -> list[tuple[int, float, float]]:
+    """(month, share, usual share) for each month whose share with no location jumps."""
+    shares = _shares(unallocated, rows)
+    months = sorted(shares)
+    jumps: list[tuple[int, float, float]] = []
     for month in months:
         history = [shares[m] for m in months if month - _HISTORY <= m < month]
         if len(history) < 3:
@@ -129,13 +209,185 @@ def check_unallocated(force: str, unallocated: Mapping[int, int], rows: Mapping[
         usual = median(history)
         share = shares[month]
         if share - usual >= _UNALLOCATED_POINTS and share >= 2 * usual:
+            jumps.append((month, share, usual))
+    return jumps
+
+
+def _shares(unallocated: Mapping[int, int], rows: Mapping[int, int]) -> dict[int, float]:
+    return {month: unallocated.get(month, 0) / rows[month] for month in sorted(rows) if rows[month] > 0}
+
+
+def _short_areas(month: int, area_crimes: Mapping[str, Mapping[int, int]]
+                 ) -> tuple[dict[str, _Judgement], dict[str, _Judgement]]:
+    """The areas whose crimes that month fall far below their own history, and the others."""
+    short: dict[str, _Judgement] = {}
+    normal: dict[str, _Judgement] = {}
+    for area, crimes in area_crimes.items():
+        series = {m: float(v) for m, v in crimes.items()}
+        if month not in series:
+            continue
+        judgement = _judge(series, month, sorted(series))
+        if judgement is None or judgement.usual < _MIN_LEVEL:
+            continue
+        if (judgement.value < judgement.usual and judgement.z <= -_SHORT_Z
+                and poisson_tail(judgement.value, judgement.usual) < _MAX_TAIL):
+            short[area] = judgement
+        else:
+            normal[area] = judgement
+    return short, normal
+
+
+def check_unallocated_shifts(force: str, unallocated: Mapping[int, int], rows: Mapping[int, int],
+                             skip: Iterable[int] = ()) -> list[QualityFinding]:
+    """Lasting changes in a force's share of crimes with no location: context for comparing across them.
+
+    The months in ``skip`` (one-month jumps, judged apart) are left out. The
+    series is split where the split most reduces the absolute deviations from
+    each side's median, again within each side, and a split is kept when
+    each side has at least three months and the levels differ by at least 2
+    points and a factor of two.
+    """
+    skipped = set(skip)
+    shares = {m: s for m, s in _shares(unallocated, rows).items() if m not in skipped}
+    months = sorted(shares)
+    findings: list[QualityFinding] = []
+    for split in sorted(_splits(months, shares)):
+        before = [shares[m] for m in months if split - 2 * _HISTORY <= m < split][-_HISTORY:]
+        after = [shares[m] for m in months if m >= split][:_HISTORY]
+        old, new = median(before), median(after)
+        period = format_month(split)
+        direction = "lower" if new < old else "higher"
+        findings.append(QualityFinding(
+            kind="unallocated-shift", period=period,
+            message=(f"{force} {period}: the share of crimes with no location changed from about {old:.1%} "
+                     f"(the months before) to {new:.1%} (from {period} on): every area's crime counts before "
+                     f"{period} are about {abs(old - new) / (1 - min(old, new)):.0%} {direction} than they "
+                     "would be with the later geocoding; a change in publishing, not in crime, so compare "
+                     "periods across it with care (not suspect)")))
+    return findings
+
+
+def _splits(months: list[int], shares: Mapping[int, float]) -> list[int]:
+    """The first month of each new level of ``shares``, by binary segmentation."""
+    if len(months) < 2 * _SHIFT_MONTHS:
+        return []
+
+    def cost(part: list[int]) -> float:
+        centre = median(shares[m] for m in part)
+        return sum(abs(shares[m] - centre) for m in part)
+
+    best: tuple[float, int] | None = None
+    for index in range(_SHIFT_MONTHS, len(months) - _SHIFT_MONTHS + 1):
+        total = cost(months[:index]) + cost(months[index:])
+        if best is None or total < best[0]:
+            best = (total, index)
+    assert best is not None
+    index = best[1]
+    left, right = months[:index], months[index:]
+    old, new = median(shares[m] for m in left), median(shares[m] for m in right)
+    low, high = sorted((old, new))
+    if high - low < _SHIFT_POINTS or high < _SHIFT_RATIO * low:
+        return []
+    return [*_splits(left, shares), months[index], *_splits(right, shares)]
+
+
+def check_force_changes(force: str, totals: Mapping[int, Mapping[str, int]],
+                        area_figures: Mapping[tuple[str, str, int], float]) -> list[QualityFinding]:
+    """Types whose force-wide count changes far beyond its recent months while most areas move alike.
+
+    ``totals`` holds each month's rows of each type for the whole force
+    (located or not, so an area's rows published without a location do not
+    look like a fall); ``area_figures`` holds (area, measure, month) counts.
+    Only the first month of a run of such months is reported, with how long
+    the run lasted. Context, never suspect: the figures are right.
+    """
+    months = sorted(totals)
+    measures = sorted({measure for month in months for measure in totals[month]})
+    by_area: dict[str, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    for (area, measure, month), value in area_figures.items():
+        by_area[measure][area][month] = value
+    findings: list[QualityFinding] = []
+    for measure in measures:
+        series = {m: float(totals[m].get(measure, 0)) for m in months}
+        moves: dict[int, tuple[float, _Judgement]] = {}
+        for month in months:
+            history = [m for m in months if month - _HISTORY <= m < month]
+            if len(history) < _FORCE_HISTORY:
+                continue
+            judgement = _judge_against(series, month, history)
+            if not (judgement.usual >= _MIN_LEVEL and abs(judgement.z) >= _FORCE_Z
+                    and abs(judgement.change) >= math.log(_WIDESPREAD_RATIO)
+                    and poisson_tail(judgement.value, judgement.usual) < _MAX_TAIL):
+                continue
+            changes = [_judge_against(area_series, month, history).change
+                       for area_series in by_area[measure].values()
+                       if month in area_series and all(m in area_series for m in history)
+                       and median(area_series[m] for m in history) >= _MIN_LEVEL / 2]
+            alike = [c for c in changes if c * judgement.change > 0]
+            if len(changes) >= _MIN_NEIGHBOURS and len(alike) * 2 > len(changes):
+                moves[month] = (median(changes), judgement)
+        for month, (typical, judgement) in sorted(moves.items()):
+            if month - 1 in moves and moves[month - 1][1].change * judgement.change > 0:
+                continue  # the run was reported at its first month
+            run = 1
+            while month + run in moves and moves[month + run][1].change * judgement.change > 0:
+                run += 1
             period = format_month(month)
-            found.append((month, QualityFinding(
-                kind="unallocated-jump", period=period,
-                message=(f"{force} {period}: {share:.1%} of crimes have no location against a usual "
-                         f"{usual:.1%} in the months before: every area's crime counts that month are "
-                         f"short by about {share - usual:.0%}; likely a data fault"))))
-    return found
+            lasted = f"for {run} months (to {format_month(month + run - 1)})" if run > 1 else "for one month"
+            findings.append(QualityFinding(
+                kind="force-change", measure=measure, period=period,
+                message=(f"{measure} {period}: {force} {_number(judgement.value)} against a usual "
+                         f"{_number(judgement.low)}-{_number(judgement.high)} (median {_number(judgement.usual)}) "
+                         f"in the months before, {_percent(judgement.change)}, and the typical area moved "
+                         f"the same way ({_percent(typical)}) {lasted}: a real change across the force "
+                         "(a lockdown, a change in recording), not a data fault (not suspect)")))
+    return findings
+
+
+def _judge_against(series: Mapping[int, float], month: int, history: list[int]) -> _Judgement:
+    """A month against the given months of its own series (as :func:`_judge`, with the months chosen)."""
+    values = sorted(series[m] for m in history)
+    logs = [math.log(v + 1) for v in values]
+    centre = median(logs)
+    spread = 1.4826 * median(abs(x - centre) for x in logs)
+    usual = float(median(values))
+    sigma = max(spread, 1 / math.sqrt(usual + 1), _MIN_SPREAD)
+    change = math.log(series[month] + 1) - centre
+    quarter = max(1, len(values) // 4)
+    return _Judgement(value=series[month], usual=usual, low=values[quarter - 1], high=values[-quarter],
+                      change=change, z=change / sigma)
+
+
+def check_repeats(figures: Mapping[tuple[str, str, int], float]) -> list[QualityFinding]:
+    """Counts of at least 10 repeated unchanged for four months or more: possibly carried forward.
+
+    A Poisson count of 10 or more equals its neighbour with a chance of
+    about 1 in 8 or less, so four equal months in a row happen by chance
+    rarely (the chance is given); context to check, not suspect.
+    """
+    by_series: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+    for (area, measure, month), value in figures.items():
+        by_series[(area, measure)][month] = value
+    findings: list[QualityFinding] = []
+    for (area, measure), series in sorted(by_series.items()):
+        months = sorted(series)
+        start = 0
+        for index in range(1, len(months) + 1):
+            if (index < len(months) and months[index] == months[index - 1] + 1
+                    and series[months[index]] == series[months[index - 1]]):
+                continue
+            run = months[start:index]
+            value = series[run[0]]
+            if len(run) >= _REPEAT_MONTHS and value >= _MIN_LEVEL:
+                chance = math.exp(value * math.log(value) - value - math.lgamma(value + 1)) ** (len(run) - 1)
+                findings.append(QualityFinding(
+                    kind="repeated-value", area=area, measure=measure, period=format_month(run[0]),
+                    message=(f"{area} {measure} {format_month(run[0])} to {format_month(run[-1])}: "
+                             f"{_number(value)} in each of {len(run)} months in a row (by chance about "
+                             f"1 in {1 / chance:,.0f} at that level): check the figures were counted, "
+                             "not carried forward (not suspect)")))
+            start = index
+    return findings
 
 
 def _nearest(month: int, months: list[int]) -> list[int]:

@@ -86,17 +86,20 @@ class SpcRules(_Model):
     enabled: bool = Field(default=True, description="false turns the control chart off.", examples=[False])
     baseline_points: int | None = Field(
         default=None,
-        ge=2,
+        ge=12,
         description=(
-            "Fix the limits on the first this many months (commonly 12) of the series, or of "
-            "each rebased part; by default every month is used."
+            "Fix the limits on the first this many months (at least 12, as NHSRplotthedots "
+            "requires) of the series, or of each rebased part; by default every month is used."
         ),
         examples=[12],
     )
     screen_outliers: bool = Field(
-        default=False,
-        description="Leave out very large month-to-month jumps when working out the limits.",
-        examples=[True],
+        default=True,
+        description=(
+            "Leave out very large month-to-month jumps when working out the limits (on by "
+            "default, as in NHSRplotthedots; false keeps every jump)."
+        ),
+        examples=[False],
     )
     trend_points: int = Field(
         default=7,
@@ -119,14 +122,18 @@ class SpcRules(_Model):
         examples=[["2015-04"]],
     )
 
-    def settings(self, rebase_positions: tuple[int, ...] = ()) -> SpcSettings:
-        """The chart settings, with the rebase months turned into positions in one series."""
+    def settings(self, rebase_positions: tuple[int, ...] = (), lowest: float | None = None) -> SpcSettings:
+        """The chart settings, with the rebase months turned into positions in one series.
+
+        ``lowest`` is the lowest value the measure can take (0 for counts).
+        """
         return _spc_settings(
             self.baseline_points,
             self.screen_outliers,
             self.trend_points,
             self.shift_points,
             rebase_positions,
+            lowest,
         )
 
     def rebase_months(self) -> list[int]:
@@ -141,6 +148,7 @@ def _spc_settings(
     trend_points: int,
     shift_points: int,
     rebase_at: tuple[int, ...],
+    lowest: float | None,
 ) -> SpcSettings:
     # Built once per distinct setting rather than once per chart: a national
     # run draws thousands of charts with the same settings.
@@ -150,6 +158,7 @@ def _spc_settings(
         trend_points=trend_points,
         shift_points=shift_points,
         rebase_at=rebase_at,
+        lowest=lowest,
     )
 
 

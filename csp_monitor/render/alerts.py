@@ -17,7 +17,7 @@ from csp_monitor.models.results import Evaluation
 from csp_monitor.models.rules import RuleSet
 from csp_monitor.periods import month_name, parse_month
 from csp_monitor.render.messages import RenderedEmail, render_email
-from csp_monitor.render.summary import MeasureRow, measure_row
+from csp_monitor.render.summary import MeasureRow, full_stop, measure_row
 
 __all__ = ["AlertEmail", "AlertItem", "build_alert_email", "render_alert_email"]
 
@@ -78,7 +78,7 @@ def build_alert_email(rules: RuleSet, evaluation: Evaluation, recipient: str,
         rule = rules.alert(notification.alert)
         result = evaluation.get(notification.area, notification.measure)
         row = measure_row(result) if result is not None else None
-        message = notification.message
+        message = full_stop(notification.message)
         if row is not None and row.suppressed:
             message = row.sentence
         if result is not None and result.sensitive:

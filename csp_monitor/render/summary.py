@@ -33,6 +33,7 @@ __all__ = [
     "PriorityGroup",
     "RiskSummary",
     "build_summary",
+    "full_stop",
     "measure_row",
     "previous_evaluation",
 ]
@@ -185,6 +186,12 @@ def _field(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
 
 
+def full_stop(text: str) -> str:
+    """The text as a sentence a board reads: ending with a full stop (or the ? or ! it has)."""
+    text = text.rstrip()
+    return text if not text or text.endswith((".", "?", "!")) else f"{text}."
+
+
 def measure_row(result: MeasureResult, previous: MeasureResult | None = None) -> MeasureRow:
     """One result as a table row, formatted and with small counts of sensitive measures withheld."""
     sensitive = result.sensitive
@@ -194,9 +201,9 @@ def measure_row(result: MeasureResult, previous: MeasureResult | None = None) ->
     status_label = STATUS_LABELS[result.status]
     if hidden:
         sentence = (f"{result.name}: the figures include a count of fewer than {SMALL_COUNT}, which is not "
-                    f"shown to protect the people involved; the status is {status_label.lower()}")
+                    f"shown to protect the people involved; the status is {status_label.lower()}.")
     else:
-        sentence = result.summary
+        sentence = full_stop(result.summary)
     significance = _stat(result, "significance")
     projection = _stat(result, "projection")
     spc = _stat(result, "spc")

@@ -13,7 +13,7 @@ import json
 import unicodedata
 from typing import Any
 
-from csp_monitor.evaluation.wording import format_number, format_pct, months_phrase
+from csp_monitor.evaluation.wording import format_number, format_pct, months_phrase, span_phrase
 from csp_monitor.models.results import Evaluation, MeasureResult
 from csp_monitor.periods import parse_month
 
@@ -21,6 +21,7 @@ __all__ = [
     "STATUS_LABELS",
     "coverage_text",
     "evaluation_rows",
+    "evaluation_title",
     "period_heading",
     "render_csv",
     "render_json",
@@ -54,7 +55,7 @@ def evaluation_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
             "priority": result.priority_title,
             "measure": result.measure,
             "name": result.name,
-            "target": result.target.text if result.target else "",
+            "target": _target_words(result),
             "current": result.current,
             "baseline": result.baseline,
             "difference": result.difference,
@@ -69,6 +70,36 @@ def evaluation_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
             "figures": "; ".join(text for text in (coverage_text(result), suspect_text(result)) if text),
         })
     return rows
+
+
+def _target_words(result: MeasureResult) -> str:
+    """The target in words: ``13% reduction``, ``rise of no more than 5%``, ``at least 85%``.
+
+    A change target written ``-13%`` starts with a minus sign, which a
+    spreadsheet reads as the start of a formula: in words it needs no
+    protective apostrophe and reads better to a board.
+    """
+    target = result.target
+    if target is None:
+        return ""
+    if target.kind != "change":
+        return target.text
+    size = f"{abs(target.value):g}%"
+    lower = result.better == "lower"
+    if target.value < 0:
+        return f"{size} reduction" if lower else f"fall of no more than {size}"
+    if target.value > 0:
+        return f"rise of no more than {size}" if lower else f"{size} increase"
+    return "no increase" if lower else "no fall"
+
+
+def evaluation_title(evaluation: Evaluation) -> str:
+    """``Harborough ...: April 2013 to March 2014 (reporting year 2013/14), compared with April 2012 to March 2013``."""
+    first, last = parse_month(evaluation.year_start), parse_month(evaluation.as_of)
+    return (f"{evaluation.partnership}: {span_phrase(first, last)} (reporting year {evaluation.reporting_year}), "
+            f"compared with {span_phrase(first - 12, last - 12)}")
+
+
 
 
 _SIDE_WORDS = {"current": "this year", "baseline": "last year"}

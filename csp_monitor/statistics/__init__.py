@@ -25,6 +25,8 @@ from csp_monitor.statistics.significance import (
     Significance,
     Verdict,
     binomial_p_value,
+    byar_interval,
+    rate_ratio_interval,
     significance_of_change,
     square_root_z,
 )
@@ -63,9 +65,11 @@ __all__ = [
     "analyse_spc",
     "analyse_spc_columns",
     "binomial_p_value",
+    "byar_interval",
     "compare_group",
     "compare_with_peers",
     "project_year_end",
+    "rate_ratio_interval",
     "significance_of_change",
     "square_root_z",
 ]

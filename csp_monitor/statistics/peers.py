@@ -15,7 +15,14 @@ the peers, not the uncertainty of one count. Two defensible ways to draw it:
   exact Poisson quantiles of the count the area would expect at the group's
   overall rate, interpolated as Spiegelhalter describes so that they vary
   smoothly with population; at 95% or 99.8%. Small areas get wide limits,
-  because their counts wobble more.
+  because their counts wobble more. Those limits are for drawing: the
+  position is decided by the exact Poisson tail of the area's count O at
+  its expected count E, as PHEindicatormethods does: above when
+  P(X >= O) < (1 - level) / 2, below when P(X <= O) < (1 - level) / 2.
+  Comparing O with the smoothed upper limit would call one event too few
+  "above" (the limit lies up to one event below the exact step), so that an
+  area exactly at the group's rate would be called above 18 times in 100 at
+  E = 0.2 and 8 in 100 at E = 1 instead of at most 2.5.
 
 The group includes the area being compared, as an MSG does.
 """
@@ -30,7 +37,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from csp_monitor.statistics import _plain_english
-from csp_monitor.statistics._poisson import poisson_probability, poisson_quantile_and_cdf
+from csp_monitor.statistics._poisson import (
+    poisson_cdf,
+    poisson_probability,
+    poisson_quantile_and_cdf,
+)
 
 __all__ = [
     "PeerComparison",
@@ -101,7 +112,26 @@ class PeerComparison(BaseModel):
     )
     lower_limit: float = Field(description="The lower edge of the in-line band, as a rate.")
     upper_limit: float = Field(description="The upper edge of the in-line band, as a rate.")
-    position: PeerPosition = Field(description="below, in_line or above the band.")
+    position: PeerPosition = Field(
+        description=(
+            "below, in_line or above the band; for the funnel, decided by the exact Poisson tail "
+            "of the area's count (see tail_probability)."
+        )
+    )
+    expected: float | None = Field(
+        default=None,
+        description="Funnel only: the count the area would expect at the group's overall rate.",
+    )
+    tail_probability: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description=(
+            "Funnel only: the chance of a count at least as far from the expected on its side, "
+            "P(X >= count) above the expected count, P(X <= count) below it; the area is above or "
+            "below its peers when this is under (1 - funnel_level) / 2."
+        ),
+    )
     rates: dict[str, float] = Field(description="The rate of every area in the group.")
     explanation: str = Field(
         description="One plain-English sentence comparing the area with its peers."
@@ -165,18 +195,21 @@ class _Group:
         size = len(self.rates)
         rank = 1 + bisect.bisect_left(self.sorted_rates, rate)
         difference = (rate - average) / average * 100 if average > 0 else None
+        expected: float | None = None
+        chance: float | None = None
         if settings.method == "sd":
             centre = average
             lower = average - settings.standard_deviations * self.spread
             upper = average + settings.standard_deviations * self.spread
+            position: PeerPosition = "below" if rate < lower else "above" if rate > upper else "in_line"
         else:
             centre = self.overall_rate * per
-            population = self.group[area][1]
+            count, population = self.group[area]
             expected = self.overall_rate * population
             tail = (1 - settings.funnel_level) / 2
             lower = _funnel_limit(tail, expected) / population * per
             upper = _funnel_limit(1 - tail, expected) / population * per
-        position: PeerPosition = "below" if rate < lower else "above" if rate > upper else "in_line"
+            position, chance = _funnel_position(count, expected, tail)
         return PeerComparison(
             area=area,
             method=settings.method,
@@ -189,11 +222,39 @@ class _Group:
             lower_limit=lower,
             upper_limit=upper,
             position=position,
+            expected=expected,
+            tail_probability=chance,
             rates=self.rates,
             explanation=_explain(
                 area, rate, average, difference, rank, size, lower, upper, position, settings
-            ),
+            ) + _funnel_chance(self.group[area][0], expected, chance),
         )
+
+
+def _funnel_chance(count: float, expected: float | None, chance: float | None) -> str:
+    """The funnel's evidence: the count against the expected one, and how often chance gives as much."""
+    if expected is None or chance is None or expected == 0:
+        return ""
+    side = "high" if count > expected else "low"
+    return (f" It had {_plain_english.number(count)} where {_plain_english.number(round(expected, 1))} "
+            f"would be expected at the group's rate; a count this {side} happens by chance "
+            f"{_plain_english.chance(chance)}.")
+
+
+def _funnel_position(count: float, expected: float, tail: float) -> tuple[PeerPosition, float]:
+    """Above, below or in line by the exact Poisson tail of ``count`` at ``expected``, and that tail.
+
+    A count above the expected one is above its peers when P(X >= count) <
+    ``tail``, one below when P(X <= count) < ``tail`` (a count that is not
+    whole is taken to the whole number on the expected side of it).
+    """
+    if expected == 0:
+        return ("in_line", 1.0) if count == 0 else ("above", 0.0)
+    if count > expected:
+        chance = 1.0 - poisson_cdf(math.ceil(count) - 1, expected)
+        return ("above" if chance < tail else "in_line"), max(0.0, chance)
+    chance = poisson_cdf(math.floor(count), expected)
+    return ("below" if chance < tail else "in_line"), chance
 
 
 def _funnel_limit(probability: float, expected: float) -> float:
@@ -245,6 +306,9 @@ def _explain(
         "in_line": "in line with its peers, within",
         "above": "above its peers, over",
     }[position]
+    if position == "in_line" and not lower <= rate <= upper:
+        # The funnel is drawn smooth between whole counts; the exact tail decides the position.
+        verdict = "in line with its peers by the exact test, though just outside"
     return (
         f"{area}'s rate is {num(rate)} {per}, {gap} (rank {rank} of {size}, 1 = lowest): "
         f"{verdict} {band} ({num(lower)} to {num(upper)})."

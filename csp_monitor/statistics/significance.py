@@ -20,6 +20,18 @@ visit all n + 1 outcomes: far from the mean we sum the two tails term by term
 outwards from their inner edge, stopping when the rest provably cannot change
 the sum; near the mean we sum the few outcomes between the tails instead and
 take them from 1. Either way the work grows with the square root of n.
+
+Beside the verdict, each result gives how uncertain the two counts and their
+ratio are, as public-health analysts report them (PHEindicatormethods):
+
+- a confidence interval for each count by Byar's method (an approximation to
+  the exact Poisson interval good to a fraction of an event even for small
+  counts); divided by the exposure it is the interval of the rate;
+- the rate ratio (c / t_c) / (b / t_b) with its exact interval from the same
+  conditional binomial as the test: the Clopper-Pearson limits of pi for c
+  of n, turned into ratios by pi / (1 - pi) x t_b / t_c. It excludes 1
+  exactly when the two-sided conditional test, done as two one-sided tests
+  at (1 - confidence) / 2, rejects.
 """
 
 from __future__ import annotations
@@ -28,9 +40,10 @@ import itertools
 import math
 import operator
 from collections.abc import Callable
-from typing import Literal
+from statistics import NormalDist
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from csp_monitor.statistics import _plain_english
 from csp_monitor.statistics._log_probability import log_binomial_probability
@@ -39,6 +52,8 @@ __all__ = [
     "Significance",
     "Verdict",
     "binomial_p_value",
+    "byar_interval",
+    "rate_ratio_interval",
     "significance_of_change",
     "square_root_z",
 ]
@@ -89,6 +104,80 @@ class Significance(BaseModel):
     explanation: str = Field(
         description="One plain-English sentence saying what the p-value means for this change."
     )
+    current: int | None = Field(
+        default=None, ge=0, description="The current count the test compared (events)."
+    )
+    baseline: int | None = Field(
+        default=None, ge=0, description="The baseline count it was compared with (events)."
+    )
+    current_exposure: float = Field(
+        default=1.0, gt=0, description="The length of the current period (months, or population-years)."
+    )
+    baseline_exposure: float = Field(
+        default=1.0, gt=0, description="The length of the baseline period, in the same units."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_fields_are_not_input(cls, data: Any) -> Any:
+        # A dumped result carries the intervals; they are worked out again from the counts.
+        if isinstance(data, dict) and _DERIVED.intersection(data):
+            data = {key: value for key, value in data.items() if key not in _DERIVED}
+        return data
+
+    # The intervals cost more than the test itself (a root search each), and a national run
+    # judges thousands of changes: they are worked out when read or written, not when judged.
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description=(
+            "The confidence interval (at the result's confidence) of the current count, by Byar's "
+            "method: the range of underlying levels the count is consistent with; null without counts."
+        )
+    )
+    @property
+    def current_interval(self) -> tuple[float, float] | None:
+        """Byar's interval of the current count."""
+        return None if self.current is None else byar_interval(self.current, confidence=self.confidence)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The same interval for the baseline count; null without counts."
+    )
+    @property
+    def baseline_interval(self) -> tuple[float, float] | None:
+        """Byar's interval of the baseline count."""
+        return None if self.baseline is None else byar_interval(self.baseline, confidence=self.confidence)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description=(
+            "The current rate over the baseline rate, (current / current exposure) / (baseline / "
+            "baseline exposure): 1.25 is 25% higher. Null when the baseline count is 0 or unknown."
+        )
+    )
+    @property
+    def rate_ratio(self) -> float | None:
+        """(c / t_c) / (b / t_b)."""
+        if self.current is None or not self.baseline:
+            return None
+        return (self.current / self.current_exposure) / (self.baseline / self.baseline_exposure)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description=(
+            "The exact confidence interval of the rate ratio from the conditional binomial "
+            "(Clopper-Pearson); the upper end is null (unbounded) when the baseline count is 0; "
+            "null when both counts are 0 or unknown."
+        )
+    )
+    @property
+    def rate_ratio_interval(self) -> tuple[float, float | None] | None:
+        """The exact interval of the rate ratio."""
+        if self.current is None or self.baseline is None or self.current + self.baseline == 0:
+            return None
+        return rate_ratio_interval(self.current, self.baseline, confidence=self.confidence,
+                                   current_exposure=self.current_exposure,
+                                   baseline_exposure=self.baseline_exposure)
+
+
+_DERIVED = frozenset({"current_interval", "baseline_interval", "rate_ratio", "rate_ratio_interval"})
 
 
 def significance_of_change(
@@ -126,7 +215,133 @@ def significance_of_change(
         test=EXACT_POISSON,
         confidence=confidence,
         explanation=_explain(n, c > expected, c == expected, p_value, verdict, confidence),
+        current=c,
+        baseline=b,
+        current_exposure=current_exposure,
+        baseline_exposure=baseline_exposure,
     )
+
+
+def byar_interval(count: float, *, confidence: float = 0.95, exposure: float = 1.0) -> tuple[float, float]:
+    """Byar's confidence interval for a Poisson count, or for its rate ``count / exposure``.
+
+    lower = O (1 - 1/(9 O) - z / (3 sqrt(O)))^3 (0 when O = 0) and
+    upper = (O + 1) (1 - 1/(9 (O + 1)) + z / (3 sqrt(O + 1)))^3, with z the
+    normal quantile of (1 + confidence) / 2: the method PHEindicatormethods
+    uses for counts and rates.
+    """
+    o = _count(count, "")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (0.95 for 95%), not {confidence!r}")
+    _share(exposure, 1.0)  # a positive, finite exposure, or ValueError
+    z = _NORMAL.inv_cdf((1 + confidence) / 2)
+    lower = o * (1 - 1 / (9 * o) - z / (3 * math.sqrt(o))) ** 3 if o > 0 else 0.0
+    above = o + 1
+    upper = above * (1 - 1 / (9 * above) + z / (3 * math.sqrt(above))) ** 3
+    return max(0.0, lower) / exposure, upper / exposure
+
+
+def rate_ratio_interval(
+    current: float,
+    baseline: float,
+    *,
+    confidence: float = 0.95,
+    current_exposure: float = 1.0,
+    baseline_exposure: float = 1.0,
+) -> tuple[float, float | None]:
+    """The exact confidence interval of the rate ratio (c / t_c) / (b / t_b), conditional on n = c + b.
+
+    Given n, c ~ Binomial(n, pi) with pi / (1 - pi) = ratio x t_c / t_b, so
+    the Clopper-Pearson limits of pi give the ratio's: the lower limit solves
+    P(X >= c) = (1 - confidence) / 2, the upper P(X <= c) = (1 - confidence) / 2.
+    The upper limit is None (unbounded) when b = 0. Raise ValueError when
+    both counts are 0 (nothing to estimate) or an input is invalid.
+    """
+    c = _count(current, "current")
+    b = _count(baseline, "baseline")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (0.95 for 95%), not {confidence!r}")
+    _share(current_exposure, baseline_exposure)
+    n = c + b
+    if n == 0:
+        raise ValueError("with no events in either period there is no rate ratio to estimate")
+    alpha = (1 - confidence) / 2
+    scale = baseline_exposure / current_exposure
+    lower = 0.0
+    if c > 0:
+        # P(X >= c | pi) rises with pi, at the rate n P(Y = c - 1), Y ~ Binomial(n - 1, pi).
+        log_odds = _solve_log_odds(
+            lambda p: (1.0 - _binomial_cdf(c - 1, n, p) - alpha,
+                       n * _binomial_probability(c - 1, n - 1, p)), c, n, -1, alpha)
+        lower = math.exp(log_odds) * scale
+    upper: float | None = None
+    if b > 0:
+        # P(X <= c | pi) falls as pi rises, at the rate n P(Y = c), Y ~ Binomial(n - 1, pi).
+        log_odds = _solve_log_odds(
+            lambda p: (alpha - _binomial_cdf(c, n, p),
+                       n * _binomial_probability(c, n - 1, p)), c, n, 1, alpha)
+        upper = math.exp(log_odds) * scale
+    return lower, upper
+
+
+_NORMAL = NormalDist()
+# Clopper-Pearson limits are read to three or four significant figures: 1e-10 on the log odds is ample.
+_ROOT_TOLERANCE = 1e-9
+
+
+def _solve_log_odds(rising: Callable[[float], tuple[float, float]], c: int, n: int, side_of: int,
+                    alpha: float) -> float:
+    """The log odds x = log(pi / (1 - pi)) where ``rising(pi)``, increasing in pi, crosses 0.
+
+    ``rising`` gives the value and its slope in pi. Newton's method on the log
+    odds from the normal approximation of the limit (side ``side_of``: -1
+    lower, +1 upper), kept inside a bracket and halving it whenever a step
+    would leave it: three to six evaluations where bisection needs sixty.
+    """
+    se = math.sqrt(1 / (c + 0.5) + 1 / (n - c + 0.5))
+    x = math.log((c + 0.5) / (n - c + 0.5)) + side_of * _NORMAL.inv_cdf(1 - alpha) * se
+    lo, hi = -math.inf, math.inf
+    for _ in range(200):
+        p = 1 / (1 + math.exp(-x))
+        value, slope = rising(p)
+        if value == 0:
+            return x
+        if value < 0:
+            lo = x
+        else:
+            hi = x
+        derivative = slope * p * (1 - p)
+        step = -value / derivative if derivative > 0 else math.inf
+        target = x + step
+        if not lo < target < hi:
+            if math.isinf(lo) or math.isinf(hi):
+                target = x + (se if value < 0 else -se) * 2
+            else:
+                target = (lo + hi) / 2
+        if abs(target - x) < _ROOT_TOLERANCE or hi - lo < _ROOT_TOLERANCE:
+            return target
+        x = target
+    return x
+
+
+def _binomial_probability(k: int, n: int, p: float) -> float:
+    """P(X = k) for X ~ Binomial(n, p), n >= 0."""
+    if n == 0 or p <= 0 or p >= 1:  # a certain outcome: all of none or all of n
+        return 1.0 if k == (n if p >= 1 else 0) else 0.0
+    return math.exp(log_binomial_probability(k, n, p))
+
+
+def _binomial_cdf(k: int, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p), summed from the tail on k's side of the mean."""
+    if k < 0:
+        return 0.0
+    if k >= n or p <= 0:
+        return 1.0
+    if p >= 1:
+        return 0.0
+    if k <= n * p:
+        return min(1.0, math.exp(_log_lower_tail(k, n, p, log_binomial_probability(k, n, p))))
+    return max(0.0, 1.0 - math.exp(_log_upper_tail(k + 1, n, p, log_binomial_probability(k + 1, n, p))))
 
 
 def binomial_p_value(successes: int, trials: int, probability: float) -> float:

@@ -10,11 +10,14 @@ implementation of Making Data Count, exactly:
   first ``baseline_points`` points, or all of them. Its mean is the centre
   line; the moving ranges |y_i - y_(i-1)| of the baseline measure the
   month-to-month wobble and their mean is the average moving range (AMR).
-  Optional screening drops moving ranges of 3.267 x AMR or more (the upper
-  limit of a moving-range chart, so a single shock does not widen the limits)
-  and averages the rest. The process limits are mean +/- 2.66 x AMR (2.66 =
-  3 / 1.128 turns the AMR into three standard deviations), and the near
-  limits two thirds of the way out.
+  Screening, on by default as in NHSRplotthedots, drops moving ranges of
+  3.267 x AMR or more (the upper limit of a moving-range chart, so a single
+  shock does not widen the limits) and averages the rest. The process limits
+  are mean +/- 2.66 x AMR (2.66 = 3 / 1.128 turns the AMR into three
+  standard deviations), and the near limits two thirds of the way out. With
+  ``lowest`` set (0 for counts, which cannot be negative), a limit below it
+  is given as ``lowest``: NHSRplotthedots draws a lower limit of -3 for a
+  count, which no month can ever cross.
 * Each point: ``outside`` when strictly beyond a limit, ``side`` of the mean
   (0 on it), ``close`` when not outside and strictly beyond a near limit.
 * Rules, in priority order, the first that applies labels the point:
@@ -31,8 +34,8 @@ implementation of Making Data Count, exactly:
   which direction is better; with no better direction it is simply high or
   low. The direction is the side of the mean, except for a trend, whose
   direction is the trend's own: seven months of rising crime are a concern
-  even while still below the average. (NHSRplotthedots colours trend points
-  by their side of the mean; we depart from it there, on purpose.)
+  even while still below the average, as NHSRplotthedots colours them since
+  its 0.2.2 (a trend crossing the mean, issue #171).
 * Assurance: can the process meet its target as it stands? A target beyond
   the upper limit is consistently failed when higher is better (and
   consistently passed when lower is better), beyond the lower limit the
@@ -41,6 +44,9 @@ implementation of Making Data Count, exactly:
   a boundary change), the series is split where each new group starts and
   every group gets its own limits and its own runs.
 * Limits resting on fewer than 12 points are trial limits, and say so.
+  NHSRplotthedots refuses to fix the limits on fewer than 12 points; rule
+  files do too (``baseline_points`` of at least 12), while this function
+  accepts shorter baselines (marked trial) for teaching and tests.
 
 Missing months. The caller passes only the months it has, in order; we never
 interpolate, and a missing month is never a zero. The points either side of
@@ -116,10 +122,17 @@ class SpcSettings(BaseModel):
         ),
     )
     screen_outliers: bool = Field(
-        default=False,
+        default=True,
         description=(
             "Leave out moving ranges of 3.267 x the average moving range or more, so that a "
-            "single shock does not widen the limits."
+            "single shock does not widen the limits (on by default, as in NHSRplotthedots)."
+        ),
+    )
+    lowest: float | None = Field(
+        default=None,
+        description=(
+            "The lowest value the measure can take (0 for counts): a limit below it is given "
+            "as this value, since no month can fall below it."
         ),
     )
     trend_points: int = Field(
@@ -192,7 +205,9 @@ class SpcGroup(BaseModel):
             "one point, which has no limits."
         )
     )
-    lower_limit: float | None = Field(description="mean - 2.66 x average moving range.")
+    lower_limit: float | None = Field(
+        description="mean - 2.66 x average moving range (never below the settings' lowest value)."
+    )
     upper_limit: float | None = Field(description="mean + 2.66 x average moving range.")
     near_lower: float | None = Field(description="mean - (2/3) x 2.66 x average moving range.")
     near_upper: float | None = Field(description="mean + (2/3) x 2.66 x average moving range.")
@@ -625,6 +640,7 @@ def _limits(
         if settings.screen_outliers and amr > 0:
             kept = [r for r in moving_ranges if r < _SCREEN * amr]
             amr = sum(kept) / len(kept)
+    floor = -math.inf if settings.lowest is None else settings.lowest
     return SpcGroup(
         start=start,
         first_period=labels[start],
@@ -633,9 +649,9 @@ def _limits(
         baseline_points=size,
         mean=mean,
         average_moving_range=amr,
-        lower_limit=None if amr is None else mean - _LIMIT * amr,
+        lower_limit=None if amr is None else max(mean - _LIMIT * amr, floor),
         upper_limit=None if amr is None else mean + _LIMIT * amr,
-        near_lower=None if amr is None else mean - _NEAR_LIMIT * amr,
+        near_lower=None if amr is None else max(mean - _NEAR_LIMIT * amr, floor),
         near_upper=None if amr is None else mean + _NEAR_LIMIT * amr,
         trial_limits=size < settings.trial_limits_below,
     )
