@@ -74,6 +74,8 @@ class CspMonitorError(Exception):
     """The root of every error csp-monitor raises on purpose."""
 
     exit_code = 1
+    as_of: str | None = None
+    """The month a run was judging when it failed, once known (the daemon retries that month, not a later one)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

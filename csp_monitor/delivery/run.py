@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from csp_monitor.delivery.outbox import Attempt, OutboxMessage
+from csp_monitor.errors import CspMonitorError
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
 
 if TYPE_CHECKING:
@@ -266,9 +267,6 @@ def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime 
     (the daemon's "SIGTERM received") ends delivery after the message being
     sent; the rest stay queued for the next run.
     """
-    from csp_monitor.delivery.outbox import deliver_due, list_messages, recover
-    from csp_monitor.state import open_store
-
     moment = now or datetime.now(UTC)
     unknown = set(jobs) - set(JOBS)
     if unknown:
@@ -276,6 +274,19 @@ def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime 
     if dry_run is not None:
         return _dry_run(config, as_of=as_of, now=moment, folder=Path(dry_run), jobs=jobs)
     inputs = _load(config, as_of, jobs)
+    evaluation = inputs.evaluation
+    try:
+        return _deliver(config, inputs, jobs=jobs, now=now, moment=moment, stop=stop)
+    except CspMonitorError as exc:
+        exc.as_of = evaluation.as_of  # a retry judges this month again, not a later one
+        raise
+
+
+def _deliver(config: MonitorConfig, inputs: _Inputs, *, jobs: Collection[str], now: datetime | None,
+             moment: datetime, stop: Callable[[], bool] | None) -> SendReport:
+    from csp_monitor.delivery.outbox import deliver_due, list_messages, recover
+    from csp_monitor.state import open_store
+
     transport = make_transport(config)  # reads the password now: fail before deciding anything
     evaluation = inputs.evaluation
     warnings: list[str] = [*inputs.notes, *evaluation.warnings]
