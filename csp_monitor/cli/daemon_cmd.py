@@ -91,6 +91,6 @@ def run_once(config: str, as_of: str | None, log_format: str, log_level: str) ->
         if result.report is not None:
             for line in result.report.lines():
                 click.echo(f"  {line}")
-            trouble = trouble or bool(result.report.failed or result.report.retrying)
+            trouble = trouble or bool(result.report.failed or result.report.retrying or result.report.unknown)
     if trouble:
         raise click.exceptions.Exit(1)

@@ -108,6 +108,11 @@ class SendReport:
         return [attempt for attempt in self.attempts if attempt.outcome == "failed"]
 
     @property
+    def unknown(self) -> list[Attempt]:
+        """The messages sent whose fate is unknown (no answer after the whole message), not sent again."""
+        return [attempt for attempt in self.attempts if attempt.outcome == "unknown"]
+
+    @property
     def retrying(self) -> list[Attempt]:
         """The messages that will be tried again."""
         return [attempt for attempt in self.attempts if attempt.outcome == "retry"]
@@ -134,6 +139,8 @@ class SendReport:
                     line += "; refused: " + "; ".join(f"{r} ({why})" for r, why in attempt.refused.items())
             elif attempt.outcome == "retry":
                 line = f"not sent yet: {message.kind} '{message.subject}' to {to}: {attempt.detail}"
+            elif attempt.outcome == "unknown":
+                line = f"UNKNOWN whether delivered: {message.kind} '{message.subject}' to {to}: {attempt.detail}"
             else:
                 line = f"FAILED: {message.kind} '{message.subject}' to {to}: {attempt.detail}"
             out.append(line)

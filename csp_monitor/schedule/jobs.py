@@ -159,6 +159,10 @@ def _log_attempts(job: str, attempts: tuple[Attempt, ...] | list[Attempt], field
         if attempt.outcome == "sent":
             log.info("%s: sent %s '%s' to %s (%s)", job, message.kind, message.subject, extra["recipients"],
                      attempt.detail, extra={"event": "message.sent", **extra})
+        elif attempt.outcome == "unknown":
+            log.error("%s: may or may not have been delivered (not sent again): %s '%s' to %s: %s", job,
+                      message.kind, message.subject, extra["recipients"], attempt.detail,
+                      extra={"event": "message.unknown", **extra})
         elif attempt.outcome == "retry":
             log.warning("%s: not sent yet, will retry: %s '%s' to %s: %s", job, message.kind, message.subject,
                         extra["recipients"], attempt.detail, extra={"event": "message.retry", **extra})
@@ -173,6 +177,8 @@ def _summary(report: SendReport) -> str:
         parts.append(f"{len(report.retrying)} to retry")
     if report.failed:
         parts.append(f"{len(report.failed)} failed")
+    if report.unknown:
+        parts.append(f"{len(report.unknown)} unknown")
     if report.recovered:
         parts.append(f"{len(report.recovered)} resent after a crash")
     return ", ".join(parts)
