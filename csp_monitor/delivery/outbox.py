@@ -2,10 +2,11 @@
 
 The guarantees, and how each is kept:
 
-* **Written with the decision.** :func:`enqueue` is called on the connection
-  of the transaction that records the decision (``decide_and_record(...,
-  also=...)``), so either both the decision and its message are stored, or
-  neither is and the next run decides again.
+* **Nothing decided is left out.** The decision records each notice as still
+  to be queued; :func:`enqueue` is called in the transaction that stamps those
+  notices queued (:mod:`csp_monitor.delivery.pending`), so either the emails
+  are in the outbox and the notices stamped, or neither, and the next run
+  queues them.
 * **Once per key.** A message's key (a notice batch, or the summary of one
   period) is unique in the table: deciding or enqueueing again adds nothing.
 * **Built once.** The row holds the whole message as it will be sent, so a
