@@ -204,3 +204,27 @@ def test_postgres_cut_off_mid_send_records_the_delivery_and_the_run(
     outbox = outbox_by_status(config.model_copy(update={"state": postgres_url}))
     assert set(outbox) == {"sent"} and len(outbox["sent"]) == 4
     assert Counter(received_ids(server.received)) == dict.fromkeys(outbox["sent"], 1)
+
+
+def test_a_runs_outcome_is_recorded_when_postgres_comes_back(postgres_url: str) -> None:
+    """PostgreSQL cut off as a run ends, back 2 s later: the run is recorded succeeded, not left running."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    occurrence = Occurrence("monthly-summary", datetime.now(UTC).replace(microsecond=0), "test-occurrence")
+    try:
+        with open_store(through_proxy) as store:
+            held = ledger.claim(store, occurrence, run="summary", reason="scheduled")
+            assert held is not None
+            proxy.cut()
+            threading.Timer(2.0, proxy.restore).start()
+            started = time.monotonic()
+            ledger.finish(store, held, "succeeded", detail="as of 2020-04, queued 1, sent 1", as_of="2020-04")
+            assert time.monotonic() - started >= 1.5  # it waited for the store rather than fail
+    finally:
+        proxy.close()
+    with open_store(postgres_url) as store:
+        record = ledger.lookup(store, "monthly-summary", occurrence.key)
+    assert record is not None and (record.outcome, record.as_of) == ("succeeded", "2020-04")
