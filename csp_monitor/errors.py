@@ -74,6 +74,8 @@ class CspMonitorError(Exception):
     """The root of every error csp-monitor raises on purpose."""
 
     exit_code = 1
+    as_of: str | None = None
+    """The month a run was judging when it failed, once known (the daemon retries that month, not a later one)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -136,9 +138,15 @@ class TemplateError(CspMonitorError):
 
 
 class DeliveryError(CspMonitorError):
-    """A message could not be delivered (after the retries allowed)."""
+    """A message could not be delivered (after the retries allowed).
 
-    def __init__(self, message: str, *, permanent: bool = False, reply: str | None = None) -> None:
+    ``unknown`` means the whole message was sent and the server's answer never came (a timeout or a dropped
+    connection after the end of the message): the server may have taken it.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, reply: str | None = None,
+                 unknown: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.reply = reply
+        self.unknown = unknown

@@ -47,7 +47,7 @@ def test_a_new_store_is_created_with_wal_and_a_schema_version(tmp_path: Path) ->
         with store.transaction() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert versions == {name: len(steps) for name, steps in migrations.load_migrations().items()}
-    assert versions["alerts"] == 1
+    assert versions["alerts"] == 2
     assert sqlite_value(path, "PRAGMA journal_mode") == "wal"
 
 
@@ -104,7 +104,7 @@ def test_a_store_from_a_newer_version_is_refused_and_left_alone(tmp_path: Path) 
         open_store(path)
     assert info.value.message == (
         f"{path} was written by a newer csp-monitor (its 'alerts' schema is version 7, this csp-monitor knows up "
-        "to 1); it was left as it is: upgrade csp-monitor to use it")
+        "to 2); it was left as it is: upgrade csp-monitor to use it")
     assert path.read_bytes() == before
 
 
@@ -158,43 +158,41 @@ def test_a_url_that_is_not_a_url_is_a_plain_error() -> None:
         open_store("postgresql+psycopg://user@host:notaport/db")
 
 
-def test_a_failing_extra_write_rolls_back_the_whole_decision(tmp_path: Path) -> None:
-    """If the outbox write (``also``) fails, neither the evaluation nor the decision is recorded."""
-    rules = rules_with(OFF_TARGET)
+def test_a_decisions_notices_are_recorded_as_still_to_be_queued(tmp_path: Path) -> None:
+    """Deciding records each notice due with no queued time, so that the next delivery run queues it."""
+    from sqlalchemy import select
 
-    def failing_outbox(connection: object, decision: object) -> None:
-        raise RuntimeError("the outbox is full")
-
-    with open_store(tmp_path / "state.db") as store:
-        with pytest.raises(RuntimeError, match="the outbox is full"):
-            decide_and_record(store, rules, evaluation("2014-03", result("red")), now=NOW, also=failing_outbox)
-        assert store.evaluation_count() == 0 and store.notifications() == [] and store.alert_records() == []
-        again = decide_and_record(store, rules, evaluation("2014-03", result("red")), now=NOW)
-        assert [n.kind for n in again.notifications] == ["firing"]
-
-
-def test_extra_writes_commit_with_the_decision(tmp_path: Path) -> None:
-    """What ``also`` writes with the connection it is given is committed together with the decision."""
-    from sqlalchemy import insert
-
-    from csp_monitor.state.alert_tables import silences
-
-    seen: list[int] = []
-
-    def also(connection: object, decision: object) -> None:
-        from sqlalchemy import Connection
-
-        assert isinstance(connection, Connection)
-        connection.execute(insert(silences).values(
-            alert="off-target", author="outbox test", reason="written in the decision's transaction",
-            created_at="2014-04-10T07:00:00Z", expires_at="2014-04-11T07:00:00Z"))
-        seen.append(len(decision.notifications))  # type: ignore[attr-defined]
+    from csp_monitor.state.alert_tables import notifications
 
     with open_store(tmp_path / "state.db") as store:
-        decide_and_record(store, rules_with(OFF_TARGET), evaluation("2014-03", result("red")), now=NOW, also=also)
-        assert seen == [1]
-        assert [s.author for s in store.silences(now=NOW, include_ended=True)] == ["outbox test"]
-        assert len(store.notifications()) == 1
+        decision = decide_and_record(store, rules_with(OFF_TARGET), evaluation("2014-03", result("red")), now=NOW)
+        with store.transaction() as connection:
+            rows = connection.execute(select(notifications.c.key, notifications.c.queued_at)).all()
+    assert [(row.key, row.queued_at) for row in rows] == [(n.key, None) for n in decision.notifications]
+    assert len(rows) == 1
+
+
+def test_notices_decided_before_the_upgrade_are_not_queued_after_it(tmp_path: Path) -> None:
+    """A store from before queueing was tracked has its notices stamped queued when migrated, never resent."""
+    import sqlite3
+
+    from sqlalchemy import select
+
+    from csp_monitor.state.alert_tables import notifications
+
+    path = tmp_path / "state.db"
+    with open_store(path) as store:
+        decide_and_record(store, rules_with(OFF_TARGET), evaluation("2014-03", result("red")), now=NOW)
+    connection = sqlite3.connect(path)
+    connection.execute("ALTER TABLE notifications DROP COLUMN queued_at")
+    connection.execute("UPDATE schema_version SET version = 1 WHERE component = 'alerts'")
+    connection.commit()
+    connection.close()
+    with open_store(path) as store:
+        assert store.schema_versions()["alerts"] == 2
+        with store.transaction() as connection:
+            rows = connection.execute(select(notifications.c.decided_at, notifications.c.queued_at)).all()
+    assert len(rows) == 1 and rows[0].queued_at == rows[0].decided_at == "2014-04-10T07:00:00Z"
 
 
 @pytest.fixture

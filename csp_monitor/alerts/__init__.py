@@ -2,7 +2,9 @@
 
 The decision is pure (:func:`decide`: an evaluation, the alert rules and the
 remembered state in, a plan out; no clock, no I/O). :func:`decide_and_record`
-runs it against a state store (:func:`open_store`) in one transaction;
+runs it against a state store (:func:`open_store`) in one transaction, and
+the notices it makes due are queued for email by the next delivery run on
+that store (``send_once``, ``csp-monitor send``, the daemon);
 :func:`evaluate_and_decide` evaluates figures first. Notices for one recipient
 in one run are grouped with :func:`group_by_recipient`.
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 from csp_monitor.alerts.decide import DecisionPlan, decide, recipients_for
 from csp_monitor.alerts.grouping import RecipientBatch, group_by_recipient
 from csp_monitor.alerts.keys import notification_key
-from csp_monitor.alerts.record import AlsoWrite, decide_and_record, evaluate_and_decide
+from csp_monitor.alerts.record import decide_and_record, evaluate_and_decide
 from csp_monitor.models.alert_state import RememberedState, Silence
 from csp_monitor.models.decisions import (
     AlertState,
@@ -39,7 +41,6 @@ from csp_monitor.state import open_store
 __all__ = [
     "AlertState",
     "AlertStatus",
-    "AlsoWrite",
     "Decision",
     "DecisionPlan",
     "Notification",

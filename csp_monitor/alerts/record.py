@@ -1,8 +1,15 @@
-"""Decide alerts against a state store and record the decision, in one transaction."""
+"""Decide alerts against a state store and record the decision, in one transaction.
+
+The notices a decision makes due are recorded as *to be queued*: whichever
+entry point decided them (this API, ``csp-monitor decide``, ``send`` or the
+daemon), the next delivery run on the same store
+(:func:`csp_monitor.delivery.run.send_once`) puts each of them into an alert
+email in the outbox, once. Deciding never loses a notice for want of a caller
+that delivers it in the same breath.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,23 +20,17 @@ from csp_monitor.models.results import Evaluation
 from csp_monitor.models.rules import RuleSet
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
     from csp_monitor.state.store import StateStore
 
-__all__ = ["AlsoWrite", "decide_and_record", "evaluate_and_decide"]
-
-AlsoWrite = Callable[["Connection", Decision], None]
-"""Extra writes that must commit with the decision (the outbox): called inside its transaction."""
+__all__ = ["decide_and_record", "evaluate_and_decide"]
 
 
-def decide_and_record(store: StateStore, rules: RuleSet, evaluation: Evaluation, *, now: datetime,
-                      also: AlsoWrite | None = None) -> Decision:
+def decide_and_record(store: StateStore, rules: RuleSet, evaluation: Evaluation, *, now: datetime) -> Decision:
     """Decide the alerts for ``evaluation``, record it all, and return the decision.
 
-    The evaluation, the alert states, the notices now due and ``also``'s
-    writes are committed in one transaction: all of them, or (on any error)
-    none. A notice already recorded is never returned again.
+    The evaluation, the alert states and the notices now due (to be queued
+    by the next delivery run) are committed in one transaction: all of them,
+    or (on any error) none. A notice already recorded is never returned again.
     """
     with store.transaction() as connection:
         remembered = store.remembered(connection, evaluation, now=now)
@@ -38,18 +39,16 @@ def decide_and_record(store: StateStore, rules: RuleSet, evaluation: Evaluation,
         store.save_decision(connection, records=plan.records, removed=plan.removed, transitions=plan.transitions,
                             notifications=plan.decision.notifications, severities=plan.severities,
                             rule_hash=rules.content_hash, now=now)
-        if also is not None:
-            also(connection, plan.decision)
     return plan.decision
 
 
 def evaluate_and_decide(store: StateStore, rules: RuleSet, figures: FigureSet, *, now: datetime,
-                        as_of: str | None = None, also: AlsoWrite | None = None) -> Decision:
+                        as_of: str | None = None) -> Decision:
     """Evaluate the figures (as of ``as_of``, default the latest month), then decide and record alerts."""
     from csp_monitor.evaluation.engine import evaluate
 
     evaluation = evaluate(rules, figures, as_of)
-    decision = decide_and_record(store, rules, evaluation, now=now, also=also)
+    decision = decide_and_record(store, rules, evaluation, now=now)
     if evaluation.warnings:
         decision = decision.model_copy(update={"warnings": (*evaluation.warnings, *decision.warnings)})
     return decision

@@ -66,9 +66,11 @@ def run_once(config: str, as_of: str | None, log_format: str, log_level: str) ->
     """Run every scheduled job once now, then exit: the daemon's own job, for cron users and for trying a
     configuration out.
 
-    Each job is recorded in the run ledger as a manual run. It refuses to run
-    while a daemon runs on the same state store. Exits 1 when a job failed or a
-    message could not be delivered yet (it stays in the outbox and is retried).
+    Each job is recorded in the run ledger as a manual run; a failed run waiting
+    for its retry is run now, for its own month. It works beside a running
+    daemon (the run ledger and the outbox keep them from doing the same work).
+    Exits 1 when a job failed or a message could not be delivered yet (it stays
+    in the outbox and is retried).
 
     \b
     Example:
@@ -89,6 +91,6 @@ def run_once(config: str, as_of: str | None, log_format: str, log_level: str) ->
         if result.report is not None:
             for line in result.report.lines():
                 click.echo(f"  {line}")
-            trouble = trouble or bool(result.report.failed or result.report.retrying)
+            trouble = trouble or bool(result.report.failed or result.report.retrying or result.report.unknown)
     if trouble:
         raise click.exceptions.Exit(1)

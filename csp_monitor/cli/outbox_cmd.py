@@ -13,7 +13,7 @@ __all__ = ["outbox"]
 
 @click.command()
 @config_option
-@click.option("--status", "statuses", multiple=True, type=click.Choice(["queued", "sending", "sent", "failed"]),
+@click.option("--status", "statuses", multiple=True, type=click.Choice(["queued", "sending", "sent", "failed", "unknown"]),
               help="Only messages with this status; repeat for several.")
 @click.option("--limit", "limit", type=click.IntRange(min=1), default=50, show_default=True,
               help="At most this many messages, newest first.")

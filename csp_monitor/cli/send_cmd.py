@@ -66,8 +66,8 @@ def send(config: str, as_of: str | None, dry_run: str | None, only: str | None, 
     echo_warnings(report.warnings)
     for line in report.lines():
         click.echo(line)
-    if report.failed or report.retrying:
-        count = len(report.failed) + len(report.retrying)
+    if report.failed or report.retrying or report.unknown:
+        count = len(report.failed) + len(report.retrying) + len(report.unknown)
         click.echo(f"{count} message{'s' if count != 1 else ''} could not be delivered; see "
                    "'csp-monitor outbox --config ...'", err=True)
         raise click.exceptions.Exit(1)

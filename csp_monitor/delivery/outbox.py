@@ -2,10 +2,11 @@
 
 The guarantees, and how each is kept:
 
-* **Written with the decision.** :func:`enqueue` is called on the connection
-  of the transaction that records the decision (``decide_and_record(...,
-  also=...)``), so either both the decision and its message are stored, or
-  neither is and the next run decides again.
+* **Nothing decided is left out.** The decision records each notice as still
+  to be queued; :func:`enqueue` is called in the transaction that stamps those
+  notices queued (:mod:`csp_monitor.delivery.pending`), so either the emails
+  are in the outbox and the notices stamped, or neither, and the next run
+  queues them.
 * **Once per key.** A message's key (a notice batch, or the summary of one
   period) is unique in the table: deciding or enqueueing again adds nothing.
 * **Built once.** The row holds the whole message as it will be sent, so a
@@ -13,6 +14,16 @@ The guarantees, and how each is kept:
 * **Claimed before sending.** A run marks a row ``sending`` (with its host
   and process id) and commits before talking to the server, then records
   ``sent`` with the server's reply. Two runs never send the same row.
+* **"Sent" recorded on its own, until it is.** Once the server has accepted
+  a message, recording ``sent`` is a transaction of its own, retried while the
+  store is busy or unreachable (:func:`~csp_monitor.state.retry.write_until_done`);
+  the SMTP transaction is never repeated for it. If the store stays away
+  longer than that, the receipt is kept in this process and recorded by the
+  next run in it (:func:`recover` records it rather than resend).
+* **Unknown, resent a bounded number of times.** A timeout or a dropped
+  connection after the whole message was sent leaves its fate unknown: the
+  row is resent with the same Message-ID at most ``retry.resend_unknown``
+  times, then marked ``unknown`` (reported, never sent again).
 * **Crash-safe.** A row left ``sending`` by a run that died (its process is
   gone, or its claim is older than the lease) is queued again by
   :func:`recover` and resent with the same Message-ID. That message may
@@ -38,7 +49,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from csp_monitor.delivery.transport import Transport
-from csp_monitor.errors import DeliveryError
+from csp_monitor.errors import DeliveryError, StateError
 from csp_monitor.models.config import RetrySettings
 
 if TYPE_CHECKING:
@@ -79,6 +90,10 @@ def _parse(text: str) -> datetime:
 _ACTIVE: set[str] = set()
 _ACTIVE_LOCK = threading.Lock()
 
+# Rows the server accepted whose "sent" could not be recorded (the store stayed away): id -> the columns
+# to write. A later run in this process records them instead of sending them again.
+_UNRECORDED: dict[int, dict[str, Any]] = {}
+
 
 def claimant() -> str:
     """``host:pid:run`` of a new run, recorded on the rows it is sending."""
@@ -107,6 +122,7 @@ class OutboxMessage:
     last_error: str | None
     claimed_by: str | None = None
     claimed_at: str | None = None
+    unknown_attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,7 +130,7 @@ class Attempt:
     """What happened to one message in one run."""
 
     message: OutboxMessage
-    outcome: str  # sent, retry or failed
+    outcome: str  # sent, retry, failed or unknown
     detail: str
     refused: dict[str, str] = field(default_factory=dict)
 
@@ -168,7 +184,8 @@ def _row(row: Any) -> OutboxMessage:
         recipients=tuple(json.loads(row.recipients)), subject=row.subject, status=row.status,
         attempts=row.attempts, created_at=row.created_at, next_attempt_at=row.next_attempt_at,
         sent_at=row.sent_at, reply=row.reply, refused=json.loads(row.refused) if row.refused else {},
-        last_error=row.last_error, claimed_by=row.claimed_by, claimed_at=row.claimed_at)
+        last_error=row.last_error, claimed_by=row.claimed_by, claimed_at=row.claimed_at,
+        unknown_attempts=row.unknown_attempts or 0)
 
 
 def _columns() -> list[Any]:
@@ -220,12 +237,16 @@ def recover(store: StateStore, *, now: datetime, lease: timedelta = DEFAULT_LEAS
 
     table = _table()
     recovered: list[OutboxMessage] = []
+    _record_unrecorded(store)
     with store.transaction() as connection:
         rows = connection.execute(select(*_columns()).where(table.c.status == "sending")).all()
         for row in rows:
             expired = row.claimed_at is None or _parse(row.claimed_at) + lease <= now
             if _alive(row.claimed_by) and not expired:
                 continue
+            with _ACTIVE_LOCK:
+                if row.id in _UNRECORDED:
+                    continue  # accepted by the server; recorded as soon as the store takes it
             connection.execute(update(table).where(table.c.id == row.id, table.c.status == "sending").values(
                 status="queued", next_attempt_at=utc_text(now), updated_at=utc_text(now),
                 last_error=f"in flight when the run {row.claimed_by} stopped: sent again with the same Message-ID",
@@ -248,13 +269,68 @@ def _claim(store: StateStore, message_id: int, now: datetime, token: str) -> tup
     return _row(row), bytes(row.message)
 
 
-def _finish(store: StateStore, message_id: int, **values: Any) -> None:
+def _finish(store: StateStore, message_id: int, *, stop: Callable[[], bool] | None = None,
+            patience: float | None = None, **values: Any) -> None:
+    """Record how an attempt ended: its own transaction, retried while the store is busy or away."""
     from sqlalchemy import update
 
+    from csp_monitor.state.retry import write_until_done
+
     table = _table()
-    with store.transaction() as connection:
+
+    def write(connection: Connection) -> None:
         connection.execute(update(table).where(table.c.id == message_id, table.c.status == "sending").values(
             claimed_by=None, claimed_at=None, **values))
+
+    if patience is None:
+        write_until_done(store, write, what=f"the outcome of outbox message {message_id}", stop=stop)
+    else:
+        write_until_done(store, write, what=f"the outcome of outbox message {message_id}", stop=stop,
+                         patience=patience)
+
+
+def _record_unrecorded(store: StateStore) -> None:
+    """Record "sent" for the messages this process delivered while the store was away."""
+    from csp_monitor.errors import StateError
+
+    with _ACTIVE_LOCK:
+        pending = dict(_UNRECORDED)
+    for row_id, values in pending.items():
+        try:
+            _finish(store, row_id, patience=0.0, **values)
+        except StateError:
+            return  # still away: the next run tries again
+        with _ACTIVE_LOCK:
+            _UNRECORDED.pop(row_id, None)
+
+
+def _not_sent(store: StateStore, row: OutboxMessage, exc: DeliveryError, stamp: datetime, retry: RetrySettings,
+              stop: Callable[[], bool] | None) -> Attempt:
+    """Record an attempt the server did not (or may not have) accepted: queued again, failed or unknown."""
+    if exc.unknown:
+        count = row.unknown_attempts + 1
+        if count > retry.resend_unknown:
+            why = (f"{exc.message}; sent {count} times with the same Message-ID and never answered after the "
+                   "whole message, so it is not sent again: ask the recipients whether it arrived")
+            _finish(store, row.id, stop=stop, status="unknown", last_error=why, unknown_attempts=count,
+                    updated_at=utc_text(stamp))
+            return Attempt(row, "unknown", why)
+        wait = retry_delay(row.attempts, retry)
+        why = (f"{exc.message}; sent again with the same Message-ID after {utc_text(stamp + wait)} "
+               f"({count} of at most {retry.resend_unknown + 1} sends)")
+        _finish(store, row.id, stop=stop, status="queued", last_error=why, unknown_attempts=count,
+                next_attempt_at=utc_text(stamp + wait), updated_at=utc_text(stamp))
+        return Attempt(row, "retry", why)
+    gave_up = _parse(row.created_at) + timedelta(seconds=retry.give_up_after) <= stamp
+    if exc.permanent or gave_up:
+        why = exc.message if exc.permanent else f"gave up after {row.attempts} attempts: {exc.message}"
+        _finish(store, row.id, stop=stop, status="failed", last_error=why, reply=exc.reply,
+                updated_at=utc_text(stamp))
+        return Attempt(row, "failed", why)
+    wait = retry_delay(row.attempts, retry)
+    _finish(store, row.id, stop=stop, status="queued", last_error=exc.message, reply=exc.reply,
+            next_attempt_at=utc_text(stamp + wait), updated_at=utc_text(stamp))
+    return Attempt(row, "retry", f"{exc.message}; next attempt after {utc_text(stamp + wait)}")
 
 
 def retry_delay(attempts: int, retry: RetrySettings) -> timedelta:
@@ -281,6 +357,7 @@ def deliver_due(store: StateStore, transport: Transport, *, now: datetime, retry
         due = [row.id for row in connection.execute(
             select(table.c.id).where(table.c.status == "queued", table.c.next_attempt_at <= utc_text(now))
             .order_by(table.c.id))]
+    _record_unrecorded(store)
     attempts: list[Attempt] = []
     token = claimant()
     with _ACTIVE_LOCK:
@@ -298,25 +375,22 @@ def deliver_due(store: StateStore, transport: Transport, *, now: datetime, retry
                                          message_id=row.message_id)
             except DeliveryError as exc:
                 stamp = clock() if clock else now
-                gave_up = _parse(row.created_at) + timedelta(seconds=retry.give_up_after) <= stamp
-                if exc.permanent or gave_up:
-                    why = exc.message if exc.permanent else f"gave up after {row.attempts} attempts: {exc.message}"
-                    _finish(store, row.id, status="failed", last_error=why, reply=exc.reply,
-                            updated_at=utc_text(stamp))
-                    attempts.append(Attempt(row, "failed", why))
-                else:
-                    wait = retry_delay(row.attempts, retry)
-                    _finish(store, row.id, status="queued", last_error=exc.message, reply=exc.reply,
-                            next_attempt_at=utc_text(stamp + wait), updated_at=utc_text(stamp))
-                    attempts.append(Attempt(row, "retry", f"{exc.message}; next attempt after "
-                                                          f"{utc_text(stamp + wait)}"))
-                    if not getattr(transport, "connected", True):
-                        break  # the server is unreachable: the rest wait for the next run
+                attempts.append(_not_sent(store, row, exc, stamp, retry, stop))
+                if not exc.unknown and not exc.permanent and not getattr(transport, "connected", True):
+                    break  # the server is unreachable: the rest wait for the next run
                 continue
             stamp = clock() if clock else now
-            _finish(store, row.id, status="sent", sent_at=utc_text(stamp), reply=receipt.reply,
-                    refused=json.dumps(receipt.refused) if receipt.refused else None, last_error=None,
-                    updated_at=utc_text(stamp))
+            values: dict[str, Any] = {"status": "sent", "sent_at": utc_text(stamp), "reply": receipt.reply,
+                      "refused": json.dumps(receipt.refused) if receipt.refused else None, "last_error": None,
+                      "updated_at": utc_text(stamp)}
+            try:
+                _finish(store, row.id, stop=stop, **values)
+            except StateError:
+                # Accepted, but the store stayed away: never send it again from this process; record it
+                # when the store is back (the next run here, or recover()).
+                with _ACTIVE_LOCK:
+                    _UNRECORDED[row.id] = values
+                raise
             attempts.append(Attempt(row, "sent", receipt.reply, dict(receipt.refused)))
     finally:
         with _ACTIVE_LOCK:

@@ -6,11 +6,14 @@
    folders, police.uk archives: :mod:`csp_monitor.load.figure_sources`), and
    evaluate;
 2. queue again anything a previous run left in flight (a crash);
-3. decide the alerts against the state store and, **in the same
-   transaction**, put into the outbox each alert email (one per recipient)
-   and the risk summary for the period (once per period: a second run for
-   the same month adds nothing);
-4. deliver everything due in the outbox, retrying what failed before.
+3. decide the alerts against the state store (the notices due are recorded
+   as still to be queued);
+4. in one transaction, put into the outbox the risk summary for the period
+   (once per period: a second run for the same month adds nothing) and an
+   alert email per recipient for *every* notice still to be queued, whoever
+   decided it (:mod:`csp_monitor.delivery.pending`), and stamp those notices
+   queued;
+5. deliver everything due in the outbox, retrying what failed before.
 
 :func:`plan_messages` renders the messages a run would send without writing
 anything (``--dry-run`` and ``preview``).
@@ -26,13 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from csp_monitor.delivery.outbox import Attempt, OutboxMessage
+from csp_monitor.errors import CspMonitorError, StateError
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from csp_monitor.delivery.transport import Transport
-    from csp_monitor.models.decisions import Decision, Notification
+    from csp_monitor.models.decisions import Notification
     from csp_monitor.models.figures import FigureSet
     from csp_monitor.models.results import Evaluation
     from csp_monitor.models.rules import RuleSet
@@ -107,6 +111,11 @@ class SendReport:
         return [attempt for attempt in self.attempts if attempt.outcome == "failed"]
 
     @property
+    def unknown(self) -> list[Attempt]:
+        """The messages sent whose fate is unknown (no answer after the whole message), not sent again."""
+        return [attempt for attempt in self.attempts if attempt.outcome == "unknown"]
+
+    @property
     def retrying(self) -> list[Attempt]:
         """The messages that will be tried again."""
         return [attempt for attempt in self.attempts if attempt.outcome == "retry"]
@@ -133,6 +142,8 @@ class SendReport:
                     line += "; refused: " + "; ".join(f"{r} ({why})" for r, why in attempt.refused.items())
             elif attempt.outcome == "retry":
                 line = f"not sent yet: {message.kind} '{message.subject}' to {to}: {attempt.detail}"
+            elif attempt.outcome == "unknown":
+                line = f"UNKNOWN whether delivered: {message.kind} '{message.subject}' to {to}: {attempt.detail}"
             else:
                 line = f"FAILED: {message.kind} '{message.subject}' to {to}: {attempt.detail}"
             out.append(line)
@@ -254,6 +265,52 @@ def _enqueue(connection: Connection, planned: Sequence[PlannedMessage], now: dat
     return added
 
 
+class _Raced(Exception):
+    """Another run queued some of the same notices first: read them again."""
+
+
+def _pending_messages(config: MonitorConfig, inputs: _Inputs, pending: Sequence[Notification],
+                      now: datetime) -> list[PlannedMessage]:
+    """The alert emails for notices decided and not yet queued, one per recipient per month."""
+    from csp_monitor.evaluation.engine import evaluate
+
+    periods: dict[str, list[Notification]] = {}
+    for notification in pending:
+        periods.setdefault(notification.period, []).append(notification)
+    planned: list[PlannedMessage] = []
+    for period, notices in periods.items():
+        judged = inputs
+        if period != inputs.evaluation.as_of:  # decided for another month (by another entry point)
+            try:
+                judged = _Inputs(inputs.rules, inputs.figures, evaluate(inputs.rules, inputs.figures, period),
+                                 inputs.summary_to, inputs.notes)
+            except CspMonitorError:
+                judged = inputs  # that month cannot be judged now: the notices' own words still say it all
+        planned.extend(_alert_messages(config, judged, notices, now))
+    return planned
+
+
+def _queue(config: MonitorConfig, inputs: _Inputs, store: StateStore, summary: PlannedMessage | None,
+           now: datetime) -> list[PlannedMessage]:
+    """Put the summary and every notice still to be queued into the outbox, and stamp the notices, together."""
+    from csp_monitor.delivery.pending import mark_queued, pending_notifications
+
+    for _attempt in range(5):
+        pending = pending_notifications(store)
+        planned = ([summary] if summary is not None else []) + _pending_messages(config, inputs, pending, now)
+        if not planned:
+            return []
+        try:
+            with store.transaction() as connection:
+                if not mark_queued(connection, [notice.key for notice in pending], now):
+                    raise _Raced
+                return _enqueue(connection, planned, now)
+        except _Raced:
+            continue
+    raise StateError(f"{store.location}: other runs kept queueing the same notices; run again",
+                     store=store.location)
+
+
 def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime | None = None,
               dry_run: str | Path | None = None, jobs: Collection[str] = JOBS,
               stop: Callable[[], bool] | None = None) -> SendReport:
@@ -266,9 +323,6 @@ def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime 
     (the daemon's "SIGTERM received") ends delivery after the message being
     sent; the rest stay queued for the next run.
     """
-    from csp_monitor.delivery.outbox import deliver_due, list_messages, recover
-    from csp_monitor.state import open_store
-
     moment = now or datetime.now(UTC)
     unknown = set(jobs) - set(JOBS)
     if unknown:
@@ -276,6 +330,19 @@ def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime 
     if dry_run is not None:
         return _dry_run(config, as_of=as_of, now=moment, folder=Path(dry_run), jobs=jobs)
     inputs = _load(config, as_of, jobs)
+    evaluation = inputs.evaluation
+    try:
+        return _deliver(config, inputs, jobs=jobs, now=now, moment=moment, stop=stop)
+    except CspMonitorError as exc:
+        exc.as_of = evaluation.as_of  # a retry judges this month again, not a later one
+        raise
+
+
+def _deliver(config: MonitorConfig, inputs: _Inputs, *, jobs: Collection[str], now: datetime | None,
+             moment: datetime, stop: Callable[[], bool] | None) -> SendReport:
+    from csp_monitor.delivery.outbox import deliver_due, list_messages, recover
+    from csp_monitor.state import open_store
+
     transport = make_transport(config)  # reads the password now: fail before deciding anything
     evaluation = inputs.evaluation
     warnings: list[str] = [*inputs.notes, *evaluation.warnings]
@@ -290,21 +357,12 @@ def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime 
                     done = has_key(connection, summary_key(evaluation.partnership, evaluation.as_of))
                 if not done:
                     summary = _summary_message(config, inputs, moment)  # charts drawn outside the transaction
-            queued: list[PlannedMessage] = []
-
-            def also(connection: Connection, decision: Decision) -> None:
-                planned = [summary] if summary is not None else []
-                planned.extend(_alert_messages(config, inputs, decision.notifications, moment))
-                queued.extend(_enqueue(connection, planned, moment))
-
             if "alerts" in jobs and inputs.rules.alerts:
                 from csp_monitor.alerts.record import decide_and_record
 
-                decision = decide_and_record(store, inputs.rules, evaluation, now=moment, also=also)
+                decision = decide_and_record(store, inputs.rules, evaluation, now=moment)
                 warnings.extend(decision.warnings)
-            elif summary is not None:
-                with store.transaction() as connection:
-                    queued.extend(_enqueue(connection, [summary], moment))
+            queued = _queue(config, inputs, store, summary, moment)
             attempts = deliver_due(store, transport, now=moment, retry=config.delivery.retry,
                                    clock=(lambda: datetime.now(UTC)) if now is None else None, stop=stop)
             waiting = len(list_messages(store, statuses=["queued"]))
@@ -344,10 +402,16 @@ def plan_messages(config: MonitorConfig, *, as_of: str | None = None, now: datet
         if "summary" in jobs and config.summary is not None and inputs.summary_to and \
                 (include_sent or not summary_done):
             planned.append(_summary_message(config, inputs, moment))
+        notices: list[Notification] = []
+        if store is not None:
+            from csp_monitor.delivery.pending import pending_notifications
+
+            notices.extend(pending_notifications(store))
         if "alerts" in jobs and inputs.rules.alerts:
             plan = decide(evaluation, inputs.rules, remembered, now=moment)
             warnings.extend(plan.decision.warnings)
-            planned.extend(_alert_messages(config, inputs, plan.decision.notifications, moment))
+            notices.extend(plan.decision.notifications)
+        planned.extend(_pending_messages(config, inputs, notices, moment))
     finally:
         if store is not None:
             store.close()

@@ -15,13 +15,16 @@ put in an error message.
 
 Replies are classified the way RFC 5321 means them: 4xx (and a dropped or
 refused connection, or a timeout) is transient, try again later; 5xx is
-permanent. A recipient refused with 5xx is reported; if every recipient is
+permanent. A timeout or a dropped connection after the whole message was
+sent is neither: the server may have taken it, so the error says ``unknown``
+and the outbox resends it only a bounded number of times. A recipient refused with 5xx is reported; if every recipient is
 refused the message has failed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import smtplib
 import socket
 import ssl
@@ -32,6 +35,9 @@ from csp_monitor.errors import DeliveryError
 from csp_monitor.models.config import SmtpSettings, is_loopback
 
 __all__ = ["SmtpTransport", "tls_context"]
+
+# RFC 5321 4.5.2: a line of the message that starts with a dot is sent with a second one.
+_DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
 
 
 def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
@@ -138,7 +144,7 @@ class SmtpTransport:
                 self._reset()
                 listed = "; ".join(f"{r}: {why}" for r, why in refused.items())
                 raise DeliveryError(f"{host} refused every recipient ({listed})", permanent=True, reply=listed)
-            code, reply = connection.data(message)
+            code, reply = self._data(connection, message, host)
             if code != 250:
                 raise DeliveryError(f"{host} did not accept the message: {code} {_text(reply)}",
                                     permanent=code >= 500, reply=f"{code} {_text(reply)}")
@@ -154,6 +160,29 @@ class SmtpTransport:
             raise DeliveryError(_network_problem(host, self.settings.effective_port, exc), permanent=False) from None
         accepted = tuple(r for r in recipients if r not in refused)
         return Receipt(reply=f"{code} {_text(reply)}", accepted=accepted, refused=refused)
+
+    def _data(self, connection: smtplib.SMTP, message: bytes, host: str) -> tuple[int, bytes]:
+        """DATA, the message and its final dot, then the server's answer to it.
+
+        ``smtplib.SMTP.data`` does the same in one call; it is split here
+        because only a failure *after* the final dot leaves the message's fate
+        unknown (the server may have taken it), while a failure before it
+        means the server cannot have (a message cut short is discarded).
+        """
+        code, reply = connection.docmd("DATA")
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = _DOT_AT_LINE_START.sub(b"..", message)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        connection.send(body + b".\r\n")
+        try:
+            return connection.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise DeliveryError(
+                f"{_network_problem(host, self.settings.effective_port, exc)} after the whole message was sent, "
+                "so whether the server took it is unknown", permanent=False, unknown=True) from None
 
     def _reset(self) -> None:
         if self._connection is None:

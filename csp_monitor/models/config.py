@@ -204,6 +204,12 @@ class RetrySettings(_Model):
         default=3 * 86400.0, ge=60, le=30 * 86400,
         description="Seconds after which a message still not accepted is marked failed and reported.",
         examples=[259200])
+    resend_unknown: int = Field(
+        default=1, ge=0, le=5,
+        description="How many times a message is sent again, with the same Message-ID, when the server gave no "
+                    "answer after the whole message was sent (it may have taken it); after that it is marked "
+                    "unknown and reported, never sent again.",
+        examples=[1])
 
 
 class DeliverySettings(_Model):

@@ -36,7 +36,7 @@ from pydantic import (
 
 from csp_monitor.models.rules import Identifier, KeyedValueError
 
-__all__ = ["DEFAULT_TIMEZONE", "JobKind", "Schedule", "ScheduleSettings"]
+__all__ = ["DEFAULT_TIMEZONE", "JobKind", "RunRetrySettings", "Schedule", "ScheduleSettings"]
 
 DEFAULT_TIMEZONE = "Europe/London"
 
@@ -135,6 +135,21 @@ class Schedule(BaseModel):
         return self
 
 
+class RunRetrySettings(BaseModel):
+    """How the daemon retries a scheduled run that failed (bad figures, a missing password, the store down)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_delay: Seconds = Field(default=60, description="Seconds before the first retry of a failed run; each "
+                                 "later wait doubles.", examples=[60])
+    max_delay: Seconds = Field(default=3600, description="The longest wait between two retries, in seconds.",
+                               examples=[3600])
+    give_up_after: Seconds = Field(
+        default=7 * 86400, description="Seconds after its scheduled time at which a run still failing is no "
+        "longer retried (it stays failed, is logged and shown by status; run-once can still run it).",
+        examples=[604800])
+
+
 class ScheduleSettings(BaseModel):
     """The time zone and the scheduled jobs of a monitor configuration."""
 
@@ -149,6 +164,10 @@ class ScheduleSettings(BaseModel):
         description="The jobs the daemon runs, each with an id, a cron and what it runs.",
         examples=[[{"id": "monthly-summary", "cron": "0 7 10 * *", "run": "summary"},
                    {"id": "weekly-exceptions", "cron": "30 8 * * mon", "run": "alerts"}]])
+    retry_runs: RunRetrySettings = Field(
+        default_factory=RunRetrySettings,
+        description="How a failed scheduled run is retried, for the same occurrence and month, until it succeeds.",
+        examples=[{"first_delay": 60, "max_delay": 3600, "give_up_after": 604800}])
 
     @field_validator("timezone")
     @classmethod

@@ -13,8 +13,9 @@ How it is built, and why:
   occurrence's work happen once, whoever fires it.
 * **Housekeeping**, every ``delivery.retry.first_delay`` seconds (at most a
   minute): runs once any occurrence that was missed (the daemon was stopped,
-  the computer asleep, a run was still going) or interrupted, and sends again
-  what the outbox has due. At start it runs at once, so a run missed while
+  the computer asleep, a run was still going) or interrupted, runs again each
+  failed occurrence whose retry time has come (``retry_runs``), for the month
+  it was judging, and sends again what the outbox has due. At start it runs at once, so a run missed while
   the daemon was down happens once, straight away: not once per missed
   occurrence, and not zero times. A schedule the daemon has never run before
   starts at its next occurrence.
@@ -45,6 +46,7 @@ from csp_monitor.schedule import ledger, lock
 from csp_monitor.schedule.configuration import load_schedule_config, schedule_zone
 from csp_monitor.schedule.jobs import retry_outbox, run_job
 from csp_monitor.schedule.occurrences import (
+    Occurrence,
     latest_occurrence,
     local_time,
     next_occurrence,
@@ -204,6 +206,11 @@ class Daemon:
             except Exception as exc:
                 log.exception("%s: could not check for a missed run (%s)", schedule.id, exc,
                               extra={"event": "job.error", "job": schedule.id})
+            try:
+                self._retry_failed(config, schedule, now)
+            except Exception as exc:
+                log.exception("%s: could not retry a failed run (%s)", schedule.id, exc,
+                              extra={"event": "job.error", "job": schedule.id})
         if self._stopping.is_set():
             return
         try:
@@ -247,6 +254,20 @@ class Daemon:
         log.info("%s: the run for %s was missed; running it now", schedule.id, latest.key,
                  extra={"event": "job.catch_up", "job": schedule.id, "occurrence": latest.key})
         run_job(config, self._store, schedule, latest, reason="catch-up", stop=self._stopping.is_set)
+
+    def _retry_failed(self, config: MonitorConfig, schedule: Schedule, now: datetime) -> None:
+        """Run again each failed occurrence of ``schedule`` whose retry time has come, for its own month."""
+        assert self._store is not None
+        for record in ledger.due_retries(self._store, schedule.id, now):
+            if self._stopping.is_set():
+                return
+            log.info("%s: retrying the run for %s (failed %d time%s%s)", schedule.id, record.occurrence,
+                     record.attempts, "" if record.attempts == 1 else "s",
+                     f", as of {record.as_of}" if record.as_of else "",
+                     extra={"event": "job.retry", "job": schedule.id, "occurrence": record.occurrence,
+                            "as_of": record.as_of})
+            run_job(config, self._store, schedule, Occurrence(schedule.id, record.scheduled_at, record.occurrence),
+                    reason="retry", stop=self._stopping.is_set)
 
     def _on_event(self, event: Any) -> None:
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED

@@ -3,8 +3,11 @@
 :func:`run_job` claims the occurrence in the run ledger (so a second firing
 does nothing), runs the delivery layer's :func:`~csp_monitor.delivery.run.send_once`
 for the schedule's job (the risk summary or the alerts), and records how it
-ended. A job that fails is logged with its cause and recorded as ``failed``;
-the next occurrence runs it again. Nothing is ever dropped silently.
+ended. A job that fails is logged with its cause and recorded as ``failed``
+with the month it was judging (once known) and when it is retried
+(``retry_runs``: a growing wait, for at most ``give_up_after``); the
+daemon's housekeeping runs that same occurrence again, for that same month,
+until it succeeds. Nothing is ever dropped silently.
 """
 
 from __future__ import annotations
@@ -76,7 +79,8 @@ def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurr
     (the drop-folder watcher names the files that started it).
     """
     fields = {"job": schedule.id, "run": schedule.run, "occurrence": occurrence.key, "reason": reason}
-    held = ledger.claim(store, occurrence, run=schedule.run, reason=reason, as_of=as_of)
+    held = ledger.claim(store, occurrence, run=schedule.run, reason=reason, as_of=as_of,
+                        retry=reason in ("retry", "manual"))
     if held is None:
         log.info("%s: already done for %s", schedule.id, occurrence.key, extra={"event": "job.skipped", **fields})
         return JobResult(schedule.id, schedule.run, occurrence, "already-done")
@@ -85,27 +89,42 @@ def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurr
     log.info("%s: running the %s job", schedule.id, schedule.run, extra={"event": "job.started", **fields})
     from csp_monitor.delivery.run import send_once
 
+    month = as_of or _recorded_month(store, occurrence)
     try:
-        report = send_once(config_for(config, schedule), as_of=as_of, jobs=(schedule.run,), stop=stop)
-    except CspMonitorError as exc:
-        error = _cause(exc)
-        ledger.finish(store, held, "failed", error=error)
-        log.error("%s: failed, tried again at its next run: %s", schedule.id, error,
-                  extra={"event": "job.failed", **fields, "error": error})
-        return JobResult(schedule.id, schedule.run, occurrence, "failed", error=error)
-    except Exception as exc:  # a bug: record it, keep the daemon alive, keep the traceback in the log
-        error = f"internal error: {type(exc).__name__}: {exc}"
-        ledger.finish(store, held, "failed", error=error)
-        log.exception("%s: failed, tried again at its next run: %s", schedule.id, error,
-                      extra={"event": "job.failed", **fields, "error": error})
+        report = send_once(config_for(config, schedule), as_of=month, jobs=(schedule.run,), stop=stop)
+    except Exception as exc:
+        # Not a CspMonitorError: a bug. Keep the daemon alive, and the traceback in the log.
+        internal = not isinstance(exc, CspMonitorError)
+        error = _cause(exc) if isinstance(exc, CspMonitorError) else f"internal error: {type(exc).__name__}: {exc}"
+        judged = month or getattr(exc, "as_of", None)
+        following = None
+        if not occurrence.key.startswith("manual "):  # a run-once of its own: the person who ran it saw it fail
+            following = ledger.retry_at(config.retry_runs, scheduled_at=occurrence.at, attempts=held.attempts,
+                                        now=datetime.now(UTC))
+        ledger.finish(store, held, "failed", error=error, as_of=judged, next_attempt_at=following, stop=stop)
+        when = (f"retried at {following:%Y-%m-%d %H:%M:%S} UTC" if following is not None else
+                "not retried again (run it by hand with csp-monitor run-once)"
+                if not occurrence.key.startswith("manual ") else "run it again by hand")
+        extra = {"event": "job.failed", **fields, "error": error,
+                 "next_attempt": following.isoformat() if following else None, "as_of": judged}
+        if internal:
+            log.exception("%s: failed, %s: %s", schedule.id, when, error, extra=extra)
+        else:
+            log.error("%s: failed, %s: %s", schedule.id, when, error, extra=extra)
         return JobResult(schedule.id, schedule.run, occurrence, "failed", error=error)
     detail = f"{note}; {_summary(report)}" if note else _summary(report)
     for line in report.warnings:
         log.warning("%s: %s", schedule.id, line, extra={"event": "job.warning", **fields})
     _log_attempts(schedule.id, report.attempts, fields)
-    ledger.finish(store, held, "succeeded", detail=detail)
+    ledger.finish(store, held, "succeeded", detail=detail, as_of=report.as_of, stop=stop)
     log.info("%s: done: %s", schedule.id, detail, extra={"event": "job.finished", **fields, "as_of": report.as_of})
     return JobResult(schedule.id, schedule.run, occurrence, "succeeded", detail=detail, report=report)
+
+
+def _recorded_month(store: StateStore, occurrence: Occurrence) -> str | None:
+    """The month a retried run was judging when it failed: its retry judges that month, not a later one."""
+    record = ledger.lookup(store, occurrence.schedule_id, occurrence.key)
+    return record.as_of if record is not None else None
 
 
 def retry_outbox(config: MonitorConfig, store: StateStore, *, now: datetime | None = None,
@@ -140,6 +159,10 @@ def _log_attempts(job: str, attempts: tuple[Attempt, ...] | list[Attempt], field
         if attempt.outcome == "sent":
             log.info("%s: sent %s '%s' to %s (%s)", job, message.kind, message.subject, extra["recipients"],
                      attempt.detail, extra={"event": "message.sent", **extra})
+        elif attempt.outcome == "unknown":
+            log.error("%s: may or may not have been delivered (not sent again): %s '%s' to %s: %s", job,
+                      message.kind, message.subject, extra["recipients"], attempt.detail,
+                      extra={"event": "message.unknown", **extra})
         elif attempt.outcome == "retry":
             log.warning("%s: not sent yet, will retry: %s '%s' to %s: %s", job, message.kind, message.subject,
                         extra["recipients"], attempt.detail, extra={"event": "message.retry", **extra})
@@ -154,6 +177,8 @@ def _summary(report: SendReport) -> str:
         parts.append(f"{len(report.retrying)} to retry")
     if report.failed:
         parts.append(f"{len(report.failed)} failed")
+    if report.unknown:
+        parts.append(f"{len(report.unknown)} unknown")
     if report.recovered:
         parts.append(f"{len(report.recovered)} resent after a crash")
     return ", ".join(parts)

@@ -130,7 +130,7 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
                     select(outbox.c.status, func.count()).group_by(outbox.c.status))}
                 failed_messages = [(row.updated_at, row.subject, row.last_error) for row in connection.execute(
                     select(outbox.c.updated_at, outbox.c.subject, outbox.c.last_error)
-                    .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(5))]
+                    .where(outbox.c.status.in_(("failed", "unknown"))).order_by(outbox.c.id.desc()).limit(5))]
             location = store.location
             drops = _drop_folders(config, store)
     else:

@@ -19,9 +19,10 @@ Transactions: one decision, one transaction
     ``with store.transaction() as connection:`` runs everything inside one
     database transaction: committed together, or (on any exception) not at
     all. :func:`csp_monitor.alerts.decide_and_record` decides inside such a
-    transaction and accepts ``also=callback``: ``callback(connection, decision)``
-    runs in the same transaction, so other layers can write what follows from
-    the decision (the delivery layer's outbox) atomically with it.
+    transaction, recording the notices due as still to be queued
+    (``notifications.queued_at`` empty); the delivery layer queues them into
+    the outbox and marks them in one transaction of its own, so a notice is
+    queued once, whichever entry point decided it.
 
 Migrations: adding tables of your own
     The schema is versioned per *component* in the ``schema_version`` table

@@ -6,9 +6,9 @@ Times are stored as UTC text (``2014-04-10T07:00:00Z``) and periods as
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Connection, Float, Index, Integer, String, Table, Text, update
 
-from csp_monitor.state.migrations import Migration, create_tables
+from csp_monitor.state.migrations import Migration, add_columns, create_tables
 from csp_monitor.state.schema import metadata
 
 __all__ = ["MIGRATIONS", "alert_events", "alert_states", "evaluations", "notifications", "silences"]
@@ -67,6 +67,9 @@ notifications = Table(
     Column("message", Text, nullable=False),
     Column("rule_hash", String(64), nullable=False),
     Column("decided_at", String(32), nullable=False),
+    # When the delivery layer put it into an email in the outbox; none: decided, still to be queued
+    # (whichever entry point decided it, the next delivery run queues it).
+    Column("queued_at", String(32)),
     Index("ix_notifications_period", "period"),
 )
 
@@ -101,7 +104,16 @@ silences = Table(
     Column("expired_by", String),
 )
 
+def _settle_earlier_notices(connection: Connection) -> None:
+    # Notices decided before queueing was tracked were queued then, or were meant not to be mailed
+    # (decided with `csp-monitor decide` alone): an upgrade must not send months-old notices.
+    connection.execute(update(notifications).where(notifications.c.queued_at.is_(None))
+                       .values(queued_at=notifications.c.decided_at))
+
+
 MIGRATIONS = (
     Migration(1, "evaluations, alert states, notifications, alert events and silences",
               create_tables(evaluations, alert_states, notifications, alert_events, silences)),
+    Migration(2, "when each notice was queued for delivery",
+              add_columns(notifications, "queued_at", then=_settle_earlier_notices)),
 )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Table
 
-__all__ = ["COMPONENTS", "Migration", "create_tables", "load_migrations"]
+__all__ = ["COMPONENTS", "Migration", "add_columns", "create_tables", "load_migrations"]
 
 # component -> "module:attribute" of its MIGRATIONS tuple, imported when a store opens.
 COMPONENTS: dict[str, str] = {
@@ -38,6 +38,30 @@ def create_tables(*tables: Table) -> Callable[[Connection], None]:
     def apply(connection: Connection) -> None:
         for table in tables:
             table.create(connection)
+
+    return apply
+
+
+def add_columns(table: Table, *names: str, then: Callable[[Connection], None] | None = None
+                ) -> Callable[[Connection], None]:
+    """A migration step that adds these columns of ``table`` (as the Table object defines them), then runs ``then``.
+
+    A store created by this version already has them (``create_tables`` builds
+    the table as it is now), so a column already there is left alone.
+    """
+
+    def apply(connection: Connection) -> None:
+        from sqlalchemy import inspect
+        from sqlalchemy.schema import CreateColumn
+
+        present = {column["name"] for column in inspect(connection).get_columns(table.name)}
+        for name in names:
+            if name in present:
+                continue
+            definition = CreateColumn(table.c[name]).compile(dialect=connection.dialect)
+            connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {definition}")
+        if then is not None:
+            then(connection)
 
     return apply
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, LargeBinary, String, Table, Text
 
-from csp_monitor.state.migrations import Migration, create_tables
+from csp_monitor.state.migrations import Migration, add_columns, create_tables
 from csp_monitor.state.schema import metadata
 
 __all__ = ["MIGRATIONS", "OUTBOX_STATUSES", "outbox"]
 
-OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
-"""queued: waiting (perhaps to be retried); sending: claimed by a run; sent: accepted; failed: given up."""
+OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "unknown")
+"""queued: waiting (perhaps to be retried); sending: claimed by a run; sent: accepted; failed: given up;
+unknown: sent, but the server's answer never came, as often as ``resend_unknown`` allows (it may have it)."""
 
 outbox = Table(
     "outbox",
@@ -44,7 +45,11 @@ outbox = Table(
     Column("reply", Text),  # the server's reply, or where the file was written
     Column("refused", Text),  # JSON {address: reply} of recipients refused
     Column("last_error", Text),
+    Column("unknown_attempts", Integer),  # sends whose answer never came after the whole message (none: 0)
     Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
 )
 
-MIGRATIONS = (Migration(1, "the outbox: messages decided, until sent", create_tables(outbox)),)
+MIGRATIONS = (
+    Migration(1, "the outbox: messages decided, until sent", create_tables(outbox)),
+    Migration(2, "how often a message's fate was unknown after it was sent", add_columns(outbox, "unknown_attempts")),
+)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
-from csp_monitor.state.migrations import Migration, create_tables
+from csp_monitor.state.migrations import Migration, add_columns, create_tables
 from csp_monitor.state.schema import metadata
 
 __all__ = ["MIGRATIONS", "RUN_OUTCOMES", "daemon_lock", "dropped_files", "runs", "watched_folders"]
@@ -40,6 +40,7 @@ runs = Table(
     Column("error", Text),
     Column("host", String(255)),
     Column("pid", Integer),
+    Column("next_attempt_at", String(32)),  # a failed run: when it is retried (none: not retried again)
     UniqueConstraint("job_id", "occurrence", name="uq_runs_job_occurrence"),
     Index("ix_runs_outcome", "outcome"),
 )
@@ -81,4 +82,6 @@ dropped_files = Table(
 MIGRATIONS = (
     Migration(1, "the daemon's run ledger and lock", create_tables(runs, daemon_lock)),
     Migration(2, "the files the drop-folder watcher has picked up", create_tables(watched_folders, dropped_files)),
+    # Runs that failed before this version are not retried: their months were judged (or skipped) long ago.
+    Migration(3, "when a failed run is retried", add_columns(runs, "next_attempt_at")),
 )

@@ -36,7 +36,7 @@ def test_the_schema_is_created_once_and_a_newer_one_refused_on_postgres(postgres
 
     with open_store(postgres_url) as store:
         versions = store.schema_versions()
-    assert versions["alerts"] == 1
+    assert versions["alerts"] == 2
     with open_store(postgres_url, create=False) as store:
         assert store.schema_versions() == versions
     engine = create_engine(postgres_url)
@@ -47,6 +47,28 @@ def test_the_schema_is_created_once_and_a_newer_one_refused_on_postgres(postgres
     with engine.begin() as connection:
         assert connection.execute(text("SELECT version FROM schema_version WHERE component = 'alerts'")).scalar() == 5
     engine.dispose()
+
+
+def test_columns_added_by_later_versions_are_added_to_an_older_store_on_postgres(postgres_url: str) -> None:
+    """A PostgreSQL store from before the queued, unknown and retry columns gains them when opened."""
+    from sqlalchemy import create_engine, inspect, text
+
+    open_store(postgres_url).close()
+    engine = create_engine(postgres_url)
+    older = {"notifications": ("queued_at", "alerts", 1), "outbox": ("unknown_attempts", "outbox", 1),
+             "runs": ("next_attempt_at", "schedule", 2)}
+    with engine.begin() as connection:
+        for table, (column, component, version) in older.items():
+            connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+            connection.execute(text(f"UPDATE schema_version SET version = {version} WHERE component = '{component}'"))
+    with open_store(postgres_url) as store:
+        versions = store.schema_versions()
+    with engine.connect() as connection:
+        inspector = inspect(connection)
+        for table, (column, _, _) in older.items():
+            assert column in {c["name"] for c in inspector.get_columns(table)}
+    engine.dispose()
+    assert (versions["alerts"], versions["outbox"], versions["schedule"]) == (2, 2, 3)
 
 
 def test_silences_and_history_on_postgres(postgres_url: str) -> None:

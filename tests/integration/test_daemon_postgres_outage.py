@@ -1,0 +1,67 @@
+"""The daemon as a real process on PostgreSQL, cut off (through a loopback proxy) just as the mail server takes
+the first message: every message arrives once and no run is left running."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.daemon_fixtures import (
+    DaemonProcess,
+    add_month,
+    received_ids,
+    wait_for,
+    write_partnership,
+)
+from tests.integration.test_delivery_faults import FaultAfterFirst
+from tests.mail_fixtures import LoopbackSmtp
+from tests.tcp_proxy import TcpProxy
+
+
+def test_postgres_cut_off_mid_send_in_a_running_daemon(postgres_url: str, tmp_path: Path,
+                                                       control_ids: dict[str, set[str]]) -> None:
+    """PostgreSQL unreachable for 4 s from the moment the first message is accepted: the daemon records it
+    sent once the store is back, sends every other message once, and leaves no run running."""
+    url = make_url(postgres_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+
+    def cut_for_four_seconds() -> None:
+        proxy.cut()
+        threading.Timer(4.0, proxy.restore).start()
+
+    server = LoopbackSmtp(handler=FaultAfterFirst(cut_for_four_seconds)).start()
+    folder = tmp_path / "live"
+    config = write_partnership(folder, smtp_port=server.port)
+    config.write_text(config.read_text(encoding="utf-8").replace("state: state.db", f'state: "{through_proxy}"'),
+                      encoding="utf-8")
+    expected = control_ids["2020-04"]
+    daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
+    engine = create_engine(postgres_url)
+    try:
+        add_month(folder, "2020-04")
+        wait_for(lambda: set(received_ids(server.received)) == expected, 60, "the month's messages")
+
+        def all_sent() -> bool:
+            with engine.connect() as connection:
+                rows = connection.execute(text("SELECT status, COUNT(*) FROM outbox GROUP BY status")).all()
+            return {row[0]: row[1] for row in rows} == {"sent": len(expected)}
+
+        wait_for(all_sent, 30, "the outbox to be all sent")
+        time.sleep(3)  # time enough for a wrong resend to show
+    finally:
+        daemon.stop()
+        server.stop()
+        proxy.close()
+    with engine.connect() as connection:
+        outcomes = {row[0] for row in connection.execute(text("SELECT outcome FROM runs"))}
+    engine.dispose()
+    assert daemon.process.returncode == 0
+    assert Counter(received_ids(server.received)) == dict.fromkeys(expected, 1)
+    assert "running" not in outcomes and "interrupted" not in outcomes, outcomes
+    assert daemon.logged("store.retry"), "the store was never found away: the test did not test the fault"
