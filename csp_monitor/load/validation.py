@@ -20,6 +20,7 @@ from pydantic import BaseModel, RootModel, ValidationError
 
 from csp_monitor.errors import Problem
 from csp_monitor.load.yaml_source import Located, Positions
+from csp_monitor.names import near_typo
 
 __all__ = ["closest", "problems_from_validation", "validate_located"]
 
@@ -27,15 +28,28 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def closest(word: str, options: typing.Iterable[str]) -> str | None:
-    """The option most like ``word``, quoted, or None when nothing is close."""
+    """The option ``word`` is a near-typo of, quoted, or None (see :func:`csp_monitor.names.near_typo`).
+
+    Callers list the options instead when this is None: a suggestion on likeness
+    alone would send a lead to another area or measure.
+    """
+    found = near_typo(word, options)
+    return None if found is None else f"'{found}'"
+
+
+def _closest_word(word: str, options: typing.Iterable[str]) -> str | None:
+    """The allowed key or value most like ``word``, quoted, or None.
+
+    Keys and allowed values are csp-monitor's own small vocabulary, listed in
+    the same message, so a looser likeness helps (``significant_rise`` ->
+    ``significant_increase``) and cannot send anyone to another area or measure.
+    """
     options = [o for o in options if isinstance(o, str)]
     matches = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if not matches:
-        lowered = {o.lower(): o for o in options}
-        if word.lower() in lowered:
-            return f"'{lowered[word.lower()]}'"
-        return None
-    return f"'{matches[0]}'"
+    if matches:
+        return f"'{matches[0]}'"
+    lowered = {o.lower(): o for o in options}
+    return f"'{lowered[word.lower()]}'" if word.lower() in lowered else None
 
 
 def validate_located(model: type[M], located: Located, *, context: dict[str, Any] | None = None
@@ -284,7 +298,7 @@ def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], po
     elif kind == "extra_forbidden":
         at_key = True
         options = [k for k in _allowed_keys(model, path[:-1]) if k != name]
-        suggestion = closest(str(name), options)
+        suggestion = _closest_word(str(name), options)
         message = f"unknown key '{name}'"
         home = None if suggestion else _belongs_under(model, path[:-1], str(name))
         if home:
@@ -293,7 +307,7 @@ def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], po
             message += f": the keys allowed here are {', '.join(sorted(options))}"
     elif kind in {"literal_error", "enum"}:
         options = _literal_options(model, path)
-        suggestion = closest(str(value), options)
+        suggestion = _closest_word(str(value), options)
         synonym = _SYNONYMS.get(str(value).strip().lower())
         if suggestion is None and synonym in options:
             suggestion = f"'{synonym}'"
