@@ -27,13 +27,14 @@ def listed(names: Sequence[str]) -> str:
 
 
 def nothing_to_judge(rules: RuleSet, figures: FigureSet, areas: Sequence[str]) -> Problem | None:
-    """Why evaluating ``rules`` for ``areas`` would judge nothing at all, or None when something can be judged."""
+    """Why evaluating ``rules`` for ``areas`` (empty: every area) would judge nothing at all, or None."""
     file = rules.files[0] if rules.files else "<rules>"
     if not rules.measures():
         return Problem("the rules have no measures, so there is nothing to evaluate: list each priority's "
                        "measures under 'measures:' (csp-monitor rules new writes an example)", file=file)
     wanted = sorted({measure.figures_measure for _, measure in rules.measures()})
-    if any(figures.series(area, measure) for area in areas for measure in wanted):
+    judged = areas or figures.areas()  # no area named: every area the figures have
+    if any(figures.series(area, measure) for area in judged for measure in wanted):
         return None
     known_areas = figures.areas()
     if not known_areas:

@@ -438,6 +438,8 @@ def _load_json(path: str | Path, name: str, result: FigureSet, problems: list[Pr
     except json.JSONDecodeError as exc:
         problems.append(Problem(f"this is not valid JSON: {exc.msg}", file=name, line=exc.lineno, column=exc.colno))
         return
+    except RecursionError:  # thousands of nested brackets: the strict reader below says where
+        pass
     # Valid JSON is valid YAML; the strict YAML reader gives positions for every
     # message and refuses duplicate keys.
     try:

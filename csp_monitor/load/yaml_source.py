@@ -12,7 +12,11 @@ Partnership leads write the rule files, so the reader is strict and exact:
   string, so ``NO`` stays ``"NO"``, ``1:30`` stays ``"1:30"`` and ``012``
   stays ``"012"`` unless the model asks for a number;
 * every key path is indexed to its line and column, so a validation error can
-  be reported as ``file:line:col``.
+  be reported as ``file:line:col``;
+* nesting deeper than :data:`MAX_DEPTH` is refused with its place, before
+  Python's own recursion limit is anywhere near;
+* a number written with a word processor's minus sign (U+2212, or an en or
+  em dash: ``−13%``) is read with a plain minus, and a warning says where.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from csp_monitor.errors import Problem
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_YAML_BYTES",
     "Located",
     "Positions",
@@ -39,7 +44,13 @@ __all__ = [
 MAX_YAML_BYTES = 2 * 1024 * 1024
 """Rule and configuration files are small; anything larger is refused unread."""
 
+MAX_DEPTH = 40
+"""The deepest nesting of lists and mappings read; rule files need about eight levels."""
+
 _MAX_NODES = 200_000
+_DASHES = {"\u2212": "U+2212 minus sign", "\u2013": "en dash", "\u2014": "em dash", "\ufe63": "small hyphen-minus",
+           "\uff0d": "full-width hyphen-minus"}
+_DASHED_NUMBER = re.compile(r"^(\s*)([\u2212\u2013\u2014\ufe63\uff0d])(\s*(?:\d+(?:\.\d*)?|\.\d+)\s*%?\s*)$")
 _NULLS = re.compile(r"^(?:~|null|Null|NULL|)$")
 
 Path_ = tuple[str | int, ...]
@@ -79,6 +90,8 @@ class Located:
 
     data: Any
     positions: Positions
+    warnings: list[Problem] = field(default_factory=list)
+    """Things read in a way the writer may not have meant (a word processor's minus sign), located."""
 
 
 class YamlProblems(Exception):
@@ -89,10 +102,29 @@ class YamlProblems(Exception):
         self.problems = problems
 
 
+class _TooDeep(yaml.composer.ComposerError):
+    """Nesting deeper than MAX_DEPTH: refused before the composer's recursion goes further."""
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """A loader that composes nodes but refuses aliases and anchors."""
+    """A loader that composes nodes but refuses aliases, anchors and deep nesting."""
+
+    depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            if self.depth >= MAX_DEPTH:
+                raise _TooDeep(None, None, f"lists and mappings are nested more than {MAX_DEPTH} deep here, "
+                               "far deeper than any csp-monitor file needs: check the brackets and indentation",
+                               self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            self.depth += 1
+            try:
+                return self._compose_checked(parent, index)
+            finally:
+                self.depth -= 1
+        return self._compose_checked(parent, index)
+
+    def _compose_checked(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
@@ -173,18 +205,29 @@ def parse_yaml(text: str, file: str = "<input>") -> Located:
     found: list[Problem] = []
     if root is None:
         return Located(None, positions)
-    count = [0]
-    data = _convert(root, (), positions, found, text, count)
+    walk = _Walk(positions, found, text)
+    data = _convert(root, (), walk)
     if found:
         raise YamlProblems(found)
-    return Located(data, positions)
+    return Located(data, positions, walk.warnings)
 
 
-def _convert(node: Node, path: Path_, positions: Positions, problems: list[Problem], text: str,
-             count: list[int]) -> Any:
-    count[0] += 1
-    if count[0] > _MAX_NODES:
-        if count[0] == _MAX_NODES + 1:
+@dataclass
+class _Walk:
+    """What converting one node tree carries along."""
+
+    positions: Positions
+    problems: list[Problem]
+    text: str
+    warnings: list[Problem] = field(default_factory=list)
+    count: int = 0
+
+
+def _convert(node: Node, path: Path_, walk: _Walk) -> Any:
+    positions, problems, text, warnings = walk.positions, walk.problems, walk.text, walk.warnings
+    walk.count += 1
+    if walk.count > _MAX_NODES:
+        if walk.count == _MAX_NODES + 1:
             problems.append(Problem("this file has too many entries to be a csp-monitor file",
                                     file=positions.file))
         return None
@@ -198,10 +241,19 @@ def _convert(node: Node, path: Path_, positions: Positions, problems: list[Probl
     if isinstance(node, ScalarNode):
         if node.style is None and _NULLS.match(node.value):
             return None
+        dashed = _DASHED_NUMBER.match(node.value)
+        if dashed:
+            plain = f"{dashed.group(1)}-{dashed.group(3)}"
+            line, column = _mark(node)
+            warnings.append(Problem(
+                f"'{node.value.strip()}' is written with a word processor's {_DASHES[dashed.group(2)]}, not the "
+                f"'-' key: it is read as {plain.strip()} (type the '-' key to silence this note)",
+                file=positions.file, line=line, column=column, path=path, severity="warning"))
+            return plain
         return node.value
     if isinstance(node, SequenceNode):
         return [
-            _convert(child, (*path, index), positions, problems, text, count)
+            _convert(child, (*path, index), walk)
             for index, child in enumerate(node.value)
         ]
     if isinstance(node, MappingNode):
@@ -226,7 +278,7 @@ def _convert(node: Node, path: Path_, positions: Positions, problems: list[Probl
                     file=positions.file, line=line, column=column, path=child_path))
                 continue
             positions.keys[child_path] = (line, column)
-            result[key] = _convert(value_node, child_path, positions, problems, text, count)
+            result[key] = _convert(value_node, child_path, walk)
         return result
     return None  # pragma: no cover
 
@@ -248,7 +300,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     problem = (exc.problem or "").strip()
     context = (exc.context or "").strip()
-    if "aliases" in problem or "anchors" in problem:
+    if isinstance(exc, _TooDeep) or "aliases" in problem or "anchors" in problem:
         message = problem
     elif "found character '\\t'" in problem:
         message = "a tab character is not allowed here: YAML only allows spaces for indentation"
