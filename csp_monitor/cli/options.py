@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from csp_monitor.models.figures import FigureSet
     from csp_monitor.models.rules import RuleSet
 
-__all__ = ["as_of_option", "echo_warnings", "load_inputs", "month_callback", "use_colour"]
+__all__ = ["as_of_option", "echo_rule_warnings", "echo_warnings", "load_inputs", "month_callback", "use_colour"]
 
 def _check_month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
@@ -56,8 +56,17 @@ def load_inputs(rules_paths: Sequence[str], figures_paths: Sequence[str]) -> tup
     except InputError as exc:
         problems.extend(exc.problems)
     if problems or rules is None or figures is None:
+        if rules is not None:  # its warnings with the figures' problems, so nothing waits for a second run
+            echo_rule_warnings(rules)
         raise InputError(problems)
+    echo_rule_warnings(rules)
     return rules, figures
+
+
+def echo_rule_warnings(rules: RuleSet) -> None:
+    """The rule files' located warnings (``file:line:col: warning: ...``), on stderr, once."""
+    for warning in rules.warnings:
+        click.echo(warning, err=True)
 
 
 def echo_warnings(warnings: Sequence[str]) -> None:

@@ -22,7 +22,7 @@ from csp_monitor.errors import Problem
 from csp_monitor.load.yaml_source import Located, Positions
 from csp_monitor.names import near_typo
 
-__all__ = ["closest", "problems_from_validation", "validate_located"]
+__all__ = ["allowed_keys", "closest", "problems_from_validation", "validate_located", "what_is_at"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -194,6 +194,17 @@ _SYNONYMS = {
     "total": "sum", "add": "sum", "average": "mean", "last": "latest", "percentage": "percent",
 }
 """Words leads write for an allowed value, offered as "did you mean" when spelling alone finds nothing."""
+
+
+def allowed_keys(model: type[BaseModel], parent: tuple[str | int, ...]) -> list[str]:
+    """The keys a mapping at ``parent`` inside ``model`` may have."""
+    return _allowed_keys(model, parent)
+
+
+def what_is_at(model: type[BaseModel], path: tuple[str | int, ...]) -> str | None:
+    """``measure`` for the mapping at a measure's path: what a lead calls the thing there, if it is one model."""
+    found = _model_at(model, path) if path else model
+    return _words(found.__name__) if found is not None else None
 
 
 def _words(class_name: str) -> str:
