@@ -44,6 +44,8 @@ def load_rule_files(paths: Iterable[str | Path]) -> list[LoadedRuleFile]:
             raw = Path(path).read_bytes()
         except YamlProblems as exc:
             problems.extend(exc.problems)
+            if exc.mended is not None:  # the syntax slips mended: say what else is wrong, in the same run
+                _validate(name, exc.mended, Path(path).read_bytes(), problems, warnings)
             continue
         file = _validate(name, located, raw, problems, warnings)
         if file is not None:
@@ -86,12 +88,14 @@ def _validate(name: str, located: Located, raw: bytes, problems: list[Problem],
 
 def rules_from_text(text: str, name: str = "<rules>") -> RuleSet:
     """Parse and combine one rule file given as text (for tests and other tools)."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
     try:
         located = parse_yaml(text, name)
     except YamlProblems as exc:
-        raise RulesError(exc.problems) from None
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
+        if exc.mended is not None:
+            _validate(name, exc.mended, text.encode("utf-8"), problems, warnings)
+        raise RulesError([*exc.problems, *problems, *warnings]) from None
     file = _validate(name, located, text.encode("utf-8"), problems, warnings)
     if problems or file is None:
         raise RulesError([*problems, *warnings])

@@ -30,6 +30,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from csp_monitor.errors import Problem
+from csp_monitor.load.yaml_repair import Mended, mend
 
 __all__ = [
     "MAX_DEPTH",
@@ -97,9 +98,11 @@ class Located:
 class YamlProblems(Exception):
     """Raised by :func:`parse_yaml` with every problem found while reading."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, mended: Located | None = None) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+        self.mended = mended
+        """The document as it reads once each syntax slip is mended, when every mend was sure (else None)."""
 
 
 class _TooDeep(yaml.composer.ComposerError):
@@ -173,43 +176,116 @@ def _has_explicit_tag(node: Node, text: str) -> bool:
 
 
 def parse_yaml(text: str, file: str = "<input>") -> Located:
-    """Parse YAML text into plain data plus positions; raise :class:`YamlProblems`."""
-    if "\t" in text:
-        problems = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            stripped = line.lstrip(" ")
-            if stripped.startswith("\t"):
-                problems.append(Problem(
-                    "a tab is used for indentation here: YAML only allows spaces, so indent with spaces",
-                    file=file, line=number, column=len(line) - len(stripped) + 1))
-        if problems:
-            raise YamlProblems(problems)
-    loader: _StrictLoader | None = None
+    """Parse YAML text into plain data plus positions; raise :class:`YamlProblems` with every problem found.
+
+    When the text is not valid YAML, every classic slip is found line by line
+    and mended (see :mod:`csp_monitor.load.yaml_repair`), and the parser is
+    run again past each remaining error, so one run reports them all. When
+    every slip had a sure mend, the mended document is given to the caller as
+    :attr:`YamlProblems.mended`, to check what it says in the same run.
+    """
+    if "\t" not in text:
+        try:
+            root = _compose(text)
+        except yaml.YAMLError:
+            pass  # look for every slip, not just this first one
+        else:
+            return _located(root, text, file)
+    return _parse_mended(text, file)
+
+
+_MAX_ROUNDS = 25
+"""How many syntax errors past the line-based checks are looked for before stopping."""
+
+
+def _compose(text: str) -> Node | None:
+    loader = _StrictLoader(text)
     try:
-        loader = _StrictLoader(text)
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        raise YamlProblems([_yaml_problem(exc, file)]) from None
-    except yaml.reader.ReaderError as exc:
-        before = text[: exc.position]
-        raise YamlProblems([Problem(
-            f"this file contains a control character (code {exc.character:#04x}) that YAML does not allow: "
-            "remove it, or save the file as plain text", file=file, line=before.count("\n") + 1,
-            column=len(before) - (before.rfind("\n") + 1) + 1)]) from None
-    except yaml.YAMLError as exc:
-        raise YamlProblems([Problem(f"this is not valid YAML: {exc}", file=file)]) from None
+        return loader.get_single_node()
     finally:
-        if loader is not None:
-            loader.dispose()
+        loader.dispose()
+
+
+def _parse_mended(text: str, file: str) -> Located:
+    """Report every slip: the line-based checks' first, then the parser's, each line set aside in turn."""
+    mended = mend(text, file)
+    problems = list(mended.problems)
+    reported = mended.lines_with_problems()
+    lines = mended.text.split("\n")
+    sure = mended.sure
+    for _ in range(_MAX_ROUNDS):
+        try:
+            root = _compose("\n".join(lines))
+        except yaml.MarkedYAMLError as exc:
+            problem = _yaml_problem(exc, file)
+            # Past too deep a nesting or a second document, nothing further would be an independent slip.
+            if isinstance(exc, _TooDeep) or problem.message.startswith("a file must hold one YAML document") \
+                    or problem.line is None or not 0 < problem.line <= len(lines):
+                problems.append(problem)
+                break
+            if problem.line not in reported:
+                problems.append(Problem(problem.message, file=file, line=problem.line,
+                                        column=mended.original_column(problem.line, problem.column or 1)))
+                reported.add(problem.line)
+            aside = lines[problem.line - 1]
+            if aside.strip() in {"", "#"}:
+                break  # nothing left to set aside there: stop rather than loop
+            # Set the line aside (a comment keeps every line number) and look past it.
+            lines[problem.line - 1] = " " * (len(aside) - len(aside.lstrip())) + "#"
+            sure = False
+        except yaml.reader.ReaderError as exc:
+            raise YamlProblems([*problems, _reader_problem(exc, text, file)]) from None
+        except yaml.YAMLError as exc:
+            raise YamlProblems([*problems, Problem(f"this is not valid YAML: {exc}", file=file)]) from None
+        else:
+            if not problems:  # a Tab only in a value, say: the file was valid after all
+                return _located(root, text, file)
+            located, found = _convert_root(root, "\n".join(lines), file)
+            _unmove_positions(located.positions, mended)
+            # A key given twice is dropped, not guessed at: what the file says can still be checked.
+            raise YamlProblems([*problems, *(_unmoved(p, mended) for p in found)], mended=located if sure else None)
+    raise YamlProblems(problems)
+
+
+def _unmoved(problem: Problem, mended: Mended) -> Problem:
+    if problem.line is None or problem.column is None:
+        return problem
+    return Problem(problem.message, file=problem.file, line=problem.line,
+                   column=mended.original_column(problem.line, problem.column), path=problem.path,
+                   suggestion=problem.suggestion, severity=problem.severity)
+
+
+def _unmove_positions(positions: Positions, mended: Mended) -> None:
+    for table in (positions.keys, positions.values):
+        for path, (line, column) in table.items():
+            table[path] = (line, mended.original_column(line, column))
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    before = text[: exc.position]
+    return Problem(
+        f"this file contains a control character (code {exc.character:#04x}) that YAML does not allow: "
+        "remove it, or save the file as plain text", file=file, line=before.count("\n") + 1,
+        column=len(before) - (before.rfind("\n") + 1) + 1)
+
+
+def _located(root: Node | None, text: str, file: str) -> Located:
+    """Plain data and positions from a composed node tree; raise :class:`YamlProblems` for what it may not hold."""
+    located, found = _convert_root(root, text, file)
+    if found:
+        raise YamlProblems(found)
+    return located
+
+
+def _convert_root(root: Node | None, text: str, file: str) -> tuple[Located, list[Problem]]:
+    """Plain data and positions from a composed node tree, and what it holds that csp-monitor files may not."""
     positions = Positions(file)
     found: list[Problem] = []
     if root is None:
-        return Located(None, positions)
+        return Located(None, positions), found
     walk = _Walk(positions, found, text)
     data = _convert(root, (), walk)
-    if found:
-        raise YamlProblems(found)
-    return Located(data, positions, walk.warnings)
+    return Located(data, positions, walk.warnings), found
 
 
 @dataclass
