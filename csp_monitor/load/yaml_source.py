@@ -323,7 +323,7 @@ def _convert(node: Node, path: Path_, walk: _Walk) -> Any:
             line, column = _mark(node)
             warnings.append(Problem(
                 f"'{node.value.strip()}' is written with a word processor's {_DASHES[dashed.group(2)]}, not the "
-                f"'-' key: it is read as {plain.strip()} (type the '-' key to silence this note)",
+                f"'-' key: it is read as -{dashed.group(3).strip()} (type the '-' key to silence this note)",
                 file=positions.file, line=line, column=column, path=path, severity="warning"))
             return plain
         return node.value
