@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from csp_monitor import evaluate, load_figures, load_rules, rules_from_text
 from csp_monitor.errors import FiguresError, RulesError
@@ -154,3 +156,20 @@ def test_the_twelve_mistake_file_reports_all_twelve_in_one_run(cli: Callable[...
     lines = [line for line in result.stderr.splitlines() if line.startswith(f"{path}:")]
     assert len(lines) == 12 and len({line.split(": ")[0] for line in lines}) == 12
     assert result.stderr.endswith("12 problems found.\n")
+
+
+_PIECES = st.sampled_from([*" \t\n:-{}[]\"'#=|>abc12%.,&*!\u2212\u2013", "partnership: ", "priorities:\n", "  - id: ",
+                           "    measures:\n", "      - ", "better", "target: {change: ", "tolerance: "])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=60).map("".join))
+def test_any_text_gives_rules_or_located_problems(text: str) -> None:
+    """Whatever the text, mending and re-parsing end in rules or in problems each with a real line and column."""
+    try:
+        rules_from_text(text, "r.yaml")
+    except RulesError as exc:
+        assert exc.problems
+        for problem in exc.problems:
+            assert problem.line is None or problem.line >= 1
+            assert problem.column is None or problem.column >= 1

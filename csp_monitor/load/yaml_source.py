@@ -191,11 +191,14 @@ def parse_yaml(text: str, file: str = "<input>") -> Located:
             pass  # look for every slip, not just this first one
         else:
             return _located(root, text, file)
-    return _parse_mended(text, file)
+    return _parse_mended(text, file, _MAX_ROUNDS if len(text) <= _LOOK_PAST_BYTES else 1)
 
 
 _MAX_ROUNDS = 25
 """How many syntax errors past the line-based checks are looked for before stopping."""
+
+_LOOK_PAST_BYTES = 200_000
+"""Past this size (far beyond a rule or configuration file) the parser is not run again past each error."""
 
 
 def _compose(text: str) -> Node | None:
@@ -206,14 +209,14 @@ def _compose(text: str) -> Node | None:
         loader.dispose()
 
 
-def _parse_mended(text: str, file: str) -> Located:
+def _parse_mended(text: str, file: str, rounds: int) -> Located:
     """Report every slip: the line-based checks' first, then the parser's, each line set aside in turn."""
     mended = mend(text, file)
     problems = list(mended.problems)
     reported = mended.lines_with_problems()
     lines = mended.text.split("\n")
     sure = mended.sure
-    for _ in range(_MAX_ROUNDS):
+    for _ in range(rounds):
         try:
             root = _compose("\n".join(lines))
         except yaml.MarkedYAMLError as exc:
