@@ -123,8 +123,8 @@ def test_an_area_without_figures_is_refused_even_with_an_as_of_month(cli: Callab
     result = cli("evaluate", rules, "--figures", HARBOROUGH_FIGURES, "--as-of", "2014-03")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert "the figures have nothing for the area 'leicestershire', so every measure would be 'no data': the " \
-           "figures cover harborough" in result.stderr
+    assert f"{rules}:2:7: the figures have nothing for the area 'leicestershire', so every measure would be " \
+           "'no data': the figures cover harborough" in result.stderr
 
 
 def test_a_tab_and_a_missing_colon_are_reported_together() -> None:

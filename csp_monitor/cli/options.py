@@ -40,26 +40,36 @@ def use_colour() -> bool:
 
 
 def load_inputs(rules_paths: Sequence[str], figures_paths: Sequence[str]) -> tuple[RuleSet, FigureSet]:
-    """Load rules and figures, reporting the problems of both at once."""
+    """Load rules and figures, reporting the problems of both at once.
+
+    Rules the figures leave nothing to judge (no measures, or an area the
+    figures lack) are refused here, located in the rule files.
+    """
+    from csp_monitor.authoring.coverage import figures_problems
     from csp_monitor.errors import InputError, Problem
     from csp_monitor.load.figures import load_figures
-    from csp_monitor.load.rules import load_rules
+    from csp_monitor.load.rules import LoadedRuleFile, combine, load_rule_files
 
     problems: list[Problem] = []
     rules = figures = None
+    files: list[LoadedRuleFile] = []
     try:
-        rules = load_rules(list(rules_paths))
+        if not rules_paths:
+            raise InputError([Problem("no rule files were given")])
+        files = load_rule_files(list(rules_paths))
+        rules = combine(files)
     except InputError as exc:
         problems.extend(exc.problems)
     try:
         figures = load_figures(list(figures_paths))
     except InputError as exc:
         problems.extend(exc.problems)
+    if rules is not None and figures is not None:
+        problems.extend(figures_problems(files, rules, figures))
+    if rules is not None:  # with any problems, so nothing waits for a second run
+        echo_rule_warnings(rules)
     if problems or rules is None or figures is None:
-        if rules is not None:  # its warnings with the figures' problems, so nothing waits for a second run
-            echo_rule_warnings(rules)
         raise InputError(problems)
-    echo_rule_warnings(rules)
     return rules, figures
 
 
