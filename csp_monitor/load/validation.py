@@ -22,7 +22,7 @@ from csp_monitor.errors import Problem
 from csp_monitor.load.yaml_source import Located, Positions
 from csp_monitor.names import near_typo
 
-__all__ = ["allowed_keys", "closest", "problems_from_validation", "validate_located", "what_is_at"]
+__all__ = ["allowed_keys", "closest", "closest_word", "problems_from_validation", "validate_located", "what_is_at"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,7 +37,7 @@ def closest(word: str, options: typing.Iterable[str]) -> str | None:
     return None if found is None else f"'{found}'"
 
 
-def _closest_word(word: str, options: typing.Iterable[str]) -> str | None:
+def closest_word(word: str, options: typing.Iterable[str]) -> str | None:
     """The allowed key or value most like ``word``, quoted, or None.
 
     Keys and allowed values are csp-monitor's own small vocabulary, listed in
@@ -309,7 +309,7 @@ def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], po
     elif kind == "extra_forbidden":
         at_key = True
         options = [k for k in _allowed_keys(model, path[:-1]) if k != name]
-        suggestion = _closest_word(str(name), options)
+        suggestion = closest_word(str(name), options)
         message = f"unknown key '{name}'"
         home = None if suggestion else _belongs_under(model, path[:-1], str(name))
         if home:
@@ -318,7 +318,7 @@ def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], po
             message += f": the keys allowed here are {', '.join(sorted(options))}"
     elif kind in {"literal_error", "enum"}:
         options = _literal_options(model, path)
-        suggestion = _closest_word(str(value), options)
+        suggestion = closest_word(str(value), options)
         synonym = _SYNONYMS.get(str(value).strip().lower())
         if suggestion is None and synonym in options:
             suggestion = f"'{synonym}'"
