@@ -173,3 +173,15 @@ def test_any_text_gives_rules_or_located_problems(text: str) -> None:
         for problem in exc.problems:
             assert problem.line is None or problem.line >= 1
             assert problem.column is None or problem.column >= 1
+
+
+def test_rules_check_each_file_shows_the_warnings(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    """The pre-commit mode (--each-file) warns too, and counts the warnings in its OK line."""
+    path = tmp_path / "r.yaml"
+    path.write_text(HEAD + _measure("{change: -0.2}"), encoding="utf-8")
+    result = cli("rules", "check", "--each-file", path)
+    assert result.exit_code == 0
+    assert result.stdout == "OK (1 warning): 1 file checked one by one\n"
+    assert result.stderr == (f"{path}:10:26: warning: a change of -0.2 is read as -0.2%, less than one percent: if it "
+                             "is a fraction meaning a 20% reduction, write -20%; if -0.2% really is the target, write "
+                             "-0.2% to say so\n")

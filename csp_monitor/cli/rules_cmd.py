@@ -62,9 +62,11 @@ def check(paths: tuple[str, ...], figures: tuple[str, ...], each_file: bool) -> 
     if each_file:
         if figures:
             raise click.UsageError("--figures needs the files as one rule set: leave out --each-file")
-        for warning in sorted((w for file in files for w in file.warnings), key=lambda problem: problem.sort_key()):
+        slips = sorted((w for file in files for w in file.warnings), key=lambda problem: problem.sort_key())
+        for warning in slips:
             click.echo(str(warning), err=True)
-        click.echo(f"OK: {_count(len(files), 'file')} checked one by one")
+        label = f"OK ({_count(len(slips), 'warning')})" if slips else "OK"
+        click.echo(f"{label}: {_count(len(files), 'file')} checked one by one")
         return
     rule_set = combine(files)
     from csp_monitor.authoring.lint import rule_warnings
