@@ -100,3 +100,17 @@ def test_the_police_uk_importer_suggests_only_a_near_crime_type() -> None:
 
     assert "did you mean" not in _crime_type_problem("Violent offending")
     assert _crime_type_problem("Vehicle crme").endswith("(did you mean 'Vehicle crime'?)")
+
+
+def test_unread_figures_are_not_matched_to_another_crime_type(tmp_path: Path) -> None:
+    """Figures for vehicle-crime beside rules for violent-crime: ignored, with no 'did you mean violent-crime'."""
+    figures = tmp_path / "figures.csv"
+    figures.write_text("area,measure,period,value\n" + "".join(
+        f"leicester,{measure},2022-0{month},{month}\n" for measure in ("burglary", "vehicle-crime")
+        for month in (1, 2, 3)))
+    rules = rules_from_text("partnership: L\narea: leicester\npriorities:\n  - id: p\n    title: P\n    measures:\n"
+                            "      - {id: violent-crime, name: V, better: lower}\n"
+                            "      - {id: burglary, name: B, better: lower}\n", "rules.yaml")
+    evaluation = evaluate(rules, load_figures(figures), "2022-03")
+    assert "figures for the measure 'vehicle-crime' are ignored: no rule reads it" in evaluation.warnings
+    assert not any("did you mean" in warning for warning in evaluation.warnings)
