@@ -184,14 +184,18 @@ def parse_yaml(text: str, file: str = "<input>") -> Located:
     every slip had a sure mend, the mended document is given to the caller as
     :attr:`YamlProblems.mended`, to check what it says in the same run.
     """
+    small = len(text) <= _LOOK_PAST_BYTES
     if "\t" not in text:
         try:
             root = _compose(text)
+        except yaml.MarkedYAMLError as exc:
+            if not small:  # far beyond a rule file: the first error is enough, and parsing again costs
+                raise YamlProblems([_yaml_problem(exc, file)]) from None
         except yaml.YAMLError:
             pass  # look for every slip, not just this first one
         else:
             return _located(root, text, file)
-    return _parse_mended(text, file, _MAX_ROUNDS if len(text) <= _LOOK_PAST_BYTES else 1)
+    return _parse_mended(text, file, _MAX_ROUNDS if small else 1)
 
 
 _MAX_ROUNDS = 25
