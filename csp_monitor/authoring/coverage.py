@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from csp_monitor.errors import Problem
+from csp_monitor.evaluation.coverage import nothing_to_judge
 from csp_monitor.load.rules import LoadedRuleFile
 from csp_monitor.load.validation import closest
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.rules import RuleSet
 
-__all__ = ["figures_coverage"]
+__all__ = ["figures_coverage", "figures_problems"]
 
 
 def figures_coverage(files: Sequence[LoadedRuleFile], rules: RuleSet, figures: FigureSet) -> list[Problem]:
@@ -52,3 +53,23 @@ def figures_coverage(files: Sequence[LoadedRuleFile], rules: RuleSet, figures: F
                     where, f"'{measure.id}' {what} the figures have nothing for '{wanted}'{listed}:"
                     f"{judged or ' it will show no data'}", suggestion=hint, severity="warning"))
     return warnings
+
+
+def figures_problems(files: Sequence[LoadedRuleFile], rules: RuleSet, figures: FigureSet) -> list[Problem]:
+    """An error, located in the files, when these figures would leave nothing to judge (as ``evaluate`` refuses)."""
+    problem = nothing_to_judge(rules, figures, [rules.area] if rules.area is not None else [])
+    if problem is None or not files:
+        return []
+    for file in files:
+        if rules.area is not None and rules.area not in figures.areas() and file.model.area is not None:
+            return [file.source.positions.problem(("area",), problem.message)]
+    for file in files:
+        for p_index, priority in enumerate(file.model.priorities):
+            for m_index, measure in enumerate(priority.measures):
+                key = "source" if measure.source is not None else "id"
+                return [file.source.positions.problem(("priorities", p_index, "measures", m_index, key),
+                                                      problem.message)]
+    for file in files:
+        if ("priorities",) in file.source.positions.keys:
+            return [file.source.positions.problem(("priorities",), problem.message, key=True)]
+    return [Problem(problem.message, file=files[0].name, line=1, column=1)]

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from csp_monitor.models.figures import FigureSet
     from csp_monitor.models.rules import RuleSet
 
-__all__ = ["as_of_option", "echo_warnings", "load_inputs", "month_callback", "use_colour"]
+__all__ = ["as_of_option", "echo_rule_warnings", "echo_warnings", "load_inputs", "month_callback", "use_colour"]
 
 def _check_month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
@@ -40,24 +40,43 @@ def use_colour() -> bool:
 
 
 def load_inputs(rules_paths: Sequence[str], figures_paths: Sequence[str]) -> tuple[RuleSet, FigureSet]:
-    """Load rules and figures, reporting the problems of both at once."""
+    """Load rules and figures, reporting the problems of both at once.
+
+    Rules the figures leave nothing to judge (no measures, or an area the
+    figures lack) are refused here, located in the rule files.
+    """
+    from csp_monitor.authoring.coverage import figures_problems
     from csp_monitor.errors import InputError, Problem
     from csp_monitor.load.figures import load_figures
-    from csp_monitor.load.rules import load_rules
+    from csp_monitor.load.rules import LoadedRuleFile, combine, load_rule_files
 
     problems: list[Problem] = []
     rules = figures = None
+    files: list[LoadedRuleFile] = []
     try:
-        rules = load_rules(list(rules_paths))
+        if not rules_paths:
+            raise InputError([Problem("no rule files were given")])
+        files = load_rule_files(list(rules_paths))
+        rules = combine(files)
     except InputError as exc:
         problems.extend(exc.problems)
     try:
         figures = load_figures(list(figures_paths))
     except InputError as exc:
         problems.extend(exc.problems)
+    if rules is not None and figures is not None:
+        problems.extend(figures_problems(files, rules, figures))
+    if rules is not None:  # with any problems, so nothing waits for a second run
+        echo_rule_warnings(rules)
     if problems or rules is None or figures is None:
         raise InputError(problems)
     return rules, figures
+
+
+def echo_rule_warnings(rules: RuleSet) -> None:
+    """The rule files' located warnings (``file:line:col: warning: ...``), on stderr, once."""
+    for warning in rules.warnings:
+        click.echo(warning, err=True)
 
 
 def echo_warnings(warnings: Sequence[str]) -> None:

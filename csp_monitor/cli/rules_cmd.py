@@ -62,17 +62,28 @@ def check(paths: tuple[str, ...], figures: tuple[str, ...], each_file: bool) -> 
     if each_file:
         if figures:
             raise click.UsageError("--figures needs the files as one rule set: leave out --each-file")
-        click.echo(f"OK: {_count(len(files), 'file')} checked one by one")
+        slips = sorted((w for file in files for w in file.warnings), key=lambda problem: problem.sort_key())
+        for warning in slips:
+            click.echo(str(warning), err=True)
+        label = f"OK ({_count(len(slips), 'warning')})" if slips else "OK"
+        click.echo(f"{label}: {_count(len(files), 'file')} checked one by one")
         return
     rule_set = combine(files)
     from csp_monitor.authoring.lint import rule_warnings
 
-    warnings = rule_warnings(files)
+    warnings = [warning for file in files for warning in file.warnings]
+    warnings.extend(rule_warnings(files))
     if figures:
-        from csp_monitor.authoring.coverage import figures_coverage
+        from csp_monitor.authoring.coverage import figures_coverage, figures_problems
+        from csp_monitor.errors import RulesError
         from csp_monitor.load.figures import load_figures
 
-        warnings.extend(figures_coverage(files, rule_set, load_figures(list(figures))))
+        figure_set = load_figures(list(figures))
+        errors = figures_problems(files, rule_set, figure_set)
+        coverage = figures_coverage(files, rule_set, figure_set)
+        if errors:  # each measure's own warning with it, unless the area alone says it all
+            raise RulesError([*errors, *warnings, *(w for w in coverage if w.path != ("area",))])
+        warnings.extend(coverage)
     for warning in sorted(warnings, key=lambda problem: problem.sort_key()):
         click.echo(str(warning), err=True)
     measures = rule_set.measures()

@@ -51,6 +51,8 @@ def diff(old: str, new: str, also: tuple[str, ...], figures: tuple[str, ...], as
     if problems:
         raise InputError(problems)
     old_rules, new_rules = loaded
+    for warning in dict.fromkeys([*old_rules.warnings, *new_rules.warnings]):  # files in both: once
+        click.echo(warning, err=True)
     result = diff_rules(old_rules, new_rules, figure_set, as_of)
     echo_warnings(result.warnings)
     if output_format == "json":

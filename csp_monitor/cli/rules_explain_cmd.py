@@ -17,6 +17,9 @@ def explain(paths: tuple[str, ...]) -> None:
       csp-monitor rules explain rules/harborough-2013-14.yaml rules/harborough-alerts.yaml
     """
     from csp_monitor.authoring.explain import explain_rules
+    from csp_monitor.cli.options import echo_rule_warnings
     from csp_monitor.load.rules import load_rules
 
-    click.echo(explain_rules(load_rules(list(paths))), nl=False)
+    rule_set = load_rules(list(paths))
+    echo_rule_warnings(rule_set)
+    click.echo(explain_rules(rule_set), nl=False)

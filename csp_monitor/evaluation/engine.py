@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.evaluation.coverage import nothing_to_judge
 from csp_monitor.evaluation.rag import direction_of, judge
 from csp_monitor.evaluation.statistics import (
     measure_statistics,
@@ -75,6 +76,10 @@ def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None,
     ``areas`` limits the areas judged; by default the rules' ``area``, or every
     area that has figures for a measure the rules read.
     """
+    chosen = areas if areas is not None else [rules.area] if rules.area is not None else []
+    nothing = nothing_to_judge(rules, figures, chosen)
+    if nothing is not None:
+        raise FiguresError([nothing])
     if as_of is None:
         month = default_as_of(rules, figures)
         if month is None:

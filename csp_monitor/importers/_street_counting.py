@@ -36,6 +36,7 @@ from csp_monitor.errors import Problem
 from csp_monitor.importers._street_files import StreetFile, open_street_file, read_street_file
 from csp_monitor.importers.areas import district_of_lsoa, slugify
 from csp_monitor.importers.crime_types import KNOWN_CRIME_TYPES
+from csp_monitor.names import near_typo
 from csp_monitor.periods import format_month, parse_month
 
 __all__ = ["ENGINES", "FileCount", "Key", "count_street_file", "default_engine"]
@@ -196,9 +197,9 @@ class _KeyChecker:
 
 def _crime_type_problem(text: str) -> str:
     message = f"'{text.strip()}' is not a police.uk crime type"
-    close = difflib.get_close_matches(text.strip(), list(KNOWN_CRIME_TYPES), n=1, cutoff=0.6)
+    close = near_typo(text, KNOWN_CRIME_TYPES)
     if close:
-        message += f" (did you mean '{close[0]}'?)"
+        message += f" (did you mean '{close}'?)"
     return message
 
 

@@ -60,10 +60,12 @@ def check_alert_rules(rules: RuleSet, files: Sequence[LoadedRuleFile]) -> list[P
                                          ("priorities", priority_ids, "priority")):
                     for item_index, item in enumerate(getattr(scope, key) or []):
                         if item not in known:
+                            hint = closest(item, known)
+                            listed = f": they have {_listed(known)}" if hint is None and known else ""
                             problems.append(positions.problem(
                                 (*here, "scope", key, item_index),
-                                f"the alert '{alert.id}' watches the {word} '{item}', which the rules do not have",
-                                suggestion=closest(item, known)))
+                                f"the alert '{alert.id}' watches the {word} '{item}', which the rules do not "
+                                f"have{listed}", suggestion=hint))
                 if rules.area is not None:
                     for item_index, item in enumerate(scope.areas or []):
                         if item != rules.area:
@@ -100,3 +102,9 @@ def check_alert_rules(rules: RuleSet, files: Sequence[LoadedRuleFile]) -> list[P
                     f"{'it has' if len(unreachable) == 1 else 'they have'} no owner (on the measure or its "
                     "priority); give an owner, narrow the alert's scope, or add a recipients list to notify"))
     return problems
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``a, b, c`` (the first few only, then ``...``), for a message that names what there is."""
+    shown = ", ".join(names[:_LISTED_AT_MOST])
+    return shown + (" ..." if len(names) > _LISTED_AT_MOST else "")

@@ -54,7 +54,10 @@ def load_config(path: str | os.PathLike[str]) -> MonitorConfig:
     try:
         located = read_yaml_file(Path(path))
     except YamlProblems as exc:
-        raise ConfigError(exc.problems) from None
+        found = list(exc.problems)
+        if exc.mended is not None and isinstance(exc.mended.data, dict):  # its other mistakes, in the same run
+            found.extend(_explain(problem) for problem in validate_located(MonitorConfig, exc.mended)[1])
+        raise ConfigError(found) from None
     if located.data is None:
         raise ConfigError([Problem("this configuration file is empty: it needs at least rules:, figures: and "
                                    "state:", file=name, line=1, column=1)])

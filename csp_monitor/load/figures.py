@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from csp_monitor.errors import FiguresError, Problem
-from csp_monitor.load.validation import closest, validate_located
+from csp_monitor.load.validation import closest_word, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, parse_yaml
 from csp_monitor.models.figures import FigureSet, normalise_name
 from csp_monitor.periods import format_month, parse_month
@@ -317,7 +317,7 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
 
 
 def _closest_raw(word: str, options: list[str]) -> str | None:
-    found = closest(word, options)
+    found = closest_word(word, options)  # column names are a fixed vocabulary, named in the same message
     return found.strip("'") if found else None
 
 
@@ -438,6 +438,8 @@ def _load_json(path: str | Path, name: str, result: FigureSet, problems: list[Pr
     except json.JSONDecodeError as exc:
         problems.append(Problem(f"this is not valid JSON: {exc.msg}", file=name, line=exc.lineno, column=exc.colno))
         return
+    except RecursionError:  # thousands of nested brackets: the strict reader below says where
+        pass
     # Valid JSON is valid YAML; the strict YAML reader gives positions for every
     # message and refuses duplicate keys.
     try:

@@ -10,6 +10,7 @@ from typing import Any
 
 from csp_monitor.errors import Problem, RulesError
 from csp_monitor.load.alert_rules import check_alert_rules
+from csp_monitor.load.rule_slips import rule_slips
 from csp_monitor.load.validation import validate_located
 from csp_monitor.load.yaml_source import Located, YamlProblems, parse_yaml, read_yaml_file
 from csp_monitor.models.rules import RuleFile, RuleSet
@@ -27,12 +28,15 @@ class LoadedRuleFile:
     model: RuleFile
     source: Located
     raw: bytes
+    warnings: tuple[Problem, ...] = ()
+    """Slips that load but may not say what was meant (a fraction as a change, an outdented key), located."""
 
 
 def load_rule_files(paths: Iterable[str | Path]) -> list[LoadedRuleFile]:
     """Read and validate each file; raise :class:`RulesError` with every problem."""
     loaded: list[LoadedRuleFile] = []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     for path in paths:
         name = str(path)
         try:
@@ -40,16 +44,24 @@ def load_rule_files(paths: Iterable[str | Path]) -> list[LoadedRuleFile]:
             raw = Path(path).read_bytes()
         except YamlProblems as exc:
             problems.extend(exc.problems)
+            if exc.mended is not None:  # the syntax slips mended: say what else is wrong, in the same run
+                _validate(name, exc.mended, Path(path).read_bytes(), problems, warnings)
             continue
-        file = _validate(name, located, raw, problems)
+        file = _validate(name, located, raw, problems, warnings)
         if file is not None:
             loaded.append(file)
     if problems:
-        raise RulesError(problems)
+        raise RulesError([*problems, *warnings])  # the warnings too: every slip is shown in one run
     return loaded
 
 
-def _validate(name: str, located: Located, raw: bytes, problems: list[Problem]) -> LoadedRuleFile | None:
+def _validate(name: str, located: Located, raw: bytes, problems: list[Problem],
+              warnings: list[Problem]) -> LoadedRuleFile | None:
+    found_warnings = list(located.warnings)
+    if isinstance(located.data, dict):
+        found_warnings.extend(rule_slips(located, raw.decode("utf-8-sig", errors="replace")))
+    found_warnings.sort(key=Problem.sort_key)
+    warnings.extend(found_warnings)
     if located.data is None:
         problems.append(Problem(
             "this rule file is empty: start it with 'partnership:' and 'priorities:' (csp-monitor rules new "
@@ -71,19 +83,22 @@ def _validate(name: str, located: Located, raw: bytes, problems: list[Problem]) 
     problems.extend(found)
     if model is None:
         return None
-    return LoadedRuleFile(name=name, model=model, source=located, raw=raw)
+    return LoadedRuleFile(name=name, model=model, source=located, raw=raw, warnings=tuple(found_warnings))
 
 
 def rules_from_text(text: str, name: str = "<rules>") -> RuleSet:
     """Parse and combine one rule file given as text (for tests and other tools)."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
     try:
         located = parse_yaml(text, name)
     except YamlProblems as exc:
-        raise RulesError(exc.problems) from None
-    problems: list[Problem] = []
-    file = _validate(name, located, text.encode("utf-8"), problems)
+        if exc.mended is not None:
+            _validate(name, exc.mended, text.encode("utf-8"), problems, warnings)
+        raise RulesError([*exc.problems, *problems, *warnings]) from None
+    file = _validate(name, located, text.encode("utf-8"), problems, warnings)
     if problems or file is None:
-        raise RulesError(problems)
+        raise RulesError([*problems, *warnings])
     return combine([file])
 
 
@@ -149,7 +164,7 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
             "no file names the partnership: add a line such as 'partnership: Harborough District Community "
             "Safety Partnership'", file=files[0].name, line=1, column=1))
     if problems:
-        raise RulesError(problems)
+        raise RulesError([*problems, *(warning for file in files for warning in file.warnings)])
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.raw)
@@ -164,11 +179,12 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
         recipients={name: emails for file in files for name, emails in file.model.recipients.items()},
         alerts=[alert for file in files for alert in file.model.alerts],
         files=tuple(file.name for file in files),
+        warnings=tuple(str(warning) for file in files for warning in file.warnings),
         content_hash=digest.hexdigest(),
     )
     problems.extend(check_alert_rules(rule_set, files))
     if problems:
-        raise RulesError(problems)
+        raise RulesError([*problems, *(warning for file in files for warning in file.warnings)])
     return rule_set
 
 

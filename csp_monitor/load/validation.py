@@ -20,22 +20,36 @@ from pydantic import BaseModel, RootModel, ValidationError
 
 from csp_monitor.errors import Problem
 from csp_monitor.load.yaml_source import Located, Positions
+from csp_monitor.names import near_typo
 
-__all__ = ["closest", "problems_from_validation", "validate_located"]
+__all__ = ["allowed_keys", "closest", "closest_word", "problems_from_validation", "validate_located", "what_is_at"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def closest(word: str, options: typing.Iterable[str]) -> str | None:
-    """The option most like ``word``, quoted, or None when nothing is close."""
+    """The option ``word`` is a near-typo of, quoted, or None (see :func:`csp_monitor.names.near_typo`).
+
+    Callers list the options instead when this is None: a suggestion on likeness
+    alone would send a lead to another area or measure.
+    """
+    found = near_typo(word, options)
+    return None if found is None else f"'{found}'"
+
+
+def closest_word(word: str, options: typing.Iterable[str]) -> str | None:
+    """The allowed key or value most like ``word``, quoted, or None.
+
+    Keys and allowed values are csp-monitor's own small vocabulary, listed in
+    the same message, so a looser likeness helps (``significant_rise`` ->
+    ``significant_increase``) and cannot send anyone to another area or measure.
+    """
     options = [o for o in options if isinstance(o, str)]
     matches = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if not matches:
-        lowered = {o.lower(): o for o in options}
-        if word.lower() in lowered:
-            return f"'{lowered[word.lower()]}'"
-        return None
-    return f"'{matches[0]}'"
+    if matches:
+        return f"'{matches[0]}'"
+    lowered = {o.lower(): o for o in options}
+    return f"'{lowered[word.lower()]}'" if word.lower() in lowered else None
 
 
 def validate_located(model: type[M], located: Located, *, context: dict[str, Any] | None = None
@@ -182,6 +196,17 @@ _SYNONYMS = {
 """Words leads write for an allowed value, offered as "did you mean" when spelling alone finds nothing."""
 
 
+def allowed_keys(model: type[BaseModel], parent: tuple[str | int, ...]) -> list[str]:
+    """The keys a mapping at ``parent`` inside ``model`` may have."""
+    return _allowed_keys(model, parent)
+
+
+def what_is_at(model: type[BaseModel], path: tuple[str | int, ...]) -> str | None:
+    """``measure`` for the mapping at a measure's path: what a lead calls the thing there, if it is one model."""
+    found = _model_at(model, path) if path else model
+    return _words(found.__name__) if found is not None else None
+
+
 def _words(class_name: str) -> str:
     """``RuleFile`` -> ``rule file``: a model's name as a lead would say it."""
     return " ".join(part.lower() for part in re.findall(r"[A-Z][a-z]*|[a-z]+", class_name)) or class_name
@@ -284,7 +309,7 @@ def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], po
     elif kind == "extra_forbidden":
         at_key = True
         options = [k for k in _allowed_keys(model, path[:-1]) if k != name]
-        suggestion = closest(str(name), options)
+        suggestion = closest_word(str(name), options)
         message = f"unknown key '{name}'"
         home = None if suggestion else _belongs_under(model, path[:-1], str(name))
         if home:
@@ -293,7 +318,7 @@ def _problem(error: Any, path: tuple[str | int, ...], model: type[BaseModel], po
             message += f": the keys allowed here are {', '.join(sorted(options))}"
     elif kind in {"literal_error", "enum"}:
         options = _literal_options(model, path)
-        suggestion = closest(str(value), options)
+        suggestion = closest_word(str(value), options)
         synonym = _SYNONYMS.get(str(value).strip().lower())
         if suggestion is None and synonym in options:
             suggestion = f"'{synonym}'"

@@ -12,7 +12,11 @@ Partnership leads write the rule files, so the reader is strict and exact:
   string, so ``NO`` stays ``"NO"``, ``1:30`` stays ``"1:30"`` and ``012``
   stays ``"012"`` unless the model asks for a number;
 * every key path is indexed to its line and column, so a validation error can
-  be reported as ``file:line:col``.
+  be reported as ``file:line:col``;
+* nesting deeper than :data:`MAX_DEPTH` is refused with its place, before
+  Python's own recursion limit is anywhere near;
+* a number written with a word processor's minus sign (U+2212, or an en or
+  em dash: ``−13%``) is read with a plain minus, and a warning says where.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from csp_monitor.errors import Problem
+from csp_monitor.load.yaml_repair import Mended, mend
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_YAML_BYTES",
     "Located",
     "Positions",
@@ -39,7 +45,13 @@ __all__ = [
 MAX_YAML_BYTES = 2 * 1024 * 1024
 """Rule and configuration files are small; anything larger is refused unread."""
 
+MAX_DEPTH = 40
+"""The deepest nesting of lists and mappings read; rule files need about eight levels."""
+
 _MAX_NODES = 200_000
+_DASHES = {"\u2212": "U+2212 minus sign", "\u2013": "en dash", "\u2014": "em dash", "\ufe63": "small hyphen-minus",
+           "\uff0d": "full-width hyphen-minus"}
+_DASHED_NUMBER = re.compile(r"^(\s*)([\u2212\u2013\u2014\ufe63\uff0d])(\s*(?:\d+(?:\.\d*)?|\.\d+)\s*%?\s*)$")
 _NULLS = re.compile(r"^(?:~|null|Null|NULL|)$")
 
 Path_ = tuple[str | int, ...]
@@ -79,20 +91,43 @@ class Located:
 
     data: Any
     positions: Positions
+    warnings: list[Problem] = field(default_factory=list)
+    """Things read in a way the writer may not have meant (a word processor's minus sign), located."""
 
 
 class YamlProblems(Exception):
     """Raised by :func:`parse_yaml` with every problem found while reading."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, mended: Located | None = None) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+        self.mended = mended
+        """The document as it reads once each syntax slip is mended, when every mend was sure (else None)."""
+
+
+class _TooDeep(yaml.composer.ComposerError):
+    """Nesting deeper than MAX_DEPTH: refused before the composer's recursion goes further."""
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """A loader that composes nodes but refuses aliases and anchors."""
+    """A loader that composes nodes but refuses aliases, anchors and deep nesting."""
+
+    depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            if self.depth >= MAX_DEPTH:
+                raise _TooDeep(None, None, f"lists and mappings are nested more than {MAX_DEPTH} deep here, "
+                               "far deeper than any csp-monitor file needs: check the brackets and indentation",
+                               self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            self.depth += 1
+            try:
+                return self._compose_checked(parent, index)
+            finally:
+                self.depth -= 1
+        return self._compose_checked(parent, index)
+
+    def _compose_checked(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
@@ -141,50 +176,141 @@ def _has_explicit_tag(node: Node, text: str) -> bool:
 
 
 def parse_yaml(text: str, file: str = "<input>") -> Located:
-    """Parse YAML text into plain data plus positions; raise :class:`YamlProblems`."""
-    if "\t" in text:
-        problems = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            stripped = line.lstrip(" ")
-            if stripped.startswith("\t"):
-                problems.append(Problem(
-                    "a tab is used for indentation here: YAML only allows spaces, so indent with spaces",
-                    file=file, line=number, column=len(line) - len(stripped) + 1))
-        if problems:
-            raise YamlProblems(problems)
-    loader: _StrictLoader | None = None
+    """Parse YAML text into plain data plus positions; raise :class:`YamlProblems` with every problem found.
+
+    When the text is not valid YAML, every classic slip is found line by line
+    and mended (see :mod:`csp_monitor.load.yaml_repair`), and the parser is
+    run again past each remaining error, so one run reports them all. When
+    every slip had a sure mend, the mended document is given to the caller as
+    :attr:`YamlProblems.mended`, to check what it says in the same run.
+    """
+    small = len(text) <= _LOOK_PAST_BYTES
+    if "\t" not in text:
+        try:
+            root = _compose(text)
+        except yaml.MarkedYAMLError as exc:
+            if not small:  # far beyond a rule file: the first error is enough, and parsing again costs
+                raise YamlProblems([_yaml_problem(exc, file)]) from None
+        except yaml.YAMLError:
+            pass  # look for every slip, not just this first one
+        else:
+            return _located(root, text, file)
+    return _parse_mended(text, file, _MAX_ROUNDS if small else 1)
+
+
+_MAX_ROUNDS = 25
+"""How many syntax errors past the line-based checks are looked for before stopping."""
+
+_LOOK_PAST_BYTES = 200_000
+"""Past this size (far beyond a rule or configuration file) the parser is not run again past each error."""
+
+
+def _compose(text: str) -> Node | None:
+    loader = _StrictLoader(text)
     try:
-        loader = _StrictLoader(text)
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        raise YamlProblems([_yaml_problem(exc, file)]) from None
-    except yaml.reader.ReaderError as exc:
-        before = text[: exc.position]
-        raise YamlProblems([Problem(
-            f"this file contains a control character (code {exc.character:#04x}) that YAML does not allow: "
-            "remove it, or save the file as plain text", file=file, line=before.count("\n") + 1,
-            column=len(before) - (before.rfind("\n") + 1) + 1)]) from None
-    except yaml.YAMLError as exc:
-        raise YamlProblems([Problem(f"this is not valid YAML: {exc}", file=file)]) from None
+        return loader.get_single_node()
     finally:
-        if loader is not None:
-            loader.dispose()
+        loader.dispose()
+
+
+def _parse_mended(text: str, file: str, rounds: int) -> Located:
+    """Report every slip: the line-based checks' first, then the parser's, each line set aside in turn."""
+    mended = mend(text, file)
+    problems = list(mended.problems)
+    reported = mended.lines_with_problems()
+    lines = mended.text.split("\n")
+    sure = mended.sure
+    for _ in range(rounds):
+        try:
+            root = _compose("\n".join(lines))
+        except yaml.MarkedYAMLError as exc:
+            problem = _yaml_problem(exc, file)
+            # Past too deep a nesting or a second document, nothing further would be an independent slip.
+            if isinstance(exc, _TooDeep) or problem.message.startswith("a file must hold one YAML document") \
+                    or problem.line is None or not 0 < problem.line <= len(lines):
+                problems.append(problem)
+                break
+            if problem.line not in reported:
+                problems.append(Problem(problem.message, file=file, line=problem.line,
+                                        column=mended.original_column(problem.line, problem.column or 1)))
+                reported.add(problem.line)
+            aside = lines[problem.line - 1]
+            if aside.strip() in {"", "#"}:
+                break  # nothing left to set aside there: stop rather than loop
+            # Set the line aside (a comment keeps every line number) and look past it.
+            lines[problem.line - 1] = " " * (len(aside) - len(aside.lstrip())) + "#"
+            sure = False
+        except yaml.reader.ReaderError as exc:
+            raise YamlProblems([*problems, _reader_problem(exc, text, file)]) from None
+        except yaml.YAMLError as exc:
+            raise YamlProblems([*problems, Problem(f"this is not valid YAML: {exc}", file=file)]) from None
+        else:
+            if not problems:  # a Tab only in a value, say: the file was valid after all
+                return _located(root, text, file)
+            located, found = _convert_root(root, "\n".join(lines), file)
+            _unmove_positions(located.positions, mended)
+            # A key given twice is dropped, not guessed at: what the file says can still be checked.
+            raise YamlProblems([*problems, *(_unmoved(p, mended) for p in found)], mended=located if sure else None)
+    raise YamlProblems(problems)
+
+
+def _unmoved(problem: Problem, mended: Mended) -> Problem:
+    if problem.line is None or problem.column is None:
+        return problem
+    return Problem(problem.message, file=problem.file, line=problem.line,
+                   column=mended.original_column(problem.line, problem.column), path=problem.path,
+                   suggestion=problem.suggestion, severity=problem.severity)
+
+
+def _unmove_positions(positions: Positions, mended: Mended) -> None:
+    for table in (positions.keys, positions.values):
+        for path, (line, column) in table.items():
+            table[path] = (line, mended.original_column(line, column))
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    before = text[: exc.position]
+    return Problem(
+        f"this file contains a control character (code {exc.character:#04x}) that YAML does not allow: "
+        "remove it, or save the file as plain text", file=file, line=before.count("\n") + 1,
+        column=len(before) - (before.rfind("\n") + 1) + 1)
+
+
+def _located(root: Node | None, text: str, file: str) -> Located:
+    """Plain data and positions from a composed node tree; raise :class:`YamlProblems` for what it may not hold."""
+    located, found = _convert_root(root, text, file)
+    if found:
+        raise YamlProblems(found)
+    return located
+
+
+def _convert_root(root: Node | None, text: str, file: str) -> tuple[Located, list[Problem]]:
+    """Plain data and positions from a composed node tree, and what it holds that csp-monitor files may not."""
     positions = Positions(file)
     found: list[Problem] = []
     if root is None:
-        return Located(None, positions)
-    count = [0]
-    data = _convert(root, (), positions, found, text, count)
-    if found:
-        raise YamlProblems(found)
-    return Located(data, positions)
+        return Located(None, positions), found
+    walk = _Walk(positions, found, text)
+    data = _convert(root, (), walk)
+    return Located(data, positions, walk.warnings), found
 
 
-def _convert(node: Node, path: Path_, positions: Positions, problems: list[Problem], text: str,
-             count: list[int]) -> Any:
-    count[0] += 1
-    if count[0] > _MAX_NODES:
-        if count[0] == _MAX_NODES + 1:
+@dataclass
+class _Walk:
+    """What converting one node tree carries along."""
+
+    positions: Positions
+    problems: list[Problem]
+    text: str
+    warnings: list[Problem] = field(default_factory=list)
+    count: int = 0
+
+
+def _convert(node: Node, path: Path_, walk: _Walk) -> Any:
+    positions, problems, text, warnings = walk.positions, walk.problems, walk.text, walk.warnings
+    walk.count += 1
+    if walk.count > _MAX_NODES:
+        if walk.count == _MAX_NODES + 1:
             problems.append(Problem("this file has too many entries to be a csp-monitor file",
                                     file=positions.file))
         return None
@@ -198,10 +324,19 @@ def _convert(node: Node, path: Path_, positions: Positions, problems: list[Probl
     if isinstance(node, ScalarNode):
         if node.style is None and _NULLS.match(node.value):
             return None
+        dashed = _DASHED_NUMBER.match(node.value)
+        if dashed:
+            plain = f"{dashed.group(1)}-{dashed.group(3)}"
+            line, column = _mark(node)
+            warnings.append(Problem(
+                f"'{node.value.strip()}' is written with a word processor's {_DASHES[dashed.group(2)]}, not the "
+                f"'-' key: it is read as -{dashed.group(3).strip()} (type the '-' key to silence this note)",
+                file=positions.file, line=line, column=column, path=path, severity="warning"))
+            return plain
         return node.value
     if isinstance(node, SequenceNode):
         return [
-            _convert(child, (*path, index), positions, problems, text, count)
+            _convert(child, (*path, index), walk)
             for index, child in enumerate(node.value)
         ]
     if isinstance(node, MappingNode):
@@ -226,7 +361,7 @@ def _convert(node: Node, path: Path_, positions: Positions, problems: list[Probl
                     file=positions.file, line=line, column=column, path=child_path))
                 continue
             positions.keys[child_path] = (line, column)
-            result[key] = _convert(value_node, child_path, positions, problems, text, count)
+            result[key] = _convert(value_node, child_path, walk)
         return result
     return None  # pragma: no cover
 
@@ -248,7 +383,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     problem = (exc.problem or "").strip()
     context = (exc.context or "").strip()
-    if "aliases" in problem or "anchors" in problem:
+    if isinstance(exc, _TooDeep) or "aliases" in problem or "anchors" in problem:
         message = problem
     elif "found character '\\t'" in problem:
         message = "a tab character is not allowed here: YAML only allows spaces for indentation"

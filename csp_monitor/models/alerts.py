@@ -28,6 +28,7 @@ from pydantic import (
 
 from csp_monitor.models.results import MeasureResult, Status
 from csp_monitor.models.rules import EmailAddress, Identifier, KeyedValueError, LongText, Number
+from csp_monitor.names import near_typo
 from csp_monitor.statistics.significance import Verdict
 from csp_monitor.statistics.spc import Assurance, Variation
 
@@ -219,11 +220,9 @@ RecipientLists = dict[Identifier, Annotated[list[EmailAddress], Field(min_length
 
 
 def _closest(word: str, options: typing.Iterable[str]) -> str | None:
-    """The option most like ``word``, quoted, or None (models stay below the loaders, so no import)."""
-    import difflib
-
-    matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"'{matches[0]}'" if matches else None
+    """The option ``word`` is a near-typo of, quoted, or None (models stay below the loaders, so no import)."""
+    found = near_typo(word, options)
+    return None if found is None else f"'{found}'"
 
 
 def message_environment() -> Any:

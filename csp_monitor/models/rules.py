@@ -152,17 +152,21 @@ class Target(_Model):
         examples=[120],
     )
     _sign_written: bool = PrivateAttr(default=True)
+    _percent_written: bool = PrivateAttr(default=True)
 
     @model_validator(mode="wrap")
     @classmethod
     def _parse(cls, data: Any, handler: Any) -> Any:
-        sign_written = True
+        sign_written = percent_written = True
         if isinstance(data, dict):
             data = dict(data)
             raw = data.get("change")
             if isinstance(raw, str):
                 stripped = raw.strip()
                 sign_written = stripped[:1] in {"+", "-"}
+                percent_written = stripped.endswith("%")
+            elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                percent_written = False
             given = [k for k in ("change", "at_least", "at_most") if data.get(k) is not None]
             if len(given) > 1:
                 raise ValueError(
@@ -185,6 +189,7 @@ class Target(_Model):
             )
         result = handler(data)
         result._sign_written = sign_written
+        result._percent_written = percent_written
         return result
 
     @property
@@ -203,6 +208,11 @@ class Target(_Model):
             if candidate is not None:
                 return candidate
         raise AssertionError("a validated target always has a value")  # pragma: no cover
+
+    @property
+    def percent_written(self) -> bool:
+        """Whether the rule file wrote a change target with its % sign (``-13%``, not ``-13`` or ``-0.13``)."""
+        return self._percent_written
 
     @property
     def sign_written(self) -> bool:
@@ -274,6 +284,14 @@ class Measure(_Model):
         target = self.target
         if target is not None and target.kind == "change" and not target.sign_written:
             value = target.value
+            if 0 < value < 1 and not target.percent_written and self.better == "lower":
+                percent = f"{value * 100:g}"
+                raise KeyedValueError(
+                    f"a change of {value:g} is read as {value:g}%, a rise, but lower is better for '{self.id}': "
+                    f"if {value:g} is a fraction meaning {percent}%, write -{percent}% for a reduction, or "
+                    f"+{percent}% if a rise of up to {percent}% really is the target",
+                    at=("target", "change"),
+                )
             if value > 0 and self.better == "lower":
                 raise KeyedValueError(
                     f"a change of {value:g}% would mean a rise of {value:g}%, but lower is better "
@@ -373,6 +391,10 @@ class RuleSet(_Model):
     alerts: list[AlertRule] = Field(default_factory=list, description="Every alert rule, in the order given.")
     files: tuple[str, ...] = Field(default=(), description="The rule files the set was read from.")
     content_hash: str = Field(default="", description="A SHA-256 of the files' contents, to record which rules judged.")
+    warnings: tuple[str, ...] = Field(
+        default=(), description=(
+            "Slips found while reading the files that may change what a rule means (a fraction written as a "
+            "change, an outdented key, a word processor's minus sign), each as 'file:line:col: warning: ...'."))
 
     @model_validator(mode="after")
     def _unique(self) -> RuleSet:

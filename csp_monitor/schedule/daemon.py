@@ -314,10 +314,11 @@ class Daemon:
     def reload(self) -> None:
         """Read the configuration again; keep the old one (and say why) when the new one is invalid."""
         assert self._current is not None
-        old, _ = self._current
+        old, old_zone = self._current
         log.info("reloading the configuration %s", self.config_path, extra={"event": "config.reloading"})
         try:
             config = load_schedule_config(self.config_path)
+            zone = schedule_zone(config)
         except ConfigError as exc:
             for problem in exc.problems:
                 log.error("%s", problem, extra={"event": "config.problem"})
@@ -328,13 +329,22 @@ class Daemon:
             log.error("the new configuration was not loaded (%s); the old one keeps running", exc.message,
                       extra={"event": "config.refused"})
             return
+        except Exception as exc:  # whatever a new file does, the daemon keeps its old one
+            log.error("the new configuration could not be read (%s: %s); the old one keeps running",
+                      type(exc).__name__, exc, extra={"event": "config.refused"})
+            return
         if config.state != old.state:
             log.error("the new configuration names another state store (%s); restart the daemon to change stores. "
                       "The old configuration keeps running", config.state, extra={"event": "config.refused"})
             return
-        zone = schedule_zone(config)
+        try:
+            self._schedule_jobs(config, zone)
+        except Exception as exc:  # put the old schedules back rather than run half of each
+            self._schedule_jobs(old, old_zone)
+            log.error("the new schedules could not be set up (%s: %s); the old configuration keeps running",
+                      type(exc).__name__, exc, extra={"event": "config.refused"})
+            return
         self._current = (config, zone)
-        self._schedule_jobs(config, zone)
         log.info("configuration reloaded: %d schedule%s", len(config.schedules),
                  "" if len(config.schedules) == 1 else "s", extra={"event": "config.reloaded"})
         self._log_next_runs(config, zone)

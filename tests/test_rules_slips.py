@@ -1,0 +1,187 @@
+"""Rule mistakes that change meaning do not pass silently: fractions as changes, outdented keys, pasted minus signs,
+rules that would judge nothing, and syntax slips all reported in one run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from csp_monitor import evaluate, load_figures, load_rules, rules_from_text
+from csp_monitor.errors import FiguresError, RulesError
+from csp_monitor.load.yaml_source import YamlProblems, parse_yaml
+from tests.conftest import HARBOROUGH_FIGURES, ROOT, CliResult
+
+HEAD = "partnership: Harborough\narea: harborough\npriorities:\n  - id: p\n    title: P\n    measures:\n"
+
+
+def _measure(target: str, better: str = "lower", id_: str = "domestic-burglary") -> str:
+    return f"      - id: {id_}\n        name: M\n        better: {better}\n        target: {target}\n"
+
+
+def test_a_fraction_written_as_a_change_is_read_as_written_but_warned_at_its_place() -> None:
+    """change: -0.1 is -0.1%, and a located warning suggests -10%."""
+    rules = rules_from_text(HEAD + _measure("{change: -0.1}"), "r.yaml")
+    assert rules.priorities[0].measures[0].target is not None
+    assert rules.priorities[0].measures[0].target.value == -0.1
+    assert rules.warnings == ("r.yaml:10:26: warning: a change of -0.1 is read as -0.1%, less than one percent: if "
+                              "it is a fraction meaning a 10% reduction, write -10%; if -0.1% really is the target, "
+                              "write -0.1% to say so",)
+
+
+@pytest.mark.parametrize("target", ["{change: -0.1%}", "{change: -10%}", "{change: -1}", "{change: 0%}",
+                                    "{at_most: 0.5}"])
+def test_a_change_with_its_percent_sign_or_of_a_whole_percent_is_not_warned(target: str) -> None:
+    """Only a bare number between -1 and 1 (not 0) looks like a fraction."""
+    assert rules_from_text(HEAD + _measure(target)).warnings == ()
+
+
+def test_an_unsigned_fraction_on_a_lower_is_better_measure_says_ten_percent() -> None:
+    """change: 0.1 where lower is better is refused with advice to write -10% (not -0.1%)."""
+    with pytest.raises(RulesError) as caught:
+        rules_from_text(HEAD + _measure("{change: 0.1}"), "r.yaml")
+    assert str(caught.value) == (
+        "r.yaml:10:26: a change of 0.1 is read as 0.1%, a rise, but lower is better for 'domestic-burglary': if 0.1 "
+        "is a fraction meaning 10%, write -10% for a reduction, or +10% if a rise of up to 10% really is the target")
+
+
+def test_an_outdented_tolerance_is_warned_and_says_both_ways_to_write_it() -> None:
+    """A tolerance two spaces short after a measure is the priority's: warned at the key, naming both columns."""
+    text = HEAD + _measure("{change: -5%}") + "    tolerance: 2\n"
+    rules = rules_from_text(text, "r.yaml")
+    assert rules.priorities[0].tolerance == 2  # read as YAML says
+    assert rules.warnings == (
+        "r.yaml:11:5: warning: 'tolerance' here belongs to the priority 'p' (it lines up with that priority's keys), "
+        "but it comes straight after the measure 'domestic-burglary', whose keys are in column 9: if it is meant for "
+        "the measure 'domestic-burglary', indent it to column 9; if it is meant for the priority 'p', move it above "
+        "'measures:'",)
+
+
+@pytest.mark.parametrize("text", [
+    "partnership: H\ntolerance: 2\npriorities:\n  - id: p\n    title: P\n    tolerance: 3\n    measures:\n"
+    + _measure("{change: -5%}").replace("        target", "        tolerance: 1\n        target"),
+    HEAD + _measure("{change: -5%}") + "recipients:\n  board: [a@example.org]\n",
+    HEAD + "      - {id: a, name: A, better: lower, target: {change: -5%}}\n    tolerance: 2\n",
+])
+def test_keys_at_their_own_level_are_not_warned(text: str) -> None:
+    """Tolerances above the measures, keys that belong only where they are, after a one-line measure: no warning."""
+    assert rules_from_text(text).warnings == ()
+
+
+def test_the_shipped_rules_have_no_warnings() -> None:
+    """The example rule files are written as they mean."""
+    rules = load_rules([ROOT / "rules" / "harborough-2013-14.yaml", ROOT / "rules" / "harborough-alerts.yaml"])
+    assert rules.warnings == ()
+
+
+@pytest.mark.parametrize(("written", "name"), [("\u221213%", "U+2212 minus sign"), ("\u2013 13%", "en dash"),
+                                               ("\u201413%", "em dash")])
+def test_a_word_processor_minus_is_read_as_minus_with_a_note(written: str, name: str) -> None:
+    """A pasted minus sign or dash before a number is a minus, and the warning names the character and place."""
+    rules = rules_from_text(HEAD + _measure(f"{{change: {written}}}"), "r.yaml")
+    assert rules.priorities[0].measures[0].target is not None
+    assert rules.priorities[0].measures[0].target.value == -13
+    assert rules.priorities[0].measures[0].target.sign_written
+    assert rules.warnings == (f"r.yaml:10:26: warning: '{written}' is written with a word processor's {name}, not "
+                              "the '-' key: it is read as -13% (type the '-' key to silence this note)",)
+
+
+def test_a_dash_inside_text_is_left_alone() -> None:
+    """An en dash in a title is punctuation: kept, and not warned about."""
+    rules = rules_from_text(HEAD.replace("title: P", "title: Burglary \u2013 homes") + _measure("{change: -5%}"))
+    assert rules.priorities[0].title == "Burglary \u2013 homes"
+    assert rules.warnings == ()
+
+
+def test_warnings_are_printed_once_on_stderr_by_evaluate(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    """evaluate prints each rule warning once, as file:line:col: warning:, on stderr only."""
+    rules = tmp_path / "r.yaml"
+    rules.write_text(HEAD.replace("harborough\npriorities", "harborough\nyear_starts: 2013-04\npriorities")
+                     + _measure("{change: -0.13}"), encoding="utf-8")
+    result = cli("evaluate", rules, "--figures", HARBOROUGH_FIGURES, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count(f"{rules}:11:26: warning: a change of -0.13 is read as -0.13%") == 1
+    assert "a change of -0.13" not in result.stdout  # stdout is the JSON alone
+
+
+def test_rules_with_no_measures_are_refused_by_evaluate() -> None:
+    """Priorities without measures: nothing to evaluate is an error, not an empty table."""
+    rules = rules_from_text("partnership: H\narea: harborough\npriorities:\n  - {id: p, title: P}\n", "r.yaml")
+    with pytest.raises(FiguresError, match="the rules have no measures, so there is nothing to evaluate"):
+        evaluate(rules, load_figures(HARBOROUGH_FIGURES), "2014-03")
+
+
+def test_an_area_without_figures_is_refused_even_with_an_as_of_month(cli: Callable[..., CliResult],
+                                                                     tmp_path: Path) -> None:
+    """With --as-of, an area the figures lack exits 1 naming the areas they have (it printed no_data rows)."""
+    rules = tmp_path / "r.yaml"
+    rules.write_text(HEAD.replace("area: harborough", "area: leicestershire") + _measure("{change: -5%}"),
+                     encoding="utf-8")
+    result = cli("evaluate", rules, "--figures", HARBOROUGH_FIGURES, "--as-of", "2014-03")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert f"{rules}:2:7: the figures have nothing for the area 'leicestershire', so every measure would be " \
+           "'no data': the figures cover harborough" in result.stderr
+
+
+def test_a_tab_and_a_missing_colon_are_reported_together() -> None:
+    """Two syntax slips on different lines come in one run, each at its place."""
+    text = "partnership: H\npriorities:\n\t- id: p\n    title P\n"
+    with pytest.raises(YamlProblems) as caught:
+        parse_yaml(text, "r.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "r.yaml:3:1: a tab is used for indentation here: YAML only allows spaces, so indent with spaces",
+        "r.yaml:4:5: 'title P' has no ':' after its key: write it as 'title: P'",
+    ]
+
+
+def test_syntax_slips_with_sure_mends_let_the_meaning_be_checked_in_the_same_run() -> None:
+    """A missing space after a colon and a misspelt value: both reported, the value's column as in the file."""
+    with pytest.raises(RulesError) as caught:
+        rules_from_text(HEAD + _measure("{change: -5%}").replace("better: lower", "better:lowr"), "r.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "r.yaml:9:16: 'lowr' is not allowed for 'better': use one of 'lower', 'higher' (did you mean 'lower'?)",
+        "r.yaml:9:16: a space is missing after the ':' of 'better': write 'better: lowr'",
+    ]
+
+
+def test_the_twelve_mistake_file_reports_all_twelve_in_one_run(cli: Callable[..., CliResult]) -> None:
+    """The corpus file with twelve classic mistakes gets twelve located messages from one rules check."""
+    path = ROOT / "tests" / "corpus" / "rules" / "90-twelve-classic-mistakes.yaml"
+    result = cli("rules", "check", path)
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith(f"{path}:")]
+    assert len(lines) == 12 and len({line.split(": ")[0] for line in lines}) == 12
+    assert result.stderr.endswith("12 problems found.\n")
+
+
+_PIECES = st.sampled_from([*" \t\n:-{}[]\"'#=|>abc12%.,&*!\u2212\u2013", "partnership: ", "priorities:\n", "  - id: ",
+                           "    measures:\n", "      - ", "better", "target: {change: ", "tolerance: "])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=60).map("".join))
+def test_any_text_gives_rules_or_located_problems(text: str) -> None:
+    """Whatever the text, mending and re-parsing end in rules or in problems each with a real line and column."""
+    try:
+        rules_from_text(text, "r.yaml")
+    except RulesError as exc:
+        assert exc.problems
+        for problem in exc.problems:
+            assert problem.line is None or problem.line >= 1
+            assert problem.column is None or problem.column >= 1
+
+
+def test_rules_check_each_file_shows_the_warnings(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    """The pre-commit mode (--each-file) warns too, and counts the warnings in its OK line."""
+    path = tmp_path / "r.yaml"
+    path.write_text(HEAD + _measure("{change: -0.2}"), encoding="utf-8")
+    result = cli("rules", "check", "--each-file", path)
+    assert result.exit_code == 0
+    assert result.stdout == "OK (1 warning): 1 file checked one by one\n"
+    assert result.stderr == (f"{path}:10:26: warning: a change of -0.2 is read as -0.2%, less than one percent: if it "
+                             "is a fraction meaning a 20% reduction, write -20%; if -0.2% really is the target, write "
+                             "-0.2% to say so\n")
