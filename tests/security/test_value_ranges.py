@@ -174,3 +174,13 @@ def test_a_corrupt_state_store_exits_3_not_70(tmp_path: Path, statement: str, sh
     run = run_cli("alerts", "--state", state)
     assert_refused(run, codes=(3,))
     assert shown in run.stderr
+
+
+def test_half_a_character_in_json_is_refused_where_it_is(tmp_path: Path) -> None:
+    """A JSON string spelling an unpaired surrogate (found by the fuzz test) is refused at file:line:col, exit 1."""
+    figures = tmp_path / "figures.json"
+    figures.write_text('[{"area": "harborough", "measure": "domestic-burglary",\n'
+                       ' "period": "2014-01", "value": 1, "note\\ud800": 2}]', encoding="utf-8")
+    run = run_cli("evaluate", HARBOROUGH_RULES, "--figures", figures)
+    assert_refused(run, codes=(1,))
+    assert f"{figures}:2:35: this text holds half of a character" in run.stderr
