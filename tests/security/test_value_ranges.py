@@ -184,3 +184,19 @@ def test_half_a_character_in_json_is_refused_where_it_is(tmp_path: Path) -> None
     run = run_cli("evaluate", HARBOROUGH_RULES, "--figures", figures)
     assert_refused(run, codes=(1,))
     assert f"{figures}:2:35: this text holds half of a character" in run.stderr
+
+
+def test_a_corrupt_outbox_row_exits_3_not_70(tmp_path: Path) -> None:
+    """outbox with a damaged message row says which table is damaged and exits 3."""
+    config = write_config(tmp_path, """
+        delivery:
+          from: "Harborough CSP monitor <csp-monitor@example.org>"
+          folder: sent/
+        """)
+    sent = run_cli("send", "--config", config, "--as-of", "2014-03", "--only", "summary")
+    assert sent.exit_code == 0, sent.output
+    with sqlite3.connect(tmp_path / "csp-monitor.db") as connection:
+        assert connection.execute("UPDATE outbox SET recipients = '{not json'").rowcount == 1
+    run = run_cli("outbox", "--config", config)
+    assert_refused(run, codes=(3,))
+    assert "a row of the state store's outbox table is damaged" in run.stderr
