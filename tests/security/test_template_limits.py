@@ -131,3 +131,17 @@ def test_a_message_beyond_the_limits_at_run_time_falls_back_to_the_summary() -> 
     result = _red_result()
     assert writer.write(rule, "firing", result, {}) == result.summary
     assert "could not be written" in writer.warnings[0] and "steps" in writer.warnings[0]
+
+
+def test_the_built_in_report_renders_identically_inside_the_limits(tmp_path: Path) -> None:
+    """With a templates folder (so every template runs in the bounded sandbox) the charted report is unchanged."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "unused.txt.j2").write_text("{{ summary.partnership }}\n", encoding="utf-8")
+    plain, bounded = tmp_path / "plain.html", tmp_path / "bounded.html"
+    for out, extra in ((plain, ()), (bounded, ("--templates", templates))):
+        run = run_cli("report", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--as-of", "2014-03",
+                      "--out", out, *extra)
+        assert run.exit_code == 0, run.output
+    assert "data:image/png;base64," in plain.read_text(encoding="utf-8")
+    assert bounded.read_bytes() == plain.read_bytes()
