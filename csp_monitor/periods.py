@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import BeforeValidator, WithJsonSchema
 
 __all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "MONTH_NAMES",
     "Month",
     "format_month",
@@ -22,6 +24,11 @@ __all__ = [
     "reporting_year_label",
     "reporting_year_start",
 ]
+
+FIRST_YEAR = 1900
+"""The earliest year a month may have: older figures are a typing mistake."""
+LAST_YEAR = 2199
+"""The latest year a month may have; a year to date, its baseline and a run of months all stay within it."""
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 _DATE_RE = re.compile(r"^\s*(\d{4}-\d{2})-\d{2}\s*$")
@@ -57,8 +64,8 @@ def parse_month(text: object) -> int:
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
         raise ValueError(f"'{text}' is not a month: the month must be 01 to 12")
-    if not 1900 <= year <= 2200:
-        raise ValueError(f"'{text}' is not a plausible month: the year must be 1900 to 2200")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"'{text}' is not a plausible month: the year must be {FIRST_YEAR} to {LAST_YEAR}")
     return year * 12 + (month - 1)
 
 

@@ -111,7 +111,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the CLI and return the exit code instead of exiting."""
+    """Run the CLI and return the exit code instead of exiting; everything printed is made printable."""
+    from csp_monitor.cli.printing import printable_output
+
+    with printable_output():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     from csp_monitor.errors import CspMonitorError, InputError, StateError
 
     try:

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from csp_monitor.delivery.transport import Transport
 from csp_monitor.errors import DeliveryError, StateError
 from csp_monitor.models.config import RetrySettings
+from csp_monitor.state.store import reading_rows
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -179,6 +180,11 @@ def enqueue(connection: Connection, *, key: str, kind: str, period: str, message
 
 
 def _row(row: Any) -> OutboxMessage:
+    with reading_rows("outbox"):
+        return _message(row)
+
+
+def _message(row: Any) -> OutboxMessage:
     return OutboxMessage(
         id=row.id, key=row.key, kind=row.kind, period=row.period, message_id=row.message_id, sender=row.sender,
         recipients=tuple(json.loads(row.recipients)), subject=row.subject, status=row.status,

@@ -28,16 +28,19 @@ from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.load.validation import closest_word, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, parse_yaml
 from csp_monitor.models.figures import FigureSet, normalise_name
-from csp_monitor.periods import format_month, parse_month
+from csp_monitor.periods import LAST_YEAR, format_month, parse_month
 
-__all__ = ["MAX_FIGURES_BYTES", "FigureEntry", "figures_from_entries", "load_figures", "parse_value"]
+__all__ = ["MAX_FIGURE", "MAX_FIGURES_BYTES", "FigureEntry", "figures_from_entries", "load_figures", "parse_value"]
 
 MAX_FIGURES_BYTES = 512 * 1024 * 1024
 """A national five-year set is tens of megabytes; anything this large is a mistake."""
 
+MAX_FIGURE = 1e12
+"""The largest figure accepted: no count, rate or percentage of a partnership comes near a million million,
+and the statistics stay exact below it."""
+
 _MAX_PROBLEMS = 200
 _REQUIRED = ("area", "measure", "period", "value")
-_INF = float("inf")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
@@ -61,6 +64,8 @@ def parse_value(text: str) -> float | None:
         raise ValueError(f"the value '{text.strip()}' is not a number")
     if value < 0:
         raise ValueError(f"the value {text.strip()} is negative: figures are counts, rates or percentages")
+    if value > MAX_FIGURE:
+        raise ValueError(f"the value {text.strip()} is too large: figures must be at most {MAX_FIGURE:,.0f}")
     return value
 
 
@@ -275,7 +280,7 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
                 value: float | None
                 try:
                     value = float(value_text)
-                    if not value >= 0 or value == _INF:  # negative, NaN or infinite: let parse_value explain
+                    if not 0 <= value <= MAX_FIGURE:  # negative, NaN, infinite or too large: let parse_value explain
                         value = parse_value(value_text)
                 except ValueError:
                     try:
@@ -336,7 +341,7 @@ class FigureEntry(BaseModel):
     measure: str = Field(min_length=1, description="The measure's id (or source).", examples=["domestic-burglary"])
     period: str | None = Field(default=None, description="The month (YYYY-MM) of a single value.",
                                examples=["2014-03"])
-    value: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="A single month's value.",
+    value: float | None = Field(default=None, ge=0, le=MAX_FIGURE, allow_inf_nan=False, description="A single month's value.",
                                 examples=[22])
     from_: str | None = Field(default=None, alias="from", description="The first month of a run of values.",
                               examples=["2013-04"])
@@ -377,6 +382,12 @@ class FigureEntry(BaseModel):
                 parse_month(month)
         if self.values is not None and any(v is not None and v < 0 for v in self.values):
             raise ValueError("values must not be negative")
+        if self.values is not None and any(v is not None and not v <= MAX_FIGURE for v in self.values):
+            raise ValueError(f"values must be numbers of at most {MAX_FIGURE:,.0f}")
+        if self.from_ is not None and self.values is not None \
+                and parse_month(self.from_) + len(self.values) - 1 > parse_month(f"{LAST_YEAR}-12"):
+            raise ValueError(f"this run of {len(self.values)} months starting {self.from_} goes past "
+                             f"{LAST_YEAR}-12, the last month accepted")
         return self
 
     def months(self) -> list[tuple[int, float | None]]:

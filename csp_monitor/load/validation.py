@@ -14,6 +14,7 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Iterator
 from typing import Any, Literal, TypeVar, Union
 
 from pydantic import BaseModel, RootModel, ValidationError
@@ -25,6 +26,8 @@ from csp_monitor.names import near_typo
 __all__ = ["allowed_keys", "closest", "closest_word", "problems_from_validation", "validate_located", "what_is_at"]
 
 M = TypeVar("M", bound=BaseModel)
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def closest(word: str, options: typing.Iterable[str]) -> str | None:
@@ -55,10 +58,32 @@ def closest_word(word: str, options: typing.Iterable[str]) -> str | None:
 def validate_located(model: type[M], located: Located, *, context: dict[str, Any] | None = None
                      ) -> tuple[M | None, list[Problem]]:
     """Validate plain data into ``model``; return it, or every problem found."""
+    # JSON may spell half a character ("\\ud800"): such text cannot be encoded, so refuse it where it is.
+    unpaired = [located.positions.problem(path, "this text holds half of a character (an unpaired surrogate "
+                                                "such as \\ud800), which is not valid Unicode: remove it",
+                                          key=is_key)
+                for path, is_key in _unpaired_surrogates(located.data, ())]
+    if unpaired:
+        return None, unpaired
     try:
         return model.model_validate(located.data, context=context), []
     except ValidationError as exc:
         return None, problems_from_validation(exc, model, located)
+
+
+def _unpaired_surrogates(node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], bool]]:
+    """The key paths of strings (values, or keys when the flag is set) that hold an unpaired surrogate."""
+    if isinstance(node, str):
+        if not node.isascii() and _SURROGATE.search(node):
+            yield path, False
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+                yield (*path, key), True
+            yield from _unpaired_surrogates(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _unpaired_surrogates(value, (*path, index))
 
 
 def problems_from_validation(exc: ValidationError, model: type[BaseModel], located: Located) -> list[Problem]:

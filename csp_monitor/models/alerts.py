@@ -74,8 +74,6 @@ TEMPLATE_VARIABLES: dict[str, str] = {
 """The names a message template may use, and what each holds."""
 
 MAX_TEMPLATE_LENGTH = 2000
-_MAX_REPEAT = 10_000
-_MAX_POWER = 1_000
 
 MessageTemplate = Annotated[LongText, Field(min_length=1, max_length=MAX_TEMPLATE_LENGTH)]
 
@@ -226,29 +224,19 @@ def _closest(word: str, options: typing.Iterable[str]) -> str | None:
 
 
 def message_environment() -> Any:
-    """The Jinja2 environment for message templates: immutable sandbox, StrictUndefined, no autoescape.
+    """The Jinja2 environment for message templates: a bounded sandbox, StrictUndefined, no autoescape.
 
-    Repetition (``*``) and powers (``**``) are checked before they run, and
-    are never folded at compile time, so a template cannot make a gigabyte of
-    text or a number with a billion digits, even while it is being checked.
+    Loop steps, output, repetition, powers, widths and time are all limited
+    (:data:`csp_monitor.sandbox.MESSAGE_LIMITS`), and nothing is folded at
+    compile time, so a template cannot make a gigabyte of text or a number
+    with a billion digits, even while it is being checked.
     """
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    class _CappedSandbox(ImmutableSandboxedEnvironment):
-        intercepted_binops = frozenset({"*", "**"})
+    from csp_monitor.sandbox import MESSAGE_LIMITS, BoundedSandbox
 
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "**" and isinstance(right, (int, float)) and abs(right) > _MAX_POWER:
-                raise ValueError("a power in a message template is too large")
-            if operator == "*":
-                for sequence, count in ((left, right), (right, left)):
-                    if isinstance(sequence, (str, list, tuple)) and isinstance(count, int) \
-                            and len(sequence) * count > _MAX_REPEAT:
-                        raise ValueError("a repetition in a message template is too long")
-            return super().call_binop(context, operator, left, right)
-
-    return _CappedSandbox(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+    return BoundedSandbox(limits=MESSAGE_LIMITS, autoescape=False, undefined=StrictUndefined,
+                          keep_trailing_newline=False)
 
 
 def check_message_template(text: str) -> None:
@@ -285,6 +273,60 @@ def check_message_template(text: str) -> None:
             raise ValueError(
                 f"the message uses 'alert.{node.attr}', but an alert has no '{node.attr}'"
                 + (f" (did you mean 'alert.{hint.strip(chr(39))}'?)" if hint else ""))
+    _trial_render(environment, text)
+
+
+def _trial_render(environment: Any, text: str) -> None:
+    """Render the message once with a typical result: refuse it when it goes beyond the limits.
+
+    Only the limits are judged here: a template that fails on these sample
+    values (a filter that needs a number where the sample has none, say) may
+    still work on real results, and a failure at run time falls back to the
+    plain summary anyway.
+    """
+    from csp_monitor.sandbox import TemplateLimitError
+
+    context = {"result": _sample_result(), "alert": _SAMPLE_ALERT, "kind": "firing", "area": "harborough",
+               "measure": "domestic-burglary", "period": "2013-12", "partnership": "Harborough CSP",
+               "previous_status": "amber"}
+    try:
+        environment.from_string(text).render(context)
+    except TemplateLimitError as exc:
+        raise ValueError(f"the message template cannot be written within the limits: {exc}") from None
+    except Exception:
+        return
+
+
+def _sample_result() -> MeasureResult:
+    """A typical red result, for trying message templates out."""
+    from csp_monitor.models.results import TargetSummary
+
+    return MeasureResult(
+        area="harborough", measure="domestic-burglary", name="Domestic Burglary", priority="acquisitive-crime",
+        priority_title="Acquisitive crime", owner="owner@example.org", better="lower", aggregate="sum",
+        unit="count", period_start="2013-04", period_end="2013-12", baseline_start="2012-04",
+        baseline_end="2012-12", months_present=9, months_expected=9, current=120.0, baseline=100.0,
+        difference=20.0, change_pct=20.0,
+        target=TargetSummary(kind="change", value=-13.0, text="-13%"), tolerance=5.0, status="red",
+        direction="worsening", summary="Domestic Burglary is 20% higher than last year (120 against 100).")
+
+
+class _SampleAlert:
+    """Stands in for the alert rule while its own message is being checked."""
+
+    id = "sample-alert"
+    description = "A sample alert."
+    severity = "medium"
+    for_ = 1
+    for_periods = 1
+    repeat = None
+    notify = ("owner",)
+    message = ""
+    when = None
+    scope = None
+
+
+_SAMPLE_ALERT = _SampleAlert()
 
 
 class AlertRule(_Model):

@@ -40,6 +40,7 @@ from pydantic import (
 )
 
 from csp_monitor.models.figure_sources import FigureSources
+from csp_monitor.models.mailbox import parse_mailbox
 from csp_monitor.models.rules import KeyedValueError
 from csp_monitor.models.schedule import ScheduleSettings
 
@@ -73,31 +74,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
-
-
-def parse_mailbox(value: str) -> tuple[str, str]:
-    """``'Name <a@b.org>'`` -> ``('Name', 'a@b.org')``; ValueError in plain English otherwise.
-
-    Parsed by the standard library's header parser, the one that builds the
-    message, so what is accepted here is exactly what will be sent.
-    """
-    from email.headerregistry import Address
-    from email.policy import default
-
-    if any(ch in value for ch in "\r\n\x00"):
-        raise ValueError("an email address must be on one line")
-    text = value.strip()
-    if not text:
-        raise ValueError("an email address must not be empty")
-    header = default.header_factory("to", text)
-    addresses: tuple[Address, ...] = getattr(header, "addresses", ())
-    problem = f"'{text}' is not an email address: write it as name@example.org or 'Full Name <name@example.org>'"
-    if len(addresses) != 1 or header.defects:
-        raise ValueError(problem)
-    address = addresses[0]
-    if not address.username or "." not in address.domain or any(ch in address.addr_spec for ch in " <>,;"):
-        raise ValueError(problem)
-    return address.display_name, address.addr_spec
 
 
 def _mailbox(value: object) -> object:

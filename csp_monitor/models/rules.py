@@ -11,6 +11,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -21,10 +22,12 @@ from pydantic import (
     model_validator,
 )
 
+from csp_monitor.models.mailbox import parse_mailbox
 from csp_monitor.names import slug
 from csp_monitor.periods import Month
 
 __all__ = [
+    "MAX_NUMBER",
     "Aggregate",
     "Better",
     "Identifier",
@@ -56,12 +59,11 @@ def _check_id(value: object) -> object:
 
 
 def _check_email(value: object) -> object:
-    if isinstance(value, str) and not _EMAIL_RE.match(value.strip()):
-        raise ValueError(
-            f"'{value}' is not an email address: write it as name@example.org "
-            "or 'Full Name <name@example.org>'"
-        )
-    return value.strip() if isinstance(value, str) else value
+    # The same check as the configuration's and the message builder's: what loads can be sent to.
+    if isinstance(value, str):
+        parse_mailbox(value)
+        return value.strip()
+    return value
 
 
 def _check_text(value: object) -> object:
@@ -102,11 +104,22 @@ def _number(value: object) -> object:
 _NUMBER_TEXT = r"^\s*[+-]?\s*(\d+(\.\d*)?|\.\d+)\s*%?\s*$"
 _TOLERANCE_TEXT = r"^\s*\+?\s*(\d+(\.\d*)?|\.\d+)\s*%?\s*$"
 
-Number = Annotated[float, BeforeValidator(_number),
+MAX_NUMBER = 1e12
+"""The largest target, threshold or tolerance accepted (either sign): a million million."""
+
+
+def _sane(value: float) -> float:
+    if not -MAX_NUMBER <= value <= MAX_NUMBER:
+        raise ValueError(f"{value:g} is outside the range accepted: numbers must be between "
+                         f"-{MAX_NUMBER:,.0f} and {MAX_NUMBER:,.0f}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_number), AfterValidator(_sane),
                    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": _NUMBER_TEXT}]})]
 """A number; ``85%`` and ``-13%`` are accepted and mean 85 and -13."""
 
-Tolerance = Annotated[float, BeforeValidator(_number), Field(ge=0), WithJsonSchema(
+Tolerance = Annotated[float, BeforeValidator(_number), AfterValidator(_sane), Field(ge=0), WithJsonSchema(
     {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _TOLERANCE_TEXT}]})]
 
 

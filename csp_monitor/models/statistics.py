@@ -33,7 +33,10 @@ from csp_monitor.models.rules import Identifier, KeyedValueError
 from csp_monitor.periods import Month, parse_month
 from csp_monitor.statistics import PeerSettings, SpcSettings
 
-__all__ = ["PeerRules", "SpcRules", "StatisticsRules", "merge_statistics"]
+__all__ = ["MAX_POPULATION", "PeerRules", "SpcRules", "StatisticsRules", "merge_statistics"]
+
+MAX_POPULATION = 10_000_000_000
+"""The largest population accepted for an area (more than the world's); the smallest is 1."""
 
 
 def _level(value: object) -> object:
@@ -174,13 +177,13 @@ class PeerRules(_Model):
         examples=["funnel"],
     )
     standard_deviations: float = Field(
-        default=1.0, gt=0, description="k, the width of the sd band.", examples=[1, 1.5]
+        default=1.0, gt=0, le=100, description="k, the width of the sd band.", examples=[1, 1.5]
     )
     funnel_level: Level = Field(
         default=0.95, description="The funnel limits: 95% or 99.8%.", examples=["95%", "99.8%"]
     )
-    per: int = Field(default=1000, ge=1, description="Rates are per this many people.", examples=[1000])
-    populations: dict[Identifier, Annotated[float, Field(gt=0)]] = Field(
+    per: int = Field(default=1000, ge=1, le=1_000_000_000, description="Rates are per this many people.", examples=[1000])
+    populations: dict[Identifier, Annotated[float, Field(ge=1, le=MAX_POPULATION)]] = Field(
         default_factory=dict,
         description="The population of every area of every group (usually given once, for the rule set).",
         examples=[{"harborough": 92000, "blaby": 100000}],

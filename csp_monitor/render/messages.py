@@ -36,7 +36,10 @@ SENSITIVE_PREFIX = "[OFFICIAL-SENSITIVE]"
 
 _MAX_SUBJECT = 200
 _MAX_SUBJECT_BYTES = 600
-_ATTRIBUTE = re.compile(r'="[^"]*"')
+# A start tag as the HTML5 serialiser writes it: attribute values double-quoted (a '"' inside is &quot;),
+# possibly holding a raw < or >; text outside tags never holds a raw <, so a match starts only at a real tag.
+_START_TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:\s+[^\s>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>""")
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 class _Rendered(BaseModel):
@@ -85,8 +88,10 @@ def inline_css(html: str) -> str:
     # The inliner re-serialises the page as HTML5 does, which leaves < and > unescaped inside attribute
     # values (alt texts carry measure names). That is valid HTML, but mail gateways and old clients parse
     # less carefully than browsers: escape them again.
-    return _ATTRIBUTE.sub(lambda match: match.group(0).replace("<", "&lt;").replace(">", "&gt;"),
-                          str(inliner.inline(html)))
+    # Only inside start tags: text such as a measure named 'Total ="Crime' is left as it is.
+    return _START_TAG.sub(lambda tag: _QUOTED.sub(
+        lambda value: value.group(0).replace("<", "&lt;").replace(">", "&gt;"), tag.group(0)),
+        str(inliner.inline(html)))
 
 
 def render_email(kind: str, context: Mapping[str, Any], *, sensitive: bool,

@@ -15,7 +15,8 @@ template fails loudly instead of printing nothing. A partnership may override
 any built-in template by putting a file of the same name in its own folder
 (the configuration's ``templates:``); those files are written by people, not
 by us, so they run in Jinja2's ``ImmutableSandboxedEnvironment``, which
-refuses access to private attributes and to methods that change data.
+refuses access to private attributes and to methods that change data, with
+limits on time, loop steps, output and sizes (:mod:`csp_monitor.sandbox`).
 
 Any template problem becomes a :class:`~csp_monitor.errors.TemplateError`
 that names the template file and line.
@@ -33,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import jinja2.sandbox
 
 from csp_monitor.errors import TemplateError
+from csp_monitor.sandbox import TEMPLATE_LIMITS, BoundedSandbox, TemplateLimitError
 
 __all__ = [
     "TEXT_SUFFIXES",
@@ -109,7 +110,7 @@ def _cached_environment(override: str | None) -> jinja2.Environment:
         return jinja2.Environment(loader=loader, **options)
     # The partnership's own folder first; anything it does not override is built in.
     user = jinja2.FileSystemLoader(override, encoding="utf-8", followlinks=False)
-    return jinja2.sandbox.ImmutableSandboxedEnvironment(loader=jinja2.ChoiceLoader([user, loader]), **options)
+    return BoundedSandbox(limits=TEMPLATE_LIMITS, loader=jinja2.ChoiceLoader([user, loader]), **options)
 
 
 def template_environment(override: str | os.PathLike[str] | None = None) -> jinja2.Environment:
@@ -138,6 +139,9 @@ def render_template(environment: jinja2.Environment, name: str, context: Mapping
                             template=exc.filename or exc.name or name, line=exc.lineno) from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template not found: {exc.name}",
+                            **_where(exc.__traceback__, template.filename or name)) from None
+    except TemplateLimitError as exc:
+        raise TemplateError(f"the template was stopped: {exc}",
                             **_where(exc.__traceback__, template.filename or name)) from None
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"the template tried something unsafe and was stopped: {exc}",

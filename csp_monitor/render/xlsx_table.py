@@ -60,11 +60,11 @@ def write_xlsx_table(rows: Sequence[Mapping[str, Any]], out: str | Path, *, titl
     worksheet.title = sheet[:31]
     first = 1
     if title:
-        worksheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=13)
+        _put(worksheet, 1, 1, title).font = Font(bold=True, size=13)
         first = 3
     bold = Font(bold=True)
     for column, (_, heading) in enumerate(COLUMNS, start=1):
-        cell = worksheet.cell(row=first, column=column, value=heading)
+        cell = _put(worksheet, first, column, heading)
         cell.font = bold
         cell.fill = PatternFill("solid", fgColor="F2F2F2")
     widths = [len(heading) for _, heading in COLUMNS]
@@ -76,12 +76,12 @@ def write_xlsx_table(rows: Sequence[Mapping[str, Any]], out: str | Path, *, titl
             value = row.get(key)
             if key == "status":
                 status = str(value or "no_data")
-                cell = worksheet.cell(row=number, column=column, value=_STATUS_TEXT.get(status, status))
+                cell = _put(worksheet, number, column, _STATUS_TEXT.get(status, status))
                 if status in fills:
                     cell.fill = fills[status]
                 cell.font = bold
             else:
-                cell = worksheet.cell(row=number, column=column, value=_cell(value))
+                cell = _put(worksheet, number, column, _cell(value))
                 if key in _NUMBER_FORMATS and isinstance(cell.value, int | float):
                     cell.number_format = _NUMBER_FORMATS[key]
                 if key == "summary":
@@ -94,6 +94,23 @@ def write_xlsx_table(rows: Sequence[Mapping[str, Any]], out: str | Path, *, titl
     worksheet.freeze_panes = worksheet.cell(row=first + 1, column=1)
     worksheet.auto_filter.ref = f"A{first}:{get_column_letter(len(COLUMNS))}{first + len(rows)}"
     return _save(workbook, Path(out))
+
+
+def _put(worksheet: Any, row: int, column: int, value: object) -> Any:
+    """Write one cell; text is always stored as text.
+
+    openpyxl stores a string starting with ``=`` as a formula, so a measure
+    named ``=HYPERLINK(...)`` would run in the reader's Excel: the cell's type
+    is set back to text. Characters XML cannot hold are dropped.
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = worksheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def _cell(value: object) -> object:

@@ -285,6 +285,13 @@ def runs_of(store: StateStore, job_id: str | None = None) -> list[RunRecord]:
 
 
 def _record(row: Any) -> RunRecord:
+    from csp_monitor.state.store import reading_rows
+
+    with reading_rows("runs"):
+        return _run_record(row)
+
+
+def _run_record(row: Any) -> RunRecord:
     from csp_monitor.state.store import parse_time
 
     return RunRecord(

@@ -26,7 +26,7 @@ from csp_monitor.models.results import Evaluation
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, Row
 
-__all__ = ["MAX_SILENCE", "StateStore", "format_time", "parse_time"]
+__all__ = ["MAX_SILENCE", "StateStore", "format_time", "parse_time", "reading_rows"]
 
 MAX_SILENCE = timedelta(days=90)
 """The longest a silence may last: long silences are how alerts get forgotten."""
@@ -55,6 +55,21 @@ def format_time(moment: datetime) -> str:
 def parse_time(text: str) -> datetime:
     """The moment stored by :func:`format_time`."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+@contextmanager
+def reading_rows(table: str) -> Iterator[None]:
+    """Turn a row that cannot be read back (bad JSON, a bad time, a value of the wrong kind) into a StateError.
+
+    Only a damaged or hand-edited store holds such rows; the run stops with exit code 3 and says which
+    table, instead of failing as an internal error.
+    """
+    try:
+        yield
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # pydantic's ValidationError is a ValueError
+        detail = " ".join(str(exc).split())[:300]
+        raise StateError(f"a row of the state store's {table} table is damaged and cannot be read ({detail}); "
+                         "it was left as it is: restore the store from a backup, or start a new one") from None
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -140,6 +155,13 @@ class StateStore:
                         f"{shown}); it was left as it is: give the name of a new file", store=self.location)
                 if tables:
                     versions = {row.component: row.version for row in connection.execute(select(schema_version))}
+                    damaged = [component for component, version in versions.items()
+                               if not isinstance(version, int) or isinstance(version, bool) or version < 0]
+                    if damaged:
+                        raise StateError(
+                            f"{self.location} is damaged: its schema_version table gives no version number for "
+                            f"{', '.join(map(repr, sorted(map(str, damaged))))}; it was left as it is: restore it "
+                            "from a backup, or start a new store", store=self.location)
                 connection.rollback()
         except DBAPIError as exc:
             raise StateError(
@@ -335,7 +357,7 @@ class StateStore:
         query = select(notifications).order_by(notifications.c.id)
         if period is not None:
             query = query.where(notifications.c.period == period)
-        with self.transaction() as connection:
+        with self.transaction() as connection, reading_rows("notifications"):
             return [(Notification(key=row.key, alert=row.alert, kind=row.kind, area=row.area, measure=row.measure,
                                   period=row.period, recipients=tuple(json.loads(row.recipients)),
                                   message=row.message), row.rule_hash, parse_time(row.decided_at))
@@ -357,7 +379,7 @@ class StateStore:
         from csp_monitor.state.alert_tables import alert_events, notifications, silences
 
         entries: list[tuple[str, int, HistoryEntry]] = []
-        with self.transaction() as connection:
+        with self.transaction() as connection, reading_rows("history"):
             for row in connection.execute(select(notifications)):
                 entries.append((row.decided_at, 2, HistoryEntry(
                     at=parse_time(row.decided_at), event="notified", alert=row.alert, area=row.area,
@@ -517,6 +539,11 @@ def _record_row(record: AlertRecord, at: str) -> dict[str, Any]:
 
 
 def _row_record(row: Row[Any]) -> AlertRecord:
+    with reading_rows("alert_states"):
+        return _alert_record(row)
+
+
+def _alert_record(row: Row[Any]) -> AlertRecord:
     return AlertRecord(
         alert=row.alert, area=row.area, measure=row.measure, state=row.state, since=row.since,
         consecutive=row.consecutive, last_period=row.last_period, firing_since=row.firing_since,
@@ -528,6 +555,11 @@ def _row_record(row: Row[Any]) -> AlertRecord:
 
 
 def _row_silence(row: Row[Any]) -> Silence:
+    with reading_rows("silences"):
+        return _silence(row)
+
+
+def _silence(row: Row[Any]) -> Silence:
     return Silence(
         id=row.id, alert=row.alert, area=row.area, measure=row.measure, author=row.author, reason=row.reason,
         created_at=parse_time(row.created_at), expires_at=parse_time(row.expires_at),

@@ -52,7 +52,7 @@ def _stirling_error(n: int) -> float:
     """log(n!) - log(sqrt(2 pi n) (n / e)^n), the error of Stirling's formula."""
     if n <= 15:
         return math.lgamma(n + 1) - (n + 0.5) * math.log(n) + n - _HALF_LOG_2PI
-    nn = n * n
+    nn = float(n) * n  # a float: an int this large would overflow the divisions below
     if n > 500:
         return (_S0 - _S1 / nn) / n
     if n > 80:
