@@ -40,7 +40,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from csp_monitor.errors import ConfigError, CspMonitorError, InputError
+from csp_monitor.errors import ConfigError, CspMonitorError, InputError, StateError
 from csp_monitor.schedule import ledger, lock
 from csp_monitor.schedule.configuration import load_schedule_config, schedule_zone
 from csp_monitor.schedule.jobs import retry_outbox, run_job
@@ -65,6 +65,8 @@ __all__ = [
     "EXIT_LOST_LOCK",
     "HOUSEKEEPING_JOB",
     "MISFIRE_GRACE_SECONDS",
+    "STORE_RETRY_FIRST",
+    "STORE_RETRY_MAX",
     "Daemon",
     "housekeeping_seconds",
     "run_daemon",
@@ -77,6 +79,10 @@ MISFIRE_GRACE_SECONDS = 6 * 3600
 
 HOUSEKEEPING_JOB = "csp-monitor:housekeeping"  # a colon: never a schedule id
 EXIT_LOST_LOCK = 3
+STORE_RETRY_FIRST = 1
+"""Seconds to wait before trying again to reach a database server that could not be reached at start."""
+STORE_RETRY_MAX = 60
+"""The longest wait between two tries to reach the database server at start."""
 _SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 
 
@@ -100,8 +106,13 @@ class Daemon:
 
     # -- starting ------------------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Load the configuration, take the lock, build the scheduler and start it."""
+    def start(self) -> bool:
+        """Load the configuration, take the lock, build the scheduler and start it.
+
+        A database server that cannot be reached is waited for, trying again with a growing wait
+        (:data:`STORE_RETRY_FIRST` seconds, doubling, at most :data:`STORE_RETRY_MAX`); False when a
+        SIGTERM or SIGINT came meanwhile (nothing was started).
+        """
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.jobstores.memory import MemoryJobStore
@@ -111,12 +122,25 @@ class Daemon:
 
         config = load_schedule_config(self.config_path)
         zone = schedule_zone(config)
-        store = open_store(config.state)
-        try:
-            lease = lock.acquire(store)
-        except BaseException:
-            store.close()
-            raise
+        delay = STORE_RETRY_FIRST
+        while True:
+            try:
+                store = open_store(config.state)
+                try:
+                    lease = lock.acquire(store)
+                except BaseException:
+                    store.close()
+                    raise
+                break
+            except StateError as exc:
+                if exc.reason != "unreachable":
+                    raise
+                log.warning("%s; trying again in %d s", exc.message, delay,
+                            extra={"event": "store.unreachable", "store": exc.store, "retry_seconds": delay})
+                if _wait_for_signal(delay) in (signal.SIGTERM, signal.SIGINT):
+                    log.info("stopped while waiting for the state store", extra={"event": "daemon.stopped"})
+                    return False
+                delay = min(STORE_RETRY_MAX, delay * 2)
         self._store, self._lease, self._current = store, lease, (config, zone)
         if lease.took_over:
             log.warning("took over the daemon lock from %s", lease.took_over, extra={"event": "lock.taken_over"})
@@ -137,6 +161,7 @@ class Daemon:
                  len(config.schedules), "" if len(config.schedules) == 1 else "s", config.timezone, store.location,
                  os.getpid(), extra={"event": "daemon.started", "config": self.config_path, "pid": os.getpid()})
         self._log_next_runs(config, zone)
+        return True
 
     def _schedule_jobs(self, config: MonitorConfig, zone: ZoneInfo) -> None:
         from apscheduler.triggers.interval import IntervalTrigger
@@ -183,7 +208,10 @@ class Daemon:
             occurrence = latest_occurrence(schedule, zone, datetime.now(UTC))
             if occurrence is not None:
                 run_job(config, self._store, schedule, occurrence, reason="scheduled", stop=self._stopping.is_set)
-        except Exception as exc:  # the ledger could not be written: housekeeping tries again
+        except CspMonitorError as exc:  # the store is down or busy (an outage, not a bug): no traceback
+            log.error("%s: could not run (%s); it is tried again shortly", schedule_id, _cause(exc),
+                      extra={"event": "job.error", "job": schedule_id, "error": _cause(exc)})
+        except Exception as exc:  # a bug: housekeeping tries again, the traceback is for the report
             log.exception("%s: could not run (%s); it is tried again shortly", schedule_id, exc,
                           extra={"event": "job.error", "job": schedule_id})
 
@@ -201,6 +229,9 @@ class Daemon:
                 return
             try:
                 self._catch_up(config, zone, schedule, now, settle)
+            except CspMonitorError as exc:
+                log.error("%s: could not check for a missed run (%s)", schedule.id, _cause(exc),
+                          extra={"event": "job.error", "job": schedule.id, "error": _cause(exc)})
             except Exception as exc:
                 log.exception("%s: could not check for a missed run (%s)", schedule.id, exc,
                               extra={"event": "job.error", "job": schedule.id})
@@ -209,7 +240,7 @@ class Daemon:
         try:
             retry_outbox(config, self._store, now=datetime.now(UTC), stop=self._stopping.is_set)
         except CspMonitorError as exc:
-            cause = "; ".join(str(p) for p in exc.problems) if isinstance(exc, InputError) else exc.message
+            cause = _cause(exc)
             log.error("the outbox could not be retried: %s", cause, extra={"event": "outbox.error", "error": cause})
         except Exception as exc:
             log.exception("the outbox could not be retried: %s", exc, extra={"event": "outbox.error"})
@@ -221,6 +252,9 @@ class Daemon:
         config, _ = self._current
         try:
             self._watcher.poll(config, self._store, stop=self._stopping.is_set)
+        except CspMonitorError as exc:
+            log.error("the drop folders could not be checked (%s); they are checked again shortly", _cause(exc),
+                      extra={"event": "figures.error", "error": _cause(exc)})
         except Exception as exc:  # the store could not be read or written: the next look tries again
             log.exception("the drop folders could not be checked (%s); they are checked again shortly", exc,
                           extra={"event": "figures.error"})
@@ -336,6 +370,11 @@ class Daemon:
         log.info("csp-monitor daemon stopped", extra={"event": "daemon.stopped"})
 
 
+def _cause(exc: CspMonitorError) -> str:
+    """An expected failure in one line, for the log."""
+    return "; ".join(str(p) for p in exc.problems) if isinstance(exc, InputError) else exc.message
+
+
 def _find(config: MonitorConfig, schedule_id: str) -> Schedule | None:
     return next((schedule for schedule in config.schedules if schedule.id == schedule_id), None)
 
@@ -374,7 +413,8 @@ def run_daemon(config_path: str | os.PathLike[str]) -> int:
             signal.signal(number, lambda received, _frame: _PENDING.append(received))
     daemon = Daemon(config_path)
     try:
-        daemon.start()
+        if not daemon.start():
+            return 0
         return daemon.serve()
     except BaseException:
         daemon.stop()
