@@ -113,12 +113,12 @@ class Status(_Result):
     daemon: DaemonState = Field(description="Whether a daemon is running on the store.")
     schedules: tuple[ScheduleState, ...] = Field(description="Every schedule.")
     outbox: OutboxCounts = Field(description="The outbox queue.")
-    errors: tuple[str, ...] = Field(description="The latest failed runs, undeliverable messages and messages "
-                                                "waiting after a failed attempt, newest first.")
+    errors: tuple[str, ...] = Field(description="The latest failed runs and undeliverable messages, and every "
+                                                "message queued while delivery is failing, newest first.")
     attention: tuple[str, ...] = Field(
         default=(), description="Why ``csp-monitor status`` exits with 4: a schedule or drop folder whose last run "
                                 "failed or was interrupted, messages given up in the last 7 days, or messages "
-                                "waiting after a failed attempt. Empty when all is well.")
+                                "queued while delivery is failing. Empty when all is well.")
     drop_folders: tuple[DropFolderState, ...] = Field(
         default=(), description="Every drop folder, with what the daemon last picked up from it.")
 
@@ -151,14 +151,17 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
                 failed_messages = [(row.updated_at, row.subject, row.last_error) for row in connection.execute(
                     select(outbox.c.updated_at, outbox.c.subject, outbox.c.last_error)
                     .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(5))]
-                # Waiting after a failed attempt (the server down, a 4xx): not lost, but not delivered either.
+                # Waiting while delivery fails (the server down, a 4xx): not lost, but not delivered either.
+                # After a failed connection the others wait untried, so all are listed, not only the one tried.
                 waiting_messages = [
                     (row.updated_at, row.subject, row.recipients, int(row.attempts), row.created_at, row.last_error)
                     for row in connection.execute(
                         select(outbox.c.updated_at, outbox.c.subject, outbox.c.recipients, outbox.c.attempts,
                                outbox.c.created_at, outbox.c.last_error)
-                        .where(outbox.c.status.in_(("queued", "sending")), outbox.c.last_error.is_not(None))
+                        .where(outbox.c.status.in_(("queued", "sending")))
                         .order_by(outbox.c.id))]
+                if not any(error for *_, error in waiting_messages):
+                    waiting_messages = []  # queued and going out as usual: nothing to report
             location = store.location
             drops = _drop_folders(config, store)
     else:
@@ -184,11 +187,13 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
               for r in failures]
     errors += [(_parse(updated), f"message '{subject}' could not be delivered: {error}")
                for updated, subject, error in failed_messages]
+    latest_error = next((error for *_, error in sorted(waiting_messages, reverse=True) if error), None)
     for updated, subject, recipients, attempts, created, error in waiting_messages:
         to = ", ".join(json.loads(recipients))
-        errors.append((_parse(updated), f"message '{subject}' to {to} not delivered yet after {attempts} "
-                                        f"attempt{'s' if attempts != 1 else ''} (queued "
-                                        f"{local_time(_parse(created), zone)}), still retried: {error}"))
+        tried = (f"after {attempts} attempt{'s' if attempts != 1 else ''}: {error}" if error else
+                 f"not tried yet, waiting for the mail server (the last attempt failed: {latest_error})")
+        errors.append((_parse(updated), f"message '{subject}' to {to} not delivered yet, queued "
+                                        f"{local_time(_parse(created), zone)}, {tried}; it is retried"))
     errors.sort(key=lambda item: item[0], reverse=True)
     attention: list[str] = []
     for state in schedules:
@@ -203,7 +208,8 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
                          f"{FAILED_RECENTLY.days} days")
     if waiting_messages:
         count = len(waiting_messages)
-        attention.append(f"{count} message{'s' if count != 1 else ''} waiting after a failed attempt")
+        attention.append(f"{count} message{'s' if count != 1 else ''} waiting to be delivered: the last attempt "
+                         f"failed ({latest_error})")
     return Status(config=str(config_path), store=location, timezone=config.timezone, now=moment, daemon=daemon,
                   schedules=tuple(schedules),
                   outbox=OutboxCounts(**{name: int(counts.get(name, 0)) for name in ("queued", "sending", "sent",
