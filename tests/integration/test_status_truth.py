@@ -10,7 +10,12 @@ import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.daemon_fixtures import DaemonProcess, add_month, outbox_counts, wait_for, write_partnership
+from tests.daemon_fixtures import (
+    DaemonProcess,
+    add_month,
+    outbox_counts,
+    write_partnership,
+)
 from tests.mail_fixtures import LoopbackSmtp, free_port
 
 ONCE_A_DAY = "timezone: Europe/London\nschedules:\n  - {id: monthly-summary, cron: \"0 7 10 * *\", run: summary}\n" \
