@@ -78,6 +78,7 @@ def write_partnership(folder: Path, *, smtp_port: int | None = None, schedules: 
         "rules: [rules.yaml]\n"
         "figures: [figures/*.csv]\n"
         "state: state.db\n"
+        "settle_seconds: 1\n"
         "delivery:\n"
         "  from: \"Testshire CSP monitor <csp-monitor@example.org>\"\n"
         f"{delivery}"

@@ -10,12 +10,13 @@ the next occurrence runs it again. Nothing is ever dropped silently.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-from csp_monitor.errors import CspMonitorError, InputError
+from csp_monitor.errors import CspMonitorError, FiguresError, InputError, Problem
 from csp_monitor.models.schedule import Schedule
 from csp_monitor.schedule import ledger
 from csp_monitor.schedule.occurrences import Occurrence
@@ -23,15 +24,18 @@ from csp_monitor.schedule.occurrences import Occurrence
 if TYPE_CHECKING:
     from csp_monitor.delivery.outbox import Attempt
     from csp_monitor.delivery.run import SendReport
+    from csp_monitor.load.figure_sources import DroppedFile
     from csp_monitor.models.config import MonitorConfig
     from csp_monitor.state.store import StateStore
 
 __all__ = [
+    "SETTLE_LOOKS",
     "JobResult",
     "config_for",
     "manual_occurrence",
     "retry_outbox",
     "run_job",
+    "wait_for_settled_figures",
 ]
 
 log = logging.getLogger("csp_monitor.jobs")
@@ -86,6 +90,7 @@ def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurr
     from csp_monitor.delivery.run import send_once
 
     try:
+        wait_for_settled_figures(config, stop=stop)
         report = send_once(config_for(config, schedule), as_of=as_of, jobs=(schedule.run,), stop=stop)
     except CspMonitorError as exc:
         error = _cause(exc)
@@ -106,6 +111,48 @@ def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurr
     ledger.finish(store, held, "succeeded", detail=detail)
     log.info("%s: done: %s", schedule.id, detail, extra={"event": "job.finished", **fields, "as_of": report.as_of})
     return JobResult(schedule.id, schedule.run, occurrence, "succeeded", detail=detail, report=report)
+
+
+SETTLE_LOOKS = 12
+"""How many looks at figures files that keep changing before the run fails (and is tried again later)."""
+
+
+def wait_for_settled_figures(config: MonitorConfig, *, stop: Callable[[], bool] | None = None,
+                             sleep: Callable[[float], None] = time.sleep,
+                             clock: Callable[[], float] = time.time) -> None:
+    """Return once the figures files have stayed the same for ``config.settle_seconds``.
+
+    As the drop-folder watcher does: the files (names, sizes, modification times) must look the same at
+    two looks ``settle_seconds`` apart, so a file still being copied is not read half-written. Files all
+    last changed longer ago than that are taken at once, without a second look. Raises
+    :class:`FiguresError` when they still change after :data:`SETTLE_LOOKS` looks.
+    """
+    from csp_monitor.load.figure_sources import figures_listing
+
+    pause = float(config.settle_seconds)
+    if pause <= 0:
+        return
+    previous: tuple[DroppedFile, ...] | None = None
+    for _ in range(SETTLE_LOOKS):
+        files = figures_listing(config)
+        if previous is not None and files == previous:
+            return
+        newest = max((file.mtime_ns for file in files), default=0) / 1e9
+        if previous is None and clock() - newest >= pause:
+            return
+        if stop is not None and stop():
+            return  # stopping: the run goes ahead as it is, or not at all
+        if previous is not None:
+            changed = sorted({file.path for file in set(files) ^ set(previous)})
+            log.info("figures files are being written (%s); reading them once they stay the same for %g s",
+                     ", ".join(changed), pause, extra={"event": "figures.changing"})
+        previous = files
+        sleep(pause)
+    changed = sorted({file.path for file in set(figures_listing(config)) ^ set(previous or ())})
+    raise FiguresError([Problem(f"this file was still being written after {SETTLE_LOOKS} looks {pause:g} s apart, "
+                                "so it was not read; the run is tried again later", file=path) for path in changed]
+                       or [Problem("the figures files kept changing, so they were not read; the run is tried "
+                                   "again later", file=config.file)])
 
 
 def retry_outbox(config: MonitorConfig, store: StateStore, *, now: datetime | None = None,
