@@ -11,7 +11,13 @@ from collections import Counter
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.daemon_fixtures import DaemonProcess, add_month, received_ids, wait_for, write_partnership
+from tests.daemon_fixtures import (
+    DaemonProcess,
+    add_month,
+    received_ids,
+    wait_for,
+    write_partnership,
+)
 from tests.mail_fixtures import LoopbackSmtp, Received, free_port
 
 ONCE_A_DAY = "timezone: Europe/London\nschedules:\n  - {id: monthly-summary, cron: \"0 7 10 * *\", run: summary}\n" \
