@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ def test_runs_always_move_forward_and_each_wall_clock_time_runs_once(step: int, 
     """For any sub-hourly cron across either change, run times strictly increase and no two share a ledger key."""
     expression = f"*/{step} {hours} * * *"
     fires = runs(expression, day - timedelta(hours=2), 6)
-    assert all(a < b for a, b in zip(fires, fires[1:], strict=False))
+    assert all(a < b for a, b in pairwise(fires))
     schedule = Schedule(id="s", cron=expression, run="alerts")
     keys = [occurrence_at(schedule, LONDON, fire).key for fire in fires]
     assert len(keys) == len(set(keys))
