@@ -155,6 +155,7 @@ class Daemon:
             timezone=zone)
         scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
         self._scheduler = scheduler
+        self._note_timings(config, zone)
         self._schedule_jobs(config, zone)
         scheduler.start()
         log.info("csp-monitor daemon started: %d schedule%s in %s, state store %s, pid %d",
@@ -162,6 +163,27 @@ class Daemon:
                  os.getpid(), extra={"event": "daemon.started", "config": self.config_path, "pid": os.getpid()})
         self._log_next_runs(config, zone)
         return True
+
+    def _note_timings(self, config: MonitorConfig, zone: ZoneInfo) -> None:
+        """Remember each schedule's timing; one whose cron changed starts at its next time, like a new one.
+
+        Otherwise the latest time of the new cron, in the past and never run, would look like a missed run
+        and be run at once.
+        """
+        assert self._store is not None
+        now = datetime.now(UTC)
+        for schedule in config.schedules:
+            timing = (f"cron {schedule.cron}" if schedule.cron is not None
+                      else f"every {schedule.interval_seconds} s") + f" in {config.timezone}"
+            if not ledger.note_definition(self._store, schedule.id, timing, now=now):
+                continue
+            latest = latest_occurrence(schedule, zone, now)
+            detail = "the schedule's timing changed after this time; it starts at its next run"
+            if latest is not None and ledger.record_skipped(self._store, latest, run=schedule.run, detail=detail):
+                following = next_occurrence(schedule, zone, now)
+                log.info("%s: its timing changed to %s; first run %s (a past time is not run)", schedule.id,
+                         timing, local_time(following.at if following else None, zone),
+                         extra={"event": "schedule.changed", "job": schedule.id})
 
     def _schedule_jobs(self, config: MonitorConfig, zone: ZoneInfo) -> None:
         from apscheduler.triggers.interval import IntervalTrigger
@@ -346,6 +368,12 @@ class Daemon:
                       "The old configuration keeps running", config.state, extra={"event": "config.refused"})
             return
         zone = schedule_zone(config)
+        try:
+            self._note_timings(config, zone)  # before housekeeping can see the new timings
+        except CspMonitorError as exc:
+            log.error("the new configuration was not loaded (%s); the old one keeps running", _cause(exc),
+                      extra={"event": "config.refused"})
+            return
         self._current = (config, zone)
         self._schedule_jobs(config, zone)
         log.info("configuration reloaded: %d schedule%s", len(config.schedules),
