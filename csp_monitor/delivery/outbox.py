@@ -20,7 +20,9 @@ The guarantees, and how each is kept:
   message, never any other.
 * **Retried, then reported.** A transient failure (connection refused or
   dropped, a timeout, a 4xx reply) queues the row again with an exponential
-  wait (``next_attempt_at``); a permanent one (a 5xx reply, every recipient
+  wait (``next_attempt_at``; when the server cannot be reached, the whole
+  queue waits as long, and once anything is due the queue is tried oldest
+  first); a permanent one (a 5xx reply, every recipient
   refused) or a message still not taken after ``give_up_after`` is marked
   ``failed`` and reported, never silently dropped.
 """
@@ -257,6 +259,15 @@ def _finish(store: StateStore, message_id: int, **values: Any) -> None:
             claimed_by=None, claimed_at=None, **values))
 
 
+def _postpone_queue(store: StateStore, until: datetime) -> None:
+    from sqlalchemy import update
+
+    table = _table()
+    with store.transaction() as connection:
+        connection.execute(update(table).where(table.c.status == "queued", table.c.next_attempt_at < utc_text(until))
+                           .values(next_attempt_at=utc_text(until)))
+
+
 def retry_delay(attempts: int, retry: RetrySettings) -> timedelta:
     """The wait before the next attempt: the first delay, doubling each time, at most the maximum."""
     seconds = min(retry.first_delay * 2 ** max(0, attempts - 1), retry.max_delay)
@@ -278,9 +289,13 @@ def deliver_due(store: StateStore, transport: Transport, *, now: datetime, retry
 
     table = _table()
     with store.transaction() as connection:
+        # Oldest first, always: once anything is due, the whole queue is tried in the order it was queued, so
+        # after an outage a month's messages never arrive after the next month's (the oldest message, tried
+        # most often, would otherwise wait longest for its next attempt).
+        anything_due = connection.execute(select(table.c.id).where(
+            table.c.status == "queued", table.c.next_attempt_at <= utc_text(now)).limit(1)).first() is not None
         due = [row.id for row in connection.execute(
-            select(table.c.id).where(table.c.status == "queued", table.c.next_attempt_at <= utc_text(now))
-            .order_by(table.c.id))]
+            select(table.c.id).where(table.c.status == "queued").order_by(table.c.id))] if anything_due else []
     attempts: list[Attempt] = []
     token = claimant()
     with _ACTIVE_LOCK:
@@ -311,7 +326,10 @@ def deliver_due(store: StateStore, transport: Transport, *, now: datetime, retry
                     attempts.append(Attempt(row, "retry", f"{exc.message}; next attempt after "
                                                           f"{utc_text(stamp + wait)}"))
                     if not getattr(transport, "connected", True):
-                        break  # the server is unreachable: the rest wait for the next run
+                        # The server is unreachable: the rest wait as long as this one, so that they are tried
+                        # again together, oldest first, rather than the newest first.
+                        _postpone_queue(store, stamp + wait)
+                        break
                 continue
             stamp = clock() if clock else now
             _finish(store, row.id, status="sent", sent_at=utc_text(stamp), reply=receipt.reply,
