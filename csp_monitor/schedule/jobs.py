@@ -107,7 +107,7 @@ def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurr
     detail = f"{note}; {_summary(report)}" if note else _summary(report)
     for line in report.warnings:
         log.warning("%s: %s", schedule.id, line, extra={"event": "job.warning", **fields})
-    _log_attempts(schedule.id, report.attempts, fields)
+    _log_attempts(schedule.id, report.attempts, fields, queued_now={message.key for message in report.queued})
     ledger.finish(store, held, "succeeded", detail=detail)
     log.info("%s: done: %s", schedule.id, detail, extra={"event": "job.finished", **fields, "as_of": report.as_of})
     return JobResult(schedule.id, schedule.run, occurrence, "succeeded", detail=detail, report=report)
@@ -179,24 +179,39 @@ def retry_outbox(config: MonitorConfig, store: StateStore, *, now: datetime | No
     return attempts
 
 
-def _log_attempts(job: str, attempts: tuple[Attempt, ...] | list[Attempt], fields: dict[str, str]) -> None:
+def _log_attempts(job: str, attempts: tuple[Attempt, ...] | list[Attempt], fields: dict[str, str], *,
+                  queued_now: set[str] | None = None) -> None:
+    """One line per message; a message this run did not queue (an alert queued by an earlier alerts run, sent
+    by the summary job's delivery) says so, so that no one reads it as this job's own."""
     for attempt in attempts:
         message = attempt.message
+        ours = queued_now is not None and message.key in queued_now
+        origin = "this run" if ours else "an earlier run"
         extra = {**fields, "message_id": message.message_id, "kind": message.kind,
-                 "recipients": ", ".join(message.recipients), "outcome": attempt.outcome}
+                 "recipients": ", ".join(message.recipients), "outcome": attempt.outcome, "queued_by": origin}
+        what = f"{message.kind} '{message.subject}'" + ("" if ours else " (queued by an earlier run)")
         if attempt.outcome == "sent":
-            log.info("%s: sent %s '%s' to %s (%s)", job, message.kind, message.subject, extra["recipients"],
-                     attempt.detail, extra={"event": "message.sent", **extra})
+            log.info("%s: sent %s to %s (%s)", job, what, extra["recipients"], attempt.detail,
+                     extra={"event": "message.sent", **extra})
         elif attempt.outcome == "retry":
-            log.warning("%s: not sent yet, will retry: %s '%s' to %s: %s", job, message.kind, message.subject,
-                        extra["recipients"], attempt.detail, extra={"event": "message.retry", **extra})
+            log.warning("%s: not sent yet, will retry: %s to %s: %s", job, what, extra["recipients"],
+                        attempt.detail, extra={"event": "message.retry", **extra})
         else:
-            log.error("%s: could not be delivered: %s '%s' to %s: %s", job, message.kind, message.subject,
-                      extra["recipients"], attempt.detail, extra={"event": "message.failed", **extra})
+            log.error("%s: could not be delivered: %s to %s: %s", job, what, extra["recipients"], attempt.detail,
+                      extra={"event": "message.failed", **extra})
+
+
+def _kinds(messages: list[str]) -> str:
+    """``1 summary, 3 alerts``."""
+    counts = {kind: messages.count(kind) for kind in sorted(set(messages), key=("summary", "alert").index)}
+    return ", ".join(f"{count} {kind}{'s' if count != 1 else ''}" for kind, count in counts.items())
 
 
 def _summary(report: SendReport) -> str:
-    parts = [f"as of {report.as_of}", f"queued {len(report.queued)}", f"sent {len(report.sent)}"]
+    queued = [message.kind for message in report.queued]
+    sent = [attempt.message.kind for attempt in report.sent]
+    parts = [f"as of {report.as_of}", f"queued {len(queued)}" + (f" ({_kinds(queued)})" if queued else ""),
+             f"sent {len(sent)}" + (f" ({_kinds(sent)})" if sent else "")]
     if report.retrying:
         parts.append(f"{len(report.retrying)} to retry")
     if report.failed:
