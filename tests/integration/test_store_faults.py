@@ -3,20 +3,16 @@ database server that cannot be reached when the daemon starts."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -24,7 +20,9 @@ from tests.conftest import ROOT
 from tests.daemon_fixtures import (
     DaemonProcess,
     add_month,
+    proxy_for,
     received_ids,
+    through_proxy,
     wait_for,
     write_partnership,
 )
@@ -134,57 +132,13 @@ def test_a_store_the_user_cannot_write_is_named_as_a_permissions_problem(shared_
         assert server.received == []
 
 
-class Proxy:
-    """A TCP relay on loopback to the test PostgreSQL: while it is down, the database server cannot be reached."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = free_port()
-        self._listener: socket.socket | None = None
-
-    def start(self) -> None:
-        """Listen and relay every connection."""
-        listener = socket.create_server(("127.0.0.1", self.port))
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.target)
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-    def stop(self) -> None:
-        """Stop listening."""
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-
-
 def test_a_database_server_unreachable_at_start_is_waited_for_then_everything_is_sent_once(
         tmp_path: Path, postgres_url: str, control_ids: dict[str, set[str]]) -> None:
     """Regression: PostgreSQL unreachable when the daemon started exited 3 ("restore it from a backup") and
     systemd never restarted it. Now the daemon logs "cannot connect to the state store", tries again with a
     growing wait, and once the server is reachable starts and sends the month's messages, each once."""
-    parts = urlsplit(postgres_url)
-    proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-    url = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    proxy = proxy_for(postgres_url)
+    url = through_proxy(postgres_url, proxy)
     server = LoopbackSmtp(port=free_port()).start()
     config = write_partnership(tmp_path, smtp_port=server.port)
     config.write_text(config.read_text(encoding="utf-8").replace("state: state.db", f"state: '{url}'"),
