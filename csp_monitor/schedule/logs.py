@@ -123,7 +123,8 @@ def _writable_matplotlib_config() -> None:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     default = os.path.join(base, "matplotlib")
     try:
-        os.makedirs(default, exist_ok=True)
+        os.makedirs(default, exist_ok=True)  # what matplotlib would do at its first chart; asking access() is not
+        # enough (root passes it for /proc, where nothing can be made)
         if os.access(default, os.W_OK | os.X_OK):
             return
     except OSError:
