@@ -180,3 +180,18 @@ def test_a_sigterm_while_waiting_for_the_database_server_stops_cleanly(tmp_path:
     finally:
         daemon.stop()
     assert all(isinstance(json.loads(line), dict) for line in daemon.text().splitlines())
+
+
+def test_commands_name_an_unreachable_database_server_as_such(tmp_path: Path) -> None:
+    """run-once and status against a database server that cannot be reached exit 3 saying they cannot connect,
+    never that the store should be restored from a backup."""
+    config = write_partnership(tmp_path, schedules=ONCE_A_DAY)
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "state: state.db", f"state: 'postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere'"),
+        encoding="utf-8")
+    add_month(tmp_path, "2020-04")
+    for how in ("run-once", "status"):
+        result = command(how, "--config", str(config))
+        assert result.returncode == 3, result.stderr
+        assert result.stderr.startswith("error: cannot connect to the state store postgresql+psycopg://")
+        assert "backup" not in result.stderr and "Traceback" not in result.stderr
