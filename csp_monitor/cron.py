@@ -13,9 +13,13 @@ closes both before APScheduler sees the expression:
 In a time zone with summer time some local times do not happen once a year
 (the clocks go forward: in Europe/London 01:00-01:59 on the last Sunday of
 March) and some happen twice (the clocks go back: 01:00-01:59 on the last
-Sunday of October). A run scheduled then would be skipped or doubled, so
-:func:`clock_change_clashes` finds every such run over a full 28-year cycle
-of weekdays and leap years, by computing the cron's actual fire times.
+Sunday of October). :func:`clock_change_clashes` finds every run a cron has
+in those hours over a full 28-year cycle of weekdays and leap years, by
+computing the cron's actual fire times. A cron with other runs that day
+(hourly, every 15 minutes) keeps them: the daemon skips the runs the clocks
+skip and runs a repeated time once. A cron whose only run that day is in
+those hours (01:30 every night) would lose or double that day's run, and
+is refused.
 
 APScheduler is imported only inside the functions that need it.
 """
@@ -206,11 +210,19 @@ class ClockChangeClash:
 
     change: ClockChange
     local_time: datetime  # naive wall-clock time of the run
+    other_runs_that_day: bool = False  # the cron runs that day outside the skipped or repeated hour too
 
     @property
     def kind(self) -> Literal["forward", "back"]:
         """``forward`` (the run would be skipped) or ``back`` (it would happen twice)."""
         return self.change.kind
+
+    @property
+    def harmless(self) -> bool:
+        """Whether the schedule may keep it: other runs that day, so the daemon skips the runs the clocks skip
+        and runs a repeated time once (:mod:`csp_monitor.schedule.wall_clock`), and the day still has its runs.
+        A cron whose only runs that day are in those hours is refused."""
+        return self.other_runs_that_day
 
 
 def clock_change_clashes(expression: str, timezone: tzinfo, *, first_year: int | None = None,
@@ -232,12 +244,18 @@ def clock_change_clashes(expression: str, timezone: tzinfo, *, first_year: int |
         window_start, window_end = change.local_window
         fire = wall.get_next_fire_time(None, window_start.replace(tzinfo=UTC))
         if fire is not None and fire.replace(tzinfo=None) < window_end:
-            clashes.append(ClockChangeClash(change, fire.replace(tzinfo=None)))
+            midnight = datetime.combine(window_start.date(), datetime.min.time(), tzinfo=UTC)
+            before = wall.get_next_fire_time(None, midnight)
+            after = wall.get_next_fire_time(None, window_end.replace(tzinfo=UTC))
+            others = (before is not None and before.replace(tzinfo=None) < window_start) or (
+                after is not None and after.date() == window_start.date())
+            clashes.append(ClockChangeClash(change, fire.replace(tzinfo=None), others))
     return clashes
 
 
 def describe_clash(expression: str, timezone_name: str, clashes: list[ClockChangeClash]) -> str:
-    """Why a cron that runs in a clock-change hour is refused, and what to write instead."""
+    """Why a cron that runs in a clock-change hour (and at no other time that day) is refused, and what to
+    write instead; ``clashes`` are the harmful ones."""
     first = clashes[0]
     start, end = first.change.local_window
     hours = f"{start:%H:%M} to {(end - timedelta(minutes=1)):%H:%M}"

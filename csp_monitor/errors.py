@@ -120,9 +120,13 @@ class ConfigError(InputError):
 class StateError(CspMonitorError):
     """The state store cannot be used: corrupt, from a newer version, or locked."""
 
-    def __init__(self, message: str, *, store: str | None = None) -> None:
+    def __init__(self, message: str, *, store: str | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.store = store
+        self.reason = reason
+        """What kind of problem, when known: ``unreachable`` (the database server cannot be reached: worth
+        trying again), ``permission`` (the file or its folder cannot be read or written), ``damaged``
+        (not a usable store: left as it is), ``in-use`` (another daemon holds it)."""
 
 
 class TemplateError(CspMonitorError):

@@ -8,20 +8,25 @@ three people: four messages a month, every month.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from tests.conftest import ROOT
+from tests.mail_fixtures import free_port
 
 RULES = """\
 partnership: Testshire Community Safety Partnership
@@ -78,6 +83,7 @@ def write_partnership(folder: Path, *, smtp_port: int | None = None, schedules: 
         "rules: [rules.yaml]\n"
         "figures: [figures/*.csv]\n"
         "state: state.db\n"
+        "settle_seconds: 1\n"
         "delivery:\n"
         "  from: \"Testshire CSP monitor <csp-monitor@example.org>\"\n"
         f"{delivery}"
@@ -163,6 +169,8 @@ class DaemonProcess:
 
     config: Path
     log_path: Path
+    log_format: str = "json"
+    env: dict[str, str] | None = None  # the environment, when not this process's
     process: subprocess.Popen[bytes] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -170,8 +178,9 @@ class DaemonProcess:
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed when the process ends
         self.process = subprocess.Popen(
             [sys.executable, "-m", "csp_monitor.cli", "daemon", "--config", str(self.config),
-             "--log-format", "json", "--log-level", "info"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+             "--log-format", self.log_format, "--log-level", "info"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log,
+            env={**(os.environ if self.env is None else self.env), "PYTHONUNBUFFERED": "1"})
 
     @property
     def pid(self) -> int:
@@ -198,6 +207,8 @@ class DaemonProcess:
         def started() -> bool:
             if self.process.poll() is not None:
                 raise AssertionError(f"the daemon exited with {self.process.returncode}:\n{self.text()}")
+            if self.log_format != "json":
+                return "csp-monitor daemon started" in self.text()
             return bool(self.logged("daemon.started"))
 
         wait_for(started, timeout, "the daemon to start")
@@ -243,3 +254,70 @@ def received_ids(messages: Sequence[Any]) -> list[str]:
 def utc_now() -> datetime:
     """The time now, in UTC."""
     return datetime.now(UTC)
+
+
+class Proxy:
+    """A TCP relay on loopback (to the test PostgreSQL): stopped, the server cannot be reached, and the
+    connections through it are cut, as when a database server goes down."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> Proxy:
+        """Listen and relay every connection."""
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+                server = socket.create_connection(self.target)
+            except OSError:
+                return
+            with self._lock:
+                self._open.update((client, server))
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        """Stop listening and cut every connection."""
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for end in self._open:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    end.close()
+            self._open.clear()
+
+
+def through_proxy(url: str, proxy: Proxy) -> str:
+    """``url`` (a PostgreSQL URL) going through ``proxy``."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+
+
+def proxy_for(url: str) -> Proxy:
+    """A (stopped) proxy to the server of ``url``."""
+    parts = urlsplit(url)
+    return Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))

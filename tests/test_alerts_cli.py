@@ -123,8 +123,9 @@ def test_alerts_lists_what_is_firing_with_reasons_and_silences(tmp_path: Path, c
     lines = out.stdout.splitlines()
     assert lines[0] == "FIRING (5)"
     assert lines[1] == "  off-target  harborough / domestic-burglary  since 2014-03  [high]"
-    assert lines[3] == ("      last told 2014-03 (2014-04-10 07:00 UTC) to acquisitive.crime@example.org, "
-                        "csp-board@example.org, analyst@example.org")
+    # `decide` records the notice but queues no email, so alerts does not claim anyone was told.
+    assert lines[3] == ("      last notice 2014-03 (2014-04-10 07:00 UTC) for acquisitive.crime@example.org, "
+                        "csp-board@example.org, analyst@example.org: no email queued")
     assert lines[4] == ("      silenced by Jo Bloggs until 2014-05-31 23:00 UTC (silence 1): Operation Nightjar; it "
                         "applies from the next decision")
     as_json = json.loads(cli("alerts", "--state", state, "--format", "json", "--now", "2014-04-12T00:00").stdout)

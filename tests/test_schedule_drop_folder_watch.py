@@ -107,7 +107,7 @@ def test_a_new_file_runs_the_alerts_job_once_when_it_has_stopped_changing(watchi
     first, second = watching.look(2)
     assert first is None
     assert second is not None and second.outcome == "succeeded"
-    assert second.detail == (f"new figures in {watching.incoming}: 2020-05.csv (new); as of 2020-05, queued 3, sent 3")
+    assert second.detail == (f"new figures in {watching.incoming}: 2020-05.csv (new); as of 2020-05, queued 3 (3 alerts), sent 3 (3 alerts)")
     assert sorted(watching.messages()) == ["Testshire Community Safety Partnership: alert, Satisfaction A (May 2020)"] * 3
     (run,) = watching.runs()
     assert (run.reason, run.run, run.outcome) == ("new-figures", "alerts", "succeeded")

@@ -45,9 +45,9 @@ def test_run_once_sends_the_summary_and_the_alerts_and_says_where(tmp_path: Path
     result = cli("run-once", "--config", config)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "monthly-summary (summary): as of 2020-04, queued 1, sent 1"
+    assert lines[0] == "monthly-summary (summary): as of 2020-04, queued 1 (1 summary), sent 1 (1 summary)"
     assert lines[1].startswith("  sent summary 'Testshire Community Safety Partnership risk summary, April 2020")
-    assert lines[2] == "weekly-exceptions (alerts): as of 2020-04, queued 3, sent 3"
+    assert lines[2] == "weekly-exceptions (alerts): as of 2020-04, queued 3 (3 alerts), sent 3 (3 alerts)"
     assert len([line for line in lines if "(written to " in line]) == 4
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 4
     with open_store(tmp_path / "state.db") as store:

@@ -6,7 +6,8 @@ message on stderr and an exit code; no traceback reaches the user.
 
 Exit codes: 0 done; 1 invalid input or a failed check (rule tests, delivery);
 2 usage error (a wrong option or argument); 3 the state store or another
-daemon stopped the run; 70 an internal error (a bug: please report it).
+daemon stopped the run; 4 (``status`` only) something needs attention;
+70 an internal error (a bug: please report it).
 """
 
 from __future__ import annotations

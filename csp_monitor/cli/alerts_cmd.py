@@ -24,13 +24,14 @@ def alerts(state: str, show_all: bool, output_format: str, now: datetime) -> Non
     with open_state(state) as store:
         records = store.alert_records()
         silences = store.silences(now=now)
-    order = {"firing": 0, "pending": 1, "silenced": 2, "resolved": 3}
-    chosen = sorted((r for r in records if show_all or r.state != "resolved"),
-                    key=lambda r: (order[r.state], r.alert, r.area, r.measure))
+        order = {"firing": 0, "pending": 1, "silenced": 2, "resolved": 3}
+        chosen = sorted((r for r in records if show_all or r.state != "resolved"),
+                        key=lambda r: (order[r.state], r.alert, r.area, r.measure))
+        deliveries = store.last_notice_deliveries(chosen)
     if output_format == "json":
-        click.echo(alerts_json(chosen, silences))
+        click.echo(alerts_json(chosen, silences, deliveries=deliveries))
     else:
-        click.echo(alerts_table(chosen, silences, colour=use_colour()), nl=False)
+        click.echo(alerts_table(chosen, silences, colour=use_colour(), deliveries=deliveries), nl=False)
 
 
 @click.command()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -53,9 +54,38 @@ def daemon(config: str, log_format: str, log_level: str) -> None:
     from csp_monitor.schedule.logs import configure_logging
 
     configure_logging("json" if log_format == "json" else "plain", log_level)
-    code = run_daemon(config)
+    with _refusals_logged(log_format):
+        code = run_daemon(config)
     if code:
         raise click.exceptions.Exit(code)
+
+
+@contextmanager
+def _refusals_logged(log_format: str) -> Iterator[None]:
+    """With ``--log-format json``, a refusal to start is log lines too (a log collector reads only JSON)."""
+    from csp_monitor.errors import CspMonitorError, InputError, StateError
+
+    try:
+        yield
+    except CspMonitorError as exc:
+        if log_format != "json":
+            raise  # the command line prints it, in plain words
+        import logging
+
+        log = logging.getLogger("csp_monitor.daemon")
+        if isinstance(exc, InputError):
+            for problem in exc.problems:
+                log.error("%s", problem, extra={"event": "config.problem", "file": problem.file,
+                                                "line": problem.line, "column": problem.column})
+            count = len(exc.problems)
+            log.error("the configuration has %d problem%s; the daemon did not start", count,
+                      "" if count == 1 else "s", extra={"event": "config.refused"})
+            raise click.exceptions.Exit(1) from None
+        if isinstance(exc, StateError):
+            log.error("%s", exc.message, extra={"event": "store.refused", "store": exc.store, "reason": exc.reason})
+            raise click.exceptions.Exit(3) from None
+        log.error("%s", exc.message, extra={"event": "daemon.refused"})
+        raise click.exceptions.Exit(exc.exit_code) from None
 
 
 @click.command("run-once")
@@ -80,7 +110,8 @@ def run_once(config: str, as_of: str | None, log_format: str, log_level: str) ->
     from csp_monitor.schedule.once import run_once as run_all
 
     configure_logging("json" if log_format == "json" else "plain", log_level)
-    results = run_all(config, as_of=as_of)
+    with _refusals_logged(log_format):
+        results = run_all(config, as_of=as_of)
     trouble = False
     for result in results:
         if result.outcome == "failed":

@@ -31,7 +31,9 @@ The guarantees, and how each is kept:
   message, never any other.
 * **Retried, then reported.** A transient failure (connection refused or
   dropped, a timeout, a 4xx reply) queues the row again with an exponential
-  wait (``next_attempt_at``); a permanent one (a 5xx reply, every recipient
+  wait (``next_attempt_at``; when the server cannot be reached, the whole
+  queue waits as long, and once anything is due the queue is tried oldest
+  first); a permanent one (a 5xx reply, every recipient
   refused) or a message still not taken after ``give_up_after`` is marked
   ``failed`` and reported, never silently dropped.
 """
@@ -339,6 +341,15 @@ def _not_sent(store: StateStore, row: OutboxMessage, exc: DeliveryError, stamp: 
     return Attempt(row, "retry", f"{exc.message}; next attempt after {utc_text(stamp + wait)}")
 
 
+def _postpone_queue(store: StateStore, until: datetime) -> None:
+    from sqlalchemy import update
+
+    table = _table()
+    with store.transaction() as connection:
+        connection.execute(update(table).where(table.c.status == "queued", table.c.next_attempt_at < utc_text(until))
+                           .values(next_attempt_at=utc_text(until)))
+
+
 def retry_delay(attempts: int, retry: RetrySettings) -> timedelta:
     """The wait before the next attempt: the first delay, doubling each time, at most the maximum."""
     seconds = min(retry.first_delay * 2 ** max(0, attempts - 1), retry.max_delay)
@@ -360,9 +371,13 @@ def deliver_due(store: StateStore, transport: Transport, *, now: datetime, retry
 
     table = _table()
     with store.transaction() as connection:
+        # Oldest first, always: once anything is due, the whole queue is tried in the order it was queued, so
+        # after an outage a month's messages never arrive after the next month's (the oldest message, tried
+        # most often, would otherwise wait longest for its next attempt).
+        anything_due = connection.execute(select(table.c.id).where(
+            table.c.status == "queued", table.c.next_attempt_at <= utc_text(now)).limit(1)).first() is not None
         due = [row.id for row in connection.execute(
-            select(table.c.id).where(table.c.status == "queued", table.c.next_attempt_at <= utc_text(now))
-            .order_by(table.c.id))]
+            select(table.c.id).where(table.c.status == "queued").order_by(table.c.id))] if anything_due else []
     _record_unrecorded(store)
     attempts: list[Attempt] = []
     token = claimant()
@@ -383,7 +398,10 @@ def deliver_due(store: StateStore, transport: Transport, *, now: datetime, retry
                 stamp = clock() if clock else now
                 attempts.append(_not_sent(store, row, exc, stamp, retry, stop))
                 if not exc.unknown and not exc.permanent and not getattr(transport, "connected", True):
-                    break  # the server is unreachable: the rest wait for the next run
+                    # The server is unreachable: the rest wait as long as this one, so that they are tried
+                    # again together, oldest first, rather than the newest first.
+                    _postpone_queue(store, stamp + retry_delay(row.attempts, retry))
+                    break
                 continue
             stamp = clock() if clock else now
             values: dict[str, Any] = {"status": "sent", "sent_at": utc_text(stamp), "reply": receipt.reply,

@@ -22,8 +22,11 @@ anything (``--dry-run`` and ``preview``).
 from __future__ import annotations
 
 import hashlib
+import html
+import json
+import re
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -40,13 +43,17 @@ if TYPE_CHECKING:
     from csp_monitor.models.figures import FigureSet
     from csp_monitor.models.results import Evaluation
     from csp_monitor.models.rules import RuleSet
+    from csp_monitor.render.messages import RenderedEmail
     from csp_monitor.state.store import StateStore
 
 __all__ = [
+    "CORRECTED_MONTHS",
     "JOBS",
+    "FiguresShown",
     "PlannedMessage",
     "SendReport",
     "alert_message_key",
+    "correction_key",
     "make_transport",
     "plan_messages",
     "send_once",
@@ -72,6 +79,35 @@ def alert_message_key(recipient: str, notification_keys: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True)
+class FiguresShown:
+    """The figures a risk summary shows: every figure of its measures up to its month, and their digest."""
+
+    partnership: str
+    period: str
+    rows: tuple[tuple[str, str, str, float, str | None], ...]  # area, measure, month, value, suspect reason
+
+    @property
+    def digest(self) -> str:
+        """A SHA-256 of the figures: equal digests, equal figures."""
+        return hashlib.sha256(json.dumps(self.rows, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+    def changes_since(self, earlier: Sequence[Sequence[object]]) -> list[str]:
+        """What differs from ``earlier`` figures, one line each: ``area measure month: 9 -> 90``."""
+        before = {(str(r[0]), str(r[1]), str(r[2])): r[3] for r in earlier}
+        now = {(area, measure, month): value for area, measure, month, value, _ in self.rows}
+        lines = []
+        for key in sorted(before.keys() | now.keys()):
+            name = " ".join(key)
+            if key not in before:
+                lines.append(f"{name}: {_figure(now[key])} (new)")
+            elif key not in now:
+                lines.append(f"{name}: {_figure(before[key])} withdrawn")
+            elif before[key] != now[key]:
+                lines.append(f"{name}: {_figure(before[key])} -> {_figure(now[key])}")
+        return lines
+
+
+@dataclass(frozen=True)
 class PlannedMessage:
     """A message built and ready to be queued or written."""
 
@@ -84,6 +120,7 @@ class PlannedMessage:
     subject: str
     data: bytes
     notifications: tuple[str, ...] = ()
+    shown: FiguresShown | None = None  # a summary's figures, recorded with it (corrections compare them)
 
 
 @dataclass(frozen=True)
@@ -197,11 +234,12 @@ def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str]) -> _I
     except InputError as exc:
         problems.extend(exc.problems)
     summary_to: tuple[str, ...] = ()
-    if rules is not None and "summary" in jobs:
+    if rules is not None and config.summary is not None:
         try:
             summary_to = summary_recipients(config, rules.recipients)
         except InputError as exc:
-            problems.extend(exc.problems)
+            if "summary" in jobs:  # an alerts run needs them only for corrections: it goes on without
+                problems.extend(exc.problems)
     if problems or rules is None or figures is None:
         raise InputError(problems)
     return _Inputs(rules, figures, evaluate(rules, figures, as_of), summary_to, notes)
@@ -225,7 +263,8 @@ def _build(config: MonitorConfig, *, key: str, kind: str, period: str, rendered:
                           subject=rendered.subject, data=serialise(message), notifications=tuple(notifications))
 
 
-def _summary_message(config: MonitorConfig, inputs: _Inputs, now: datetime) -> PlannedMessage:
+def _summary_message(config: MonitorConfig, inputs: _Inputs, now: datetime, *, shown: FiguresShown | None = None,
+                     correction: _Correction | None = None) -> PlannedMessage:
     from csp_monitor.render.messages import render_summary_email
     from csp_monitor.render.summary import build_summary, previous_evaluation
 
@@ -234,8 +273,74 @@ def _summary_message(config: MonitorConfig, inputs: _Inputs, now: datetime) -> P
     summary = build_summary(inputs.rules, inputs.figures, evaluation, previous=previous,
                             charts=config.summary.charts if config.summary else True)
     rendered = render_summary_email(summary, templates=config.templates)
-    return _build(config, key=summary_key(evaluation.partnership, evaluation.as_of), kind="summary",
-                  period=evaluation.as_of, rendered=rendered, recipients=inputs.summary_to, now=now)
+    key = summary_key(evaluation.partnership, evaluation.as_of)
+    if correction is not None:
+        rendered = _as_correction(rendered, correction)
+        key = correction_key(evaluation.partnership, evaluation.as_of, correction.number)
+    planned = _build(config, key=key, kind="summary", period=evaluation.as_of, rendered=rendered,
+                     recipients=inputs.summary_to, now=now)
+    return replace(planned, shown=shown)
+
+
+def correction_key(partnership: str, as_of: str, number: int) -> str:
+    """The outbox key of a period's ``number``-th correction (1, 2 ...): a new message, a new Message-ID."""
+    identity = _SEPARATOR.join(("csp-monitor-summary-correction-v1", partnership, as_of, str(number)))
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Correction:
+    number: int
+    sent_at: str
+    changes: tuple[str, ...]
+
+
+_MAX_CHANGES = 20
+CORRECTED_MONTHS = 3
+"""How many of the latest months whose summary was sent are checked for changed figures at each run."""
+_BODY = re.compile(r"<body[^>]*>", re.IGNORECASE)
+
+
+def _as_correction(rendered: RenderedEmail, correction: _Correction) -> RenderedEmail:
+    """The summary marked as a correction: 'Correction:' in the subject, and a note on what changed first."""
+    from csp_monitor.render.messages import SENSITIVE_PREFIX, clean_subject
+
+    subject = rendered.subject.removeprefix(SENSITIVE_PREFIX).strip()
+    subject = clean_subject(f"Correction: {subject}", sensitive=rendered.sensitive)
+    shown = list(correction.changes[:_MAX_CHANGES])
+    if len(correction.changes) > _MAX_CHANGES:
+        shown.append(f"and {len(correction.changes) - _MAX_CHANGES} more")
+    note = (f"Correction: this replaces the risk summary sent on {correction.sent_at[:10]}. The figures have "
+            "changed since" + (":" if shown else "."))
+    text = note + "".join(f"\n  - {line}" for line in shown) + "\n\n" + rendered.text
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in shown)
+    block = (f'<div style="border:2px solid #b00020;padding:8px;margin:8px 0"><p><strong>{html.escape(note)}'
+             f"</strong></p>{f'<ul>{items}</ul>' if items else ''}</div>")
+    match = _BODY.search(rendered.html)
+    body = (rendered.html[:match.end()] + block + rendered.html[match.end():]) if match else block + rendered.html
+    return rendered.model_copy(update={"subject": subject, "text": text, "html": body})
+
+
+def _figures_shown(inputs: _Inputs, month: str | None = None) -> FiguresShown:
+    """The figures the summary of ``inputs`` (or of an earlier ``month``) shows: its measures' figures up to
+    its month."""
+    from csp_monitor.periods import format_month, parse_month
+
+    evaluation = inputs.evaluation
+    period = month or evaluation.as_of
+    last = parse_month(period)
+    rows = []
+    for area, measure in sorted({(result.area, result.measure) for result in evaluation.results}):
+        for number, value in sorted(inputs.figures.series(area, measure).items()):
+            if number <= last:
+                rows.append((area, measure, format_month(number), float(value),
+                             inputs.figures.suspect(area, measure, number)))
+    return FiguresShown(evaluation.partnership, period, tuple(rows))
+
+
+def _figure(value: object) -> str:
+    number = float(value) if isinstance(value, (int, float, str)) else 0.0
+    return str(int(number)) if number == int(number) else f"{number:g}"
 
 
 def _alert_messages(config: MonitorConfig, inputs: _Inputs, notifications: Sequence[Notification],
@@ -262,6 +367,8 @@ def _enqueue(connection: Connection, planned: Sequence[PlannedMessage], now: dat
                    message_id=message.message_id, sender=message.sender, recipients=message.recipients,
                    subject=message.subject, message=message.data, now=now, notifications=message.notifications):
             added.append(message)
+            if message.shown is not None:
+                _record_shown(connection, message.shown, message.key, now)
     return added
 
 
@@ -290,14 +397,14 @@ def _pending_messages(config: MonitorConfig, inputs: _Inputs, pending: Sequence[
     return planned
 
 
-def _queue(config: MonitorConfig, inputs: _Inputs, store: StateStore, summary: PlannedMessage | None,
+def _queue(config: MonitorConfig, inputs: _Inputs, store: StateStore, summaries: Sequence[PlannedMessage],
            now: datetime) -> list[PlannedMessage]:
-    """Put the summary and every notice still to be queued into the outbox, and stamp the notices, together."""
+    """Put the summaries and every notice still to be queued into the outbox, and stamp the notices, together."""
     from csp_monitor.delivery.pending import mark_queued, pending_notifications
 
     for _attempt in range(5):
         pending = pending_notifications(store)
-        planned = ([summary] if summary is not None else []) + _pending_messages(config, inputs, pending, now)
+        planned = [*summaries, *_pending_messages(config, inputs, pending, now)]
         if not planned:
             return []
         try:
@@ -309,6 +416,81 @@ def _queue(config: MonitorConfig, inputs: _Inputs, store: StateStore, summary: P
             continue
     raise StateError(f"{store.location}: other runs kept queueing the same notices; run again",
                      store=store.location)
+
+
+_MAX_FIGURES_TEXT = 1_000_000  # a national summary's figures are not kept in full: only their digest
+
+
+def _record_shown(connection: Connection, shown: FiguresShown, outbox_key: str | None, now: datetime) -> None:
+    """Remember the figures a summary showed (in the transaction that queues it)."""
+    from sqlalchemy import insert
+
+    from csp_monitor.delivery.outbox import utc_text
+    from csp_monitor.state.summary_tables import summary_figures
+
+    text = json.dumps([list(row[:4]) for row in shown.rows], separators=(",", ":"))
+    connection.execute(insert(summary_figures).values(
+        partnership=shown.partnership, period=shown.period, digest=shown.digest,
+        figures=text if len(text) <= _MAX_FIGURES_TEXT else None, outbox_key=outbox_key, recorded_at=utc_text(now)))
+
+
+def _last_shown(connection: Connection, partnership: str, period: str) -> tuple[int, str, str | None, str] | None:
+    """(how many recorded, the latest digest, its figures as JSON, when) for a month's summaries, if any."""
+    from sqlalchemy import func, select
+
+    from csp_monitor.state.summary_tables import summary_figures
+
+    where = (summary_figures.c.partnership == partnership) & (summary_figures.c.period == period)
+    count = int(connection.execute(select(func.count()).select_from(summary_figures).where(where)).scalar() or 0)
+    row = connection.execute(select(summary_figures.c.digest, summary_figures.c.figures,
+                                    summary_figures.c.recorded_at)
+                             .where(where).order_by(summary_figures.c.id.desc()).limit(1)).first()
+    return None if row is None else (count, row.digest, row.figures, row.recorded_at)
+
+
+def _plan_summaries(config: MonitorConfig, inputs: _Inputs, store: StateStore, now: datetime,
+                    jobs: Collection[str]) -> list[PlannedMessage]:
+    """The summaries to queue now: the month's first (summary runs), and corrections of months already sent
+    whose figures have changed since (summary and alerts runs, so that a revised file is corrected soon)."""
+    from sqlalchemy import select
+
+    from csp_monitor.delivery.outbox import has_key
+    from csp_monitor.evaluation.engine import evaluate
+    from csp_monitor.state.summary_tables import summary_figures
+
+    assert config.summary is not None
+    evaluation = inputs.evaluation
+    partnership = evaluation.partnership
+    with store.transaction() as connection:
+        done = has_key(connection, summary_key(partnership, evaluation.as_of))
+        months = list(connection.execute(
+            select(summary_figures.c.period).distinct().where(summary_figures.c.partnership == partnership,
+                                                             summary_figures.c.period <= evaluation.as_of)
+            .order_by(summary_figures.c.period.desc()).limit(CORRECTED_MONTHS)).scalars())
+        last = {month: _last_shown(connection, partnership, month) for month in months}
+    planned: list[PlannedMessage] = []
+    if "summary" in jobs and not done:
+        planned.append(_summary_message(config, inputs, now, shown=_figures_shown(inputs)))
+    if not config.summary.corrections:
+        return planned
+    if "summary" in jobs and done and evaluation.as_of not in last:
+        # Sent before figures were remembered (an older csp-monitor): what there is now is the baseline.
+        with store.transaction() as connection:
+            _record_shown(connection, _figures_shown(inputs), None, now)
+    for month in sorted(last):
+        recorded = last[month]
+        if recorded is None:
+            continue
+        count, digest, figures, recorded_at = recorded
+        shown = _figures_shown(inputs, month)
+        if shown.digest == digest:
+            continue
+        earlier = inputs if month == evaluation.as_of else replace(
+            inputs, evaluation=evaluate(inputs.rules, inputs.figures, month))
+        changes = tuple(shown.changes_since(json.loads(figures))) if figures else ()
+        planned.append(_summary_message(config, earlier, now, shown=shown,
+                                        correction=_Correction(number=count, sent_at=recorded_at, changes=changes)))
+    return planned
 
 
 def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime | None = None,
@@ -349,20 +531,15 @@ def _deliver(config: MonitorConfig, inputs: _Inputs, *, jobs: Collection[str], n
     try:
         with open_store(config.state) as store:
             recovered = recover(store, now=moment)
-            summary: PlannedMessage | None = None
-            if "summary" in jobs and config.summary is not None and inputs.summary_to:
-                from csp_monitor.delivery.outbox import has_key
-
-                with store.transaction() as connection:
-                    done = has_key(connection, summary_key(evaluation.partnership, evaluation.as_of))
-                if not done:
-                    summary = _summary_message(config, inputs, moment)  # charts drawn outside the transaction
+            summaries: list[PlannedMessage] = []
+            if config.summary is not None and inputs.summary_to:
+                summaries = _plan_summaries(config, inputs, store, moment, jobs)  # charts drawn outside the transaction
             if "alerts" in jobs and inputs.rules.alerts:
                 from csp_monitor.alerts.record import decide_and_record
 
                 decision = decide_and_record(store, inputs.rules, evaluation, now=moment)
                 warnings.extend(decision.warnings)
-            queued = _queue(config, inputs, store, summary, moment)
+            queued = _queue(config, inputs, store, summaries, moment)
             attempts = deliver_due(store, transport, now=moment, retry=config.delivery.retry,
                                    clock=(lambda: datetime.now(UTC)) if now is None else None, stop=stop)
             waiting = len(list_messages(store, statuses=["queued"]))

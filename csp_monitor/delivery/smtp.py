@@ -101,6 +101,14 @@ class SmtpTransport:
                 raise
         except DeliveryError:
             raise
+        except smtplib.SMTPNotSupportedError:
+            # A configuration problem, not an outage: saying "cannot reach" would send IT to the network.
+            raise DeliveryError(
+                f"{host}:{port} does not offer a login (SMTP AUTH), but the configuration gives a username "
+                f"({settings.username}): this is a configuration problem, not the server being down. If the server "
+                "needs no login, remove username and the password from delivery.smtp; if it offers the login only "
+                "over TLS, use security: starttls or tls. The messages wait in the outbox meanwhile",
+                permanent=False, reply="no AUTH") from None
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(f"{host} refused the login for {settings.username}: {exc.smtp_code} "
                                 f"{_text(exc.smtp_error)}", permanent=False, reply=_text(exc.smtp_error)) from None

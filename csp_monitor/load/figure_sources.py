@@ -39,6 +39,7 @@ __all__ = [
     "Revision",
     "drop_folders",
     "dropped_files",
+    "figures_listing",
     "load_dropped",
     "load_sources",
 ]
@@ -117,6 +118,34 @@ def dropped_files(source: DropFolder) -> list[DroppedFile]:
                 continue
             found.append(DroppedFile(stat.st_mtime_ns, entry.path, stat.st_size))
     return sorted(found)
+
+
+def figures_listing(config: MonitorConfig) -> tuple[DroppedFile, ...]:
+    """Every file the figures sources would read now, listed as the drop-folder watcher lists a folder.
+
+    Each file by path, size and modification time, so two listings that are equal mean nothing was
+    written in between (:func:`csp_monitor.schedule.jobs.wait_for_settled_figures`). Files that cannot be
+    listed are left out: reading the figures reports them.
+    """
+    paths: list[str] = []
+    for source in config.figures:
+        patterns = [source] if isinstance(source, str) else (
+            list(source.police_uk) if isinstance(source, PoliceUkArchives) else [])
+        for pattern in patterns:
+            paths.extend(glob.glob(pattern) if glob.has_magic(pattern) else [pattern])
+    found: set[DroppedFile] = set()
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            continue
+        found.add(DroppedFile(stat.st_mtime_ns, path, stat.st_size))
+    for _, folder in drop_folders(config):
+        try:
+            found.update(dropped_files(folder))
+        except OSError:
+            continue
+    return tuple(sorted(found))
 
 
 def load_dropped(files: Sequence[DroppedFile], figures: FigureSet | None = None

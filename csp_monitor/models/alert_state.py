@@ -136,7 +136,12 @@ class HistoryEntry(_Record):
     measure: str | None = Field(default=None, description="The measure's id.")
     period: str | None = Field(default=None, description="The period decided.")
     detail: str = Field(description="What happened, in a few words.")
-    recipients: tuple[str, ...] = Field(default=(), description="Who was told.")
+    recipients: tuple[str, ...] = Field(default=(), description="Who the notice is for.")
+    delivery: dict[str, str] = Field(
+        default_factory=dict,
+        description="For a notice: where each recipient's email is, by address: queued (not delivered yet), "
+                    "sending, sent (the mail server took it) or failed (given up). Empty when no email was "
+                    "queued for it (decided with 'csp-monitor decide', which sends nothing).")
     by: str | None = Field(default=None, description="Who did it (silences).")
     rule_hash: str | None = Field(default=None, description="The content hash of the rule set that decided it.")
 

@@ -230,6 +230,12 @@ class SummarySettings(_Model):
         examples=[["board"]])
     charts: bool = Field(default=True, description="Include charts (set false for text-and-tables only).",
                          examples=[True])
+    corrections: bool = Field(
+        default=True,
+        description="When the figures of a month whose summary was sent change afterwards (a revised or "
+                    "completed file), send the summary again as a correction: 'Correction:' in the subject, "
+                    "the changed figures listed, a new Message-ID. Set false to send each month's summary once only.",
+        examples=[True])
 
 
 class MonitorConfig(_Model, ScheduleSettings):
@@ -246,6 +252,12 @@ class MonitorConfig(_Model, ScheduleSettings):
                     "({police_uk: archives/*.zip}).",
         examples=[["figures/*.csv"], ["history.csv", {"drop_folder": "incoming/", "pattern": "*.csv"}],
                   [{"police_uk": "archives/*.zip", "lookup": "lad17-csp17-pfa17.csv"}]])
+    settle_seconds: Seconds = Field(
+        default=5.0, ge=0, le=3600,
+        description="Scheduled runs read figures files only once they have stayed unchanged this many seconds "
+                    "(two looks this far apart), so a file still being copied is never read half-written. 0 "
+                    "reads them at once.",
+        examples=[5])
     state: str = Field(
         min_length=1,
         description="The state store: a SQLite file (relative to this file) or an SQLAlchemy URL.",

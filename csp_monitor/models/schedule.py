@@ -114,7 +114,9 @@ class Schedule(BaseModel):
         except ValueError:
             zone = None  # reported at the 'timezone' key
         if zone is not None and zone_name is not None:
-            clashes = clock_change_clashes(value, zone)
+            # Only a cron whose every run that day falls in the changing hour is refused: an hourly one just
+            # skips or merges the runs of that hour (see csp_monitor.schedule.wall_clock).
+            clashes = [clash for clash in clock_change_clashes(value, zone) if not clash.harmless]
             if clashes:
                 raise ValueError(describe_clash(value, zone_name, clashes))
         return value

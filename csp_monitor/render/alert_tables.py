@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from csp_monitor.models.alert_state import AlertRecord, HistoryEntry, Silence
+from csp_monitor.models.alert_state import AlertKey, AlertRecord, HistoryEntry, Silence
 from csp_monitor.models.decisions import AlertState, Decision
 
 __all__ = [
@@ -77,9 +77,10 @@ def _active_silence(record: AlertRecord, silences: Sequence[Silence]) -> Silence
     return None
 
 
-def _alert_view(record: AlertRecord, silences: Sequence[Silence]) -> dict[str, Any]:
+def _alert_view(record: AlertRecord, silences: Sequence[Silence],
+                deliveries: Mapping[AlertKey, Mapping[str, str]] | None) -> dict[str, Any]:
     silence = _active_silence(record, silences)
-    return {
+    view = {
         "alert": record.alert, "area": record.area, "measure": record.measure, "state": record.state,
         "since": record.since, "severity": record.severity, "periods": record.consecutive,
         "last_period": record.last_period, "last_notified_period": record.last_notified_period,
@@ -88,15 +89,31 @@ def _alert_view(record: AlertRecord, silences: Sequence[Silence]) -> dict[str, A
             "id": silence.id, "by": silence.author, "reason": silence.reason,
             "until": silence.expires_at.isoformat().replace("+00:00", "Z")},
     }
+    if deliveries is not None:
+        view["delivery"] = dict(deliveries.get(record.key, {}))
+    return view
 
 
-def alerts_json(records: Sequence[AlertRecord], silences: Sequence[Silence]) -> str:
-    """Alert states as a JSON list."""
-    return json.dumps([_alert_view(r, silences) for r in records], indent=2, ensure_ascii=False)
+def alerts_json(records: Sequence[AlertRecord], silences: Sequence[Silence], *,
+                deliveries: Mapping[AlertKey, Mapping[str, str]] | None = None) -> str:
+    """Alert states as a JSON list (given ``deliveries``, each with ``delivery``: {address: outbox status} of its
+    last notice)."""
+    return json.dumps([_alert_view(r, silences, deliveries) for r in records], indent=2, ensure_ascii=False)
 
 
-def alerts_table(records: Sequence[AlertRecord], silences: Sequence[Silence], *, colour: bool = False) -> str:
-    """What is firing, pending and silenced, with the reasons."""
+_DELIVERY_WORDS = {"sent": "delivered", "queued": "queued, not delivered yet", "sending": "being sent",
+                   "failed": "FAILED, not delivered"}
+
+
+def _delivery_text(delivery: Mapping[str, str]) -> str:
+    """``a@x (delivered), b@y (queued, not delivered yet)``."""
+    return ", ".join(f"{address} ({_DELIVERY_WORDS.get(status, status)})" for address, status in delivery.items())
+
+
+def alerts_table(records: Sequence[AlertRecord], silences: Sequence[Silence], *, colour: bool = False,
+                 deliveries: Mapping[AlertKey, Mapping[str, str]] | None = None) -> str:
+    """What is firing, pending and silenced, with the reasons (and, given ``deliveries``, whether the last
+    notice was delivered or is still queued)."""
     if not records:
         return "No alert is firing, pending or silenced.\n"
     lines: list[str] = []
@@ -116,8 +133,17 @@ def alerts_table(records: Sequence[AlertRecord], silences: Sequence[Silence], *,
             if record.no_data_since:
                 lines.append(f"      no figures to judge it (missing or suspect) since {record.no_data_since}: it keeps its state")
             if record.last_notified_period:
-                lines.append(f"      last told {record.last_notified_period} "
-                             f"({_time(record.last_notified_at)}) to {_clean(', '.join(record.recipients))}")
+                delivery = (deliveries or {}).get(record.key)
+                when = f"{record.last_notified_period} ({_time(record.last_notified_at)})"
+                if deliveries is None:
+                    lines.append(f"      last told {when} to {_clean(', '.join(record.recipients))}")
+                elif delivery and all(status == "sent" for status in delivery.values()):
+                    lines.append(f"      last told {when} to {_clean(', '.join(delivery))} (delivered)")
+                elif delivery:
+                    lines.append(f"      last notice {when}: {_clean(_delivery_text(delivery))}")
+                else:
+                    lines.append(f"      last notice {when} for {_clean(', '.join(record.recipients))}: "
+                                 "no email queued")
             silence = _active_silence(record, silences)
             if silence is not None:
                 later = "" if state == "silenced" else "; it applies from the next decision"
@@ -163,8 +189,11 @@ def history_table(entries: Sequence[HistoryEntry]) -> str:
         what = " / ".join(_clean(part) for part in (entry.alert, entry.area, entry.measure) if part)
         period = f" {entry.period}" if entry.period else ""
         line = f"{_time(entry.at)}  {entry.event:<15} {what}{period}: {_clean(entry.detail)}"
-        if entry.recipients:
-            line += f" -> {_clean(', '.join(entry.recipients))}"
+        if entry.delivery:
+            line += f" -> {_clean(_delivery_text(entry.delivery))}"
+        elif entry.recipients:
+            line += f" -> {_clean(', '.join(entry.recipients))}" + (" (no email queued)" if entry.event == "notified"
+                                                                    else "")
         if entry.by:
             line += f" (by {_clean(entry.by)})"
         if entry.rule_hash:

@@ -41,7 +41,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from csp_monitor.errors import ConfigError, CspMonitorError, InputError
+from csp_monitor.errors import ConfigError, CspMonitorError, InputError, StateError
 from csp_monitor.schedule import ledger, lock
 from csp_monitor.schedule.configuration import load_schedule_config, schedule_zone
 from csp_monitor.schedule.jobs import retry_outbox, run_job
@@ -67,6 +67,8 @@ __all__ = [
     "EXIT_LOST_LOCK",
     "HOUSEKEEPING_JOB",
     "MISFIRE_GRACE_SECONDS",
+    "STORE_RETRY_FIRST",
+    "STORE_RETRY_MAX",
     "Daemon",
     "housekeeping_seconds",
     "run_daemon",
@@ -79,6 +81,10 @@ MISFIRE_GRACE_SECONDS = 6 * 3600
 
 HOUSEKEEPING_JOB = "csp-monitor:housekeeping"  # a colon: never a schedule id
 EXIT_LOST_LOCK = 3
+STORE_RETRY_FIRST = 1
+"""Seconds to wait before trying again to reach a database server that could not be reached at start."""
+STORE_RETRY_MAX = 60
+"""The longest wait between two tries to reach the database server at start."""
 _SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 
 
@@ -102,8 +108,13 @@ class Daemon:
 
     # -- starting ------------------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Load the configuration, take the lock, build the scheduler and start it."""
+    def start(self) -> bool:
+        """Load the configuration, take the lock, build the scheduler and start it.
+
+        A database server that cannot be reached is waited for, trying again with a growing wait
+        (:data:`STORE_RETRY_FIRST` seconds, doubling, at most :data:`STORE_RETRY_MAX`); False when a
+        SIGTERM or SIGINT came meanwhile (nothing was started).
+        """
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.jobstores.memory import MemoryJobStore
@@ -113,12 +124,25 @@ class Daemon:
 
         config = load_schedule_config(self.config_path)
         zone = schedule_zone(config)
-        store = open_store(config.state)
-        try:
-            lease = lock.acquire(store)
-        except BaseException:
-            store.close()
-            raise
+        delay = STORE_RETRY_FIRST
+        while True:
+            try:
+                store = open_store(config.state)
+                try:
+                    lease = lock.acquire(store)
+                except BaseException:
+                    store.close()
+                    raise
+                break
+            except StateError as exc:
+                if exc.reason != "unreachable":
+                    raise
+                log.warning("%s; trying again in %d s", exc.message, delay,
+                            extra={"event": "store.unreachable", "store": exc.store, "retry_seconds": delay})
+                if _wait_for_signal(delay) in (signal.SIGTERM, signal.SIGINT):
+                    log.info("stopped while waiting for the state store", extra={"event": "daemon.stopped"})
+                    return False
+                delay = min(STORE_RETRY_MAX, delay * 2)
         self._store, self._lease, self._current = store, lease, (config, zone)
         if lease.took_over:
             log.warning("took over the daemon lock from %s", lease.took_over, extra={"event": "lock.taken_over"})
@@ -133,12 +157,35 @@ class Daemon:
             timezone=zone)
         scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
         self._scheduler = scheduler
+        self._note_timings(config, zone)
         self._schedule_jobs(config, zone)
         scheduler.start()
         log.info("csp-monitor daemon started: %d schedule%s in %s, state store %s, pid %d",
                  len(config.schedules), "" if len(config.schedules) == 1 else "s", config.timezone, store.location,
                  os.getpid(), extra={"event": "daemon.started", "config": self.config_path, "pid": os.getpid()})
         self._log_next_runs(config, zone)
+        return True
+
+    def _note_timings(self, config: MonitorConfig, zone: ZoneInfo) -> None:
+        """Remember each schedule's timing; one whose cron changed starts at its next time, like a new one.
+
+        Otherwise the latest time of the new cron, in the past and never run, would look like a missed run
+        and be run at once.
+        """
+        assert self._store is not None
+        now = datetime.now(UTC)
+        for schedule in config.schedules:
+            timing = (f"cron {schedule.cron}" if schedule.cron is not None
+                      else f"every {schedule.interval_seconds} s") + f" in {config.timezone}"
+            if not ledger.note_definition(self._store, schedule.id, timing, now=now):
+                continue
+            latest = latest_occurrence(schedule, zone, now)
+            detail = "the schedule's timing changed after this time; it starts at its next run"
+            if latest is not None and ledger.record_skipped(self._store, latest, run=schedule.run, detail=detail):
+                following = next_occurrence(schedule, zone, now)
+                log.info("%s: its timing changed to %s; first run %s (a past time is not run)", schedule.id,
+                         timing, local_time(following.at if following else None, zone),
+                         extra={"event": "schedule.changed", "job": schedule.id})
 
     def _schedule_jobs(self, config: MonitorConfig, zone: ZoneInfo) -> None:
         from apscheduler.triggers.interval import IntervalTrigger
@@ -185,7 +232,10 @@ class Daemon:
             occurrence = latest_occurrence(schedule, zone, datetime.now(UTC))
             if occurrence is not None:
                 run_job(config, self._store, schedule, occurrence, reason="scheduled", stop=self._stopping.is_set)
-        except Exception as exc:  # the ledger could not be written: housekeeping tries again
+        except CspMonitorError as exc:  # the store is down or busy (an outage, not a bug): no traceback
+            log.error("%s: could not run (%s); it is tried again shortly", schedule_id, _cause(exc),
+                      extra={"event": "job.error", "job": schedule_id, "error": _cause(exc)})
+        except Exception as exc:  # a bug: housekeeping tries again, the traceback is for the report
             log.exception("%s: could not run (%s); it is tried again shortly", schedule_id, exc,
                           extra={"event": "job.error", "job": schedule_id})
 
@@ -203,6 +253,9 @@ class Daemon:
                 return
             try:
                 self._catch_up(config, zone, schedule, now, settle)
+            except CspMonitorError as exc:
+                log.error("%s: could not check for a missed run (%s)", schedule.id, _cause(exc),
+                          extra={"event": "job.error", "job": schedule.id, "error": _cause(exc)})
             except Exception as exc:
                 log.exception("%s: could not check for a missed run (%s)", schedule.id, exc,
                               extra={"event": "job.error", "job": schedule.id})
@@ -216,7 +269,7 @@ class Daemon:
         try:
             retry_outbox(config, self._store, now=datetime.now(UTC), stop=self._stopping.is_set)
         except CspMonitorError as exc:
-            cause = "; ".join(str(p) for p in exc.problems) if isinstance(exc, InputError) else exc.message
+            cause = _cause(exc)
             log.error("the outbox could not be retried: %s", cause, extra={"event": "outbox.error", "error": cause})
         except Exception as exc:
             log.exception("the outbox could not be retried: %s", exc, extra={"event": "outbox.error"})
@@ -228,6 +281,9 @@ class Daemon:
         config, _ = self._current
         try:
             self._watcher.poll(config, self._store, stop=self._stopping.is_set)
+        except CspMonitorError as exc:
+            log.error("the drop folders could not be checked (%s); they are checked again shortly", _cause(exc),
+                      extra={"event": "figures.error", "error": _cause(exc)})
         except Exception as exc:  # the store could not be read or written: the next look tries again
             log.exception("the drop folders could not be checked (%s); they are checked again shortly", exc,
                           extra={"event": "figures.error"})
@@ -338,8 +394,15 @@ class Daemon:
                       "The old configuration keeps running", config.state, extra={"event": "config.refused"})
             return
         try:
+            self._note_timings(config, zone)  # before housekeeping can see the new timings
+        except CspMonitorError as exc:
+            log.error("the new configuration was not loaded (%s); the old one keeps running", _cause(exc),
+                      extra={"event": "config.refused"})
+            return
+        try:
             self._schedule_jobs(config, zone)
         except Exception as exc:  # put the old schedules back rather than run half of each
+            self._note_timings(old, old_zone)
             self._schedule_jobs(old, old_zone)
             log.error("the new schedules could not be set up (%s: %s); the old configuration keeps running",
                       type(exc).__name__, exc, extra={"event": "config.refused"})
@@ -365,6 +428,11 @@ class Daemon:
                 log.warning("could not release the daemon lock: %s", exc.message)
         self._store.close()
         log.info("csp-monitor daemon stopped", extra={"event": "daemon.stopped"})
+
+
+def _cause(exc: CspMonitorError) -> str:
+    """An expected failure in one line, for the log."""
+    return "; ".join(str(p) for p in exc.problems) if isinstance(exc, InputError) else exc.message
 
 
 def _find(config: MonitorConfig, schedule_id: str) -> Schedule | None:
@@ -405,7 +473,8 @@ def run_daemon(config_path: str | os.PathLike[str]) -> int:
             signal.signal(number, lambda received, _frame: _PENDING.append(received))
     daemon = Daemon(config_path)
     try:
-        daemon.start()
+        if not daemon.start():
+            return 0
         return daemon.serve()
     except BaseException:
         daemon.stop()

@@ -13,12 +13,13 @@ until it succeeds. Nothing is ever dropped silently.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-from csp_monitor.errors import CspMonitorError, InputError
+from csp_monitor.errors import CspMonitorError, FiguresError, InputError, Problem
 from csp_monitor.models.schedule import Schedule
 from csp_monitor.schedule import ledger
 from csp_monitor.schedule.occurrences import Occurrence
@@ -26,15 +27,18 @@ from csp_monitor.schedule.occurrences import Occurrence
 if TYPE_CHECKING:
     from csp_monitor.delivery.outbox import Attempt
     from csp_monitor.delivery.run import SendReport
+    from csp_monitor.load.figure_sources import DroppedFile
     from csp_monitor.models.config import MonitorConfig
     from csp_monitor.state.store import StateStore
 
 __all__ = [
+    "SETTLE_LOOKS",
     "JobResult",
     "config_for",
     "manual_occurrence",
     "retry_outbox",
     "run_job",
+    "wait_for_settled_figures",
 ]
 
 log = logging.getLogger("csp_monitor.jobs")
@@ -91,6 +95,7 @@ def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurr
 
     month = as_of or _recorded_month(store, occurrence)
     try:
+        wait_for_settled_figures(config, stop=stop)
         report = send_once(config_for(config, schedule), as_of=month, jobs=(schedule.run,), stop=stop)
     except Exception as exc:
         # Not a CspMonitorError: a bug. Keep the daemon alive, and the traceback in the log.
@@ -115,7 +120,7 @@ def run_job(config: MonitorConfig, store: StateStore, schedule: Schedule, occurr
     detail = f"{note}; {_summary(report)}" if note else _summary(report)
     for line in report.warnings:
         log.warning("%s: %s", schedule.id, line, extra={"event": "job.warning", **fields})
-    _log_attempts(schedule.id, report.attempts, fields)
+    _log_attempts(schedule.id, report.attempts, fields, queued_now={message.key for message in report.queued})
     ledger.finish(store, held, "succeeded", detail=detail, as_of=report.as_of, stop=stop)
     log.info("%s: done: %s", schedule.id, detail, extra={"event": "job.finished", **fields, "as_of": report.as_of})
     return JobResult(schedule.id, schedule.run, occurrence, "succeeded", detail=detail, report=report)
@@ -125,6 +130,48 @@ def _recorded_month(store: StateStore, occurrence: Occurrence) -> str | None:
     """The month a retried run was judging when it failed: its retry judges that month, not a later one."""
     record = ledger.lookup(store, occurrence.schedule_id, occurrence.key)
     return record.as_of if record is not None else None
+
+
+SETTLE_LOOKS = 12
+"""How many looks at figures files that keep changing before the run fails (and is tried again later)."""
+
+
+def wait_for_settled_figures(config: MonitorConfig, *, stop: Callable[[], bool] | None = None,
+                             sleep: Callable[[float], None] = time.sleep,
+                             clock: Callable[[], float] = time.time) -> None:
+    """Return once the figures files have stayed the same for ``config.settle_seconds``.
+
+    As the drop-folder watcher does: the files (names, sizes, modification times) must look the same at
+    two looks ``settle_seconds`` apart, so a file still being copied is not read half-written. Files all
+    last changed longer ago than that are taken at once, without a second look. Raises
+    :class:`FiguresError` when they still change after :data:`SETTLE_LOOKS` looks.
+    """
+    from csp_monitor.load.figure_sources import figures_listing
+
+    pause = float(config.settle_seconds)
+    if pause <= 0:
+        return
+    previous: tuple[DroppedFile, ...] | None = None
+    for _ in range(SETTLE_LOOKS):
+        files = figures_listing(config)
+        if previous is not None and files == previous:
+            return
+        newest = max((file.mtime_ns for file in files), default=0) / 1e9
+        if previous is None and clock() - newest >= pause:
+            return
+        if stop is not None and stop():
+            return  # stopping: the run goes ahead as it is, or not at all
+        if previous is not None:
+            changed = sorted({file.path for file in set(files) ^ set(previous)})
+            log.info("figures files are being written (%s); reading them once they stay the same for %g s",
+                     ", ".join(changed), pause, extra={"event": "figures.changing"})
+        previous = files
+        sleep(pause)
+    changed = sorted({file.path for file in set(figures_listing(config)) ^ set(previous or ())})
+    raise FiguresError([Problem(f"this file was still being written after {SETTLE_LOOKS} looks {pause:g} s apart, "
+                                "so it was not read; the run is tried again later", file=path) for path in changed]
+                       or [Problem("the figures files kept changing, so they were not read; the run is tried "
+                                   "again later", file=config.file)])
 
 
 def retry_outbox(config: MonitorConfig, store: StateStore, *, now: datetime | None = None,
@@ -151,28 +198,42 @@ def retry_outbox(config: MonitorConfig, store: StateStore, *, now: datetime | No
     return attempts
 
 
-def _log_attempts(job: str, attempts: tuple[Attempt, ...] | list[Attempt], fields: dict[str, str]) -> None:
+def _log_attempts(job: str, attempts: tuple[Attempt, ...] | list[Attempt], fields: dict[str, str], *,
+                  queued_now: set[str] | None = None) -> None:
+    """One line per message; a message this run did not queue (an alert queued by an earlier alerts run, sent
+    by the summary job's delivery) says so, so that no one reads it as this job's own."""
     for attempt in attempts:
         message = attempt.message
+        ours = queued_now is not None and message.key in queued_now
+        origin = "this run" if ours else "an earlier run"
         extra = {**fields, "message_id": message.message_id, "kind": message.kind,
-                 "recipients": ", ".join(message.recipients), "outcome": attempt.outcome}
+                 "recipients": ", ".join(message.recipients), "outcome": attempt.outcome, "queued_by": origin}
+        what = f"{message.kind} '{message.subject}'" + ("" if ours else " (queued by an earlier run)")
         if attempt.outcome == "sent":
-            log.info("%s: sent %s '%s' to %s (%s)", job, message.kind, message.subject, extra["recipients"],
-                     attempt.detail, extra={"event": "message.sent", **extra})
+            log.info("%s: sent %s to %s (%s)", job, what, extra["recipients"], attempt.detail,
+                     extra={"event": "message.sent", **extra})
         elif attempt.outcome == "unknown":
-            log.error("%s: may or may not have been delivered (not sent again): %s '%s' to %s: %s", job,
-                      message.kind, message.subject, extra["recipients"], attempt.detail,
-                      extra={"event": "message.unknown", **extra})
+            log.error("%s: may or may not have been delivered (not sent again): %s to %s: %s", job, what,
+                      extra["recipients"], attempt.detail, extra={"event": "message.unknown", **extra})
         elif attempt.outcome == "retry":
-            log.warning("%s: not sent yet, will retry: %s '%s' to %s: %s", job, message.kind, message.subject,
-                        extra["recipients"], attempt.detail, extra={"event": "message.retry", **extra})
+            log.warning("%s: not sent yet, will retry: %s to %s: %s", job, what, extra["recipients"],
+                        attempt.detail, extra={"event": "message.retry", **extra})
         else:
-            log.error("%s: could not be delivered: %s '%s' to %s: %s", job, message.kind, message.subject,
-                      extra["recipients"], attempt.detail, extra={"event": "message.failed", **extra})
+            log.error("%s: could not be delivered: %s to %s: %s", job, what, extra["recipients"], attempt.detail,
+                      extra={"event": "message.failed", **extra})
+
+
+def _kinds(messages: list[str]) -> str:
+    """``1 summary, 3 alerts``."""
+    counts = {kind: messages.count(kind) for kind in sorted(set(messages), key=("summary", "alert").index)}
+    return ", ".join(f"{count} {kind}{'s' if count != 1 else ''}" for kind, count in counts.items())
 
 
 def _summary(report: SendReport) -> str:
-    parts = [f"as of {report.as_of}", f"queued {len(report.queued)}", f"sent {len(report.sent)}"]
+    queued = [message.kind for message in report.queued]
+    sent = [attempt.message.kind for attempt in report.sent]
+    parts = [f"as of {report.as_of}", f"queued {len(queued)}" + (f" ({_kinds(queued)})" if queued else ""),
+             f"sent {len(sent)}" + (f" ({_kinds(sent)})" if sent else "")]
     if report.retrying:
         parts.append(f"{len(report.retrying)} to retry")
     if report.failed:

@@ -13,7 +13,9 @@ and does nothing. The row then records how the run ended:
 ``interrupted``  found ``running`` when a daemon started, so its process died mid-run;
                  it is claimed again and rerun (the work itself is idempotent:
                  decisions and the outbox never notify twice)
-``skipped``      the daemon first met this schedule after this occurrence
+``skipped``      the daemon first met this schedule after this occurrence, or its timing
+                 changed after it; rows keyed ``definition ...`` remember each timing a
+                 schedule has had (:func:`note_definition`)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from csp_monitor.state.store import StateStore
 
 __all__ = [
+    "DEFINITION",
     "Claim",
     "Outcome",
     "Reason",
@@ -45,6 +48,7 @@ __all__ = [
     "interrupt_unfinished",
     "last_runs",
     "lookup",
+    "note_definition",
     "recent_failures",
     "record_skipped",
     "retry_at",
@@ -211,6 +215,33 @@ def record_skipped(store: StateStore, occurrence: Occurrence, *, run: str, detai
     return True
 
 
+DEFINITION = "definition "
+"""The occurrence key prefix of the rows that remember a schedule's timing (outcome ``skipped``)."""
+
+
+def note_definition(store: StateStore, job_id: str, timing: str, *, now: datetime | None = None) -> bool:
+    """Remember that ``job_id`` now runs at ``timing`` (its cron or interval, and time zone); True when it ran
+    at another timing before, so that a past time of the new timing is not taken for a missed run."""
+    from sqlalchemy import insert, select
+
+    from csp_monitor.state.schedule_tables import runs
+    from csp_monitor.state.store import format_time
+
+    moment = now or datetime.now(UTC)
+    stamp = format_time(moment)
+    with store.transaction() as connection:
+        latest = connection.execute(
+            select(runs.c.detail).where(runs.c.job_id == job_id, runs.c.occurrence.startswith(DEFINITION))
+            .order_by(runs.c.id.desc()).limit(1)).scalar()
+        if latest == timing:
+            return False
+        connection.execute(insert(runs).values(
+            job_id=job_id, occurrence=f"{DEFINITION}{moment.isoformat(timespec='microseconds')}", scheduled_at=stamp,
+            reason="scheduled", run="-", started_at=stamp, finished_at=stamp, outcome="skipped", attempts=0,
+            detail=timing, host=socket.gethostname(), pid=os.getpid()))
+    return latest is not None
+
+
 def interrupt_unfinished(store: StateStore) -> list[RunRecord]:
     """Mark every ``running`` row ``interrupted``; call only while holding the daemon lock."""
     from sqlalchemy import select, update
@@ -230,7 +261,8 @@ def has_history(store: StateStore, job_id: str) -> bool:
     from csp_monitor.state.schedule_tables import runs
 
     with store.transaction() as connection:
-        return connection.execute(select(runs.c.id).where(runs.c.job_id == job_id, runs.c.reason != "manual")
+        return connection.execute(select(runs.c.id).where(runs.c.job_id == job_id, runs.c.reason != "manual",
+                                                          ~runs.c.occurrence.startswith(DEFINITION))
                                   .limit(1)).first() is not None
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "Lease",
     "acquire",
     "current_holder",
+    "holder_gone",
     "release",
     "renew",
 ]
@@ -159,6 +160,15 @@ def current_holder(store: StateStore) -> Holder | None:
     """Who holds the lock now, if anyone (for ``csp-monitor status``)."""
     with store.transaction() as connection:
         return _read(connection)
+
+
+def holder_gone(holder: Holder) -> bool:
+    """Whether the holder ran on this computer and its process no longer exists (``kill -9``, a crash).
+
+    Only then can its death be known at once; a holder on another computer is gone only when its
+    heartbeat is older than :data:`LOCK_TIMEOUT_SECONDS`.
+    """
+    return holder.host_id == _identity().host_id and not _process_alive(holder.pid, holder.pid_start)
 
 
 def _read(connection: Connection) -> Holder | None:

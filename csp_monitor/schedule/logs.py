@@ -78,12 +78,26 @@ def _plain_value(value: Any) -> str:
 
 def configure_logging(log_format: LogFormat = "plain", level: str = "info", *,
                       stream: TextIO | None = None) -> logging.Logger:
-    """Send csp-monitor's logs (and APScheduler's errors) to ``stream`` in ``log_format``."""
+    """Send csp-monitor's logs (and APScheduler's errors) to ``stream`` in ``log_format``.
+
+    Everything else a library says (a warning through :mod:`logging` or :mod:`warnings`) goes to the
+    same stream in the same format, so a log collector reading JSON never meets a line of plain text.
+    """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else PlainFormatter())
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level '{level}'")
+    _writable_matplotlib_config()
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_csp_monitor", False)]:
+        root.removeHandler(old)
+    library = logging.StreamHandler(stream or sys.stderr)
+    library.setFormatter(handler.formatter)
+    library.setLevel(max(numeric, logging.WARNING))
+    library._csp_monitor = True  # type: ignore[attr-defined]
+    root.addHandler(library)
+    logging.captureWarnings(True)
     for name in (LOGGER_NAME, "apscheduler"):
         logger = logging.getLogger(name)
         for old in list(logger.handlers):
@@ -94,3 +108,30 @@ def configure_logging(log_format: LogFormat = "plain", level: str = "info", *,
         # schedule.daemon); from APScheduler only errors are worth a line.
         logger.setLevel(numeric if name == LOGGER_NAME else max(numeric, logging.ERROR))
     return logging.getLogger(LOGGER_NAME)
+
+
+def _writable_matplotlib_config() -> None:
+    """Point matplotlib at a writable configuration folder when its default is not (a service account's).
+
+    Otherwise matplotlib warns at the first chart, in a line of its own, that it made a temporary one.
+    """
+    import os
+    import tempfile
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    default = os.path.join(base, "matplotlib")
+    try:
+        os.makedirs(default, exist_ok=True)  # what matplotlib would do at its first chart; asking access() is not
+        # enough (root passes it for /proc, where nothing can be made)
+        if os.access(default, os.W_OK | os.X_OK):
+            return
+    except OSError:
+        pass
+    folder = os.path.join(tempfile.gettempdir(), f"csp-monitor-matplotlib-{os.getuid()}")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError:
+        folder = tempfile.mkdtemp(prefix="csp-monitor-matplotlib-")
+    os.environ["MPLCONFIGDIR"] = folder

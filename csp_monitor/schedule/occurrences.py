@@ -52,9 +52,9 @@ class Occurrence:
 def trigger_for(schedule: Schedule, zone: tzinfo) -> BaseTrigger:
     """APScheduler's trigger for ``schedule`` in ``zone``."""
     if schedule.cron is not None:
-        from csp_monitor.cron import cron_trigger
+        from csp_monitor.schedule.wall_clock import WallClockCronTrigger
 
-        return cron_trigger(schedule.cron, zone)
+        return WallClockCronTrigger(schedule.cron, zone)
     from apscheduler.triggers.interval import IntervalTrigger
 
     assert schedule.interval_seconds is not None

@@ -8,8 +8,9 @@ the latest errors, and each drop folder with what was last picked up from it. No
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,8 +23,17 @@ if TYPE_CHECKING:
     from csp_monitor.models.config import MonitorConfig
     from csp_monitor.state.store import StateStore
 
-__all__ = ["DaemonState", "DropFolderState", "LastRun", "OutboxCounts", "ScheduleState", "Status", "read_status",
-           "render_status"]
+__all__ = ["EXIT_ATTENTION", "FAILED_RECENTLY", "MAX_ERRORS", "DaemonState", "DropFolderState", "LastRun",
+           "OutboxCounts", "ScheduleState", "Status", "read_status", "render_status", "status_exit_code"]
+
+EXIT_ATTENTION = 4
+"""``status`` exits with this when a job failed, a message was given up lately, or messages wait after failing."""
+
+FAILED_RECENTLY = timedelta(days=7)
+"""A message given up this recently makes ``status`` exit with :data:`EXIT_ATTENTION`."""
+
+MAX_ERRORS = 20
+"""The most errors ``status`` lists."""
 
 
 class _Result(BaseModel):
@@ -57,7 +67,11 @@ class ScheduleState(_Result):
 class DaemonState(_Result):
     """Who holds the store's daemon lock."""
 
-    running: bool = Field(description="Whether a daemon holds the lock with a fresh heartbeat.")
+    running: bool = Field(description="Whether a daemon holds the lock with a fresh heartbeat (and, on this "
+                                      "computer, its process still exists).")
+    process_gone: bool = Field(default=False, description="The holder ran on this computer and its process no "
+                                                          "longer exists (killed, or crashed): the next daemon "
+                                                          "takes its lock over at once.")
     pid: int | None = Field(default=None, description="Its process id.")
     host: str | None = Field(default=None, description="The computer it runs on.")
     purpose: str | None = Field(default=None, description="daemon, or run-once.")
@@ -99,7 +113,12 @@ class Status(_Result):
     daemon: DaemonState = Field(description="Whether a daemon is running on the store.")
     schedules: tuple[ScheduleState, ...] = Field(description="Every schedule.")
     outbox: OutboxCounts = Field(description="The outbox queue.")
-    errors: tuple[str, ...] = Field(description="The latest failed runs and undeliverable messages, newest first.")
+    errors: tuple[str, ...] = Field(description="The latest failed runs and undeliverable messages, and every "
+                                                "message queued while delivery is failing, newest first.")
+    attention: tuple[str, ...] = Field(
+        default=(), description="Why ``csp-monitor status`` exits with 4: a schedule or drop folder whose last run "
+                                "failed or was interrupted, messages given up in the last 7 days, or messages "
+                                "queued while delivery is failing. Empty when all is well.")
     drop_folders: tuple[DropFolderState, ...] = Field(
         default=(), description="Every drop folder, with what the daemon last picked up from it.")
 
@@ -119,6 +138,7 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
     failures: list[ledger.RunRecord] = []
     counts: dict[str, int] = {}
     failed_messages: list[tuple[str, str, str]] = []
+    waiting_messages: list[tuple[str, str, str, int, str, str]] = []
     location = config.state
     if config.state_is_url or os.path.exists(config.state):  # status never creates a store
         with open_store(config.state, create=False) as store:
@@ -131,6 +151,17 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
                 failed_messages = [(row.updated_at, row.subject, row.last_error) for row in connection.execute(
                     select(outbox.c.updated_at, outbox.c.subject, outbox.c.last_error)
                     .where(outbox.c.status.in_(("failed", "unknown"))).order_by(outbox.c.id.desc()).limit(5))]
+                # Waiting while delivery fails (the server down, a 4xx): not lost, but not delivered either.
+                # After a failed connection the others wait untried, so all are listed, not only the one tried.
+                waiting_messages = [
+                    (row.updated_at, row.subject, row.recipients, int(row.attempts), row.created_at, row.last_error)
+                    for row in connection.execute(
+                        select(outbox.c.updated_at, outbox.c.subject, outbox.c.recipients, outbox.c.attempts,
+                               outbox.c.created_at, outbox.c.last_error)
+                        .where(outbox.c.status.in_(("queued", "sending")))
+                        .order_by(outbox.c.id))]
+                if not any(error for *_, error in waiting_messages):
+                    waiting_messages = []  # queued and going out as usual: nothing to report
             location = store.location
             drops = _drop_folders(config, store)
     else:
@@ -148,19 +179,52 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
     daemon = DaemonState(running=False)
     if holder is not None:
         age = int((moment - holder.heartbeat_at).total_seconds())
-        daemon = DaemonState(running=age <= lock.LOCK_TIMEOUT_SECONDS, pid=holder.pid, host=holder.host,
-                             purpose=holder.purpose, started_at=holder.started_at, heartbeat_seconds_ago=max(0, age))
+        gone = lock.holder_gone(holder)
+        daemon = DaemonState(running=age <= lock.LOCK_TIMEOUT_SECONDS and not gone, process_gone=gone,
+                             pid=holder.pid, host=holder.host, purpose=holder.purpose, started_at=holder.started_at,
+                             heartbeat_seconds_ago=max(0, age))
     errors = [(r.finished_at or r.started_at, f"{r.job_id}: {r.outcome} ({r.occurrence}): {r.error or 'no cause recorded'}")
               for r in failures]
-    errors += [(datetime.strptime(updated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
-                f"message '{subject}' could not be delivered: {error}") for updated, subject, error in failed_messages]
+    errors += [(_parse(updated), f"message '{subject}' could not be delivered: {error}")
+               for updated, subject, error in failed_messages]
+    latest_error = next((error for *_, error in sorted(waiting_messages, reverse=True) if error), None)
+    for updated, subject, recipients, attempts, created, error in waiting_messages:
+        to = ", ".join(json.loads(recipients))
+        tried = (f"after {attempts} attempt{'s' if attempts != 1 else ''}: {error}" if error else
+                 f"not tried yet, waiting for the mail server (the last attempt failed: {latest_error})")
+        errors.append((_parse(updated), f"message '{subject}' to {to} not delivered yet, queued "
+                                        f"{local_time(_parse(created), zone)}, {tried}; it is retried"))
     errors.sort(key=lambda item: item[0], reverse=True)
+    attention: list[str] = []
+    for state in schedules:
+        if state.last_run is not None and state.last_run.outcome in ("failed", "interrupted"):
+            attention.append(f"the last run of {state.id} {state.last_run.outcome}")
+    for drop in drops:
+        if drop.last_run is not None and drop.last_run.outcome in ("failed", "interrupted"):
+            attention.append(f"the last alerts run for new figures in {drop.folder} {drop.last_run.outcome}")
+    recent = [updated for updated, _, _ in failed_messages if moment - _parse(updated) <= FAILED_RECENTLY]
+    if recent:
+        attention.append(f"{len(recent)} message{'s' if len(recent) != 1 else ''} given up in the last "
+                         f"{FAILED_RECENTLY.days} days")
+    if waiting_messages:
+        count = len(waiting_messages)
+        attention.append(f"{count} message{'s' if count != 1 else ''} waiting to be delivered: the last attempt "
+                         f"failed ({latest_error})")
     return Status(config=str(config_path), store=location, timezone=config.timezone, now=moment, daemon=daemon,
                   schedules=tuple(schedules),
                   outbox=OutboxCounts(**{name: int(counts.get(name, 0)) for name in ("queued", "sending", "sent",
                                                                                      "failed")}),
-                  errors=tuple(f"{local_time(at, zone)}: {text}" for at, text in errors[:8]),
-                  drop_folders=tuple(drops))
+                  errors=tuple(f"{local_time(at, zone)}: {text}" for at, text in errors[:MAX_ERRORS]),
+                  attention=tuple(attention), drop_folders=tuple(drops))
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def status_exit_code(status: Status) -> int:
+    """What ``csp-monitor status`` exits with: 0 all is well, :data:`EXIT_ATTENTION` when something needs a look."""
+    return EXIT_ATTENTION if status.attention else 0
 
 
 def _drop_folders(config: MonitorConfig, store: StateStore | None) -> list[DropFolderState]:
@@ -210,6 +274,9 @@ def render_status(status: Status) -> str:
     if daemon.running:
         lines.append(f"daemon         running: pid {daemon.pid} on {daemon.host}, since "
                      f"{local_time(daemon.started_at, zone)}, last heartbeat {daemon.heartbeat_seconds_ago} s ago")
+    elif daemon.process_gone:
+        lines.append(f"daemon         not running (pid {daemon.pid} on {daemon.host} has exited without releasing "
+                     "its lock: killed or crashed; the next daemon takes it over at once)")
     elif daemon.pid is not None:
         lines.append(f"daemon         not running (pid {daemon.pid} on {daemon.host} left a lock with no heartbeat "
                      f"for {daemon.heartbeat_seconds_ago} s; the next daemon takes it over)")
@@ -257,4 +324,7 @@ def render_status(status: Status) -> str:
     if status.errors:
         lines += ["", "latest errors"]
         lines += [f"  {error}" for error in status.errors]
+    if status.attention:
+        lines += ["", "needs attention (exit code 4)"]
+        lines += [f"  {reason}" for reason in status.attention]
     return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ COMPONENTS: dict[str, str] = {
     "alerts": "csp_monitor.state.alert_tables:MIGRATIONS",
     "outbox": "csp_monitor.state.outbox_tables:MIGRATIONS",
     "schedule": "csp_monitor.state.schedule_tables:MIGRATIONS",
+    "summaries": "csp_monitor.state.summary_tables:MIGRATIONS",
 }
 
 

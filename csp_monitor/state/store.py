@@ -109,8 +109,8 @@ class StateStore:
             location = url.render_as_string(hide_password=True)
             if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
                 sqlite_path = Path(url.database or "").expanduser().absolute()
-        if sqlite_path is not None:
-            _check_sqlite_file(sqlite_path, location, create=create)
+        if sqlite_path is not None and _check_sqlite_file(sqlite_path, location, create=create):
+            _create_sqlite_file(cls, sqlite_path, location)
         try:
             engine = create_engine(url)
         except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
@@ -138,7 +138,11 @@ class StateStore:
         known = load_migrations()
         sqlite = self._engine.dialect.name == "sqlite"
         try:
-            with self._engine.connect() as connection:
+            opened = self._engine.connect()
+        except DBAPIError as exc:
+            raise _open_failure(self.location, exc, sqlite=sqlite) from None
+        try:
+            with opened as connection:
                 connection.execution_options(csp_monitor_read_only=True)
                 if sqlite:
                     verdict = connection.exec_driver_sql("PRAGMA quick_check").scalar()
@@ -164,9 +168,7 @@ class StateStore:
                             "from a backup, or start a new store", store=self.location)
                 connection.rollback()
         except DBAPIError as exc:
-            raise StateError(
-                f"{self.location} cannot be read as a csp-monitor state store ({_describe_error(exc)}); it was "
-                "left as it is: check the path or URL, or restore it from a backup", store=self.location) from None
+            raise _open_failure(self.location, exc, sqlite=sqlite) from None
         for component, version in sorted(versions.items()):
             if component not in known or version > len(known[component]):
                 newest = len(known.get(component, ()))
@@ -249,6 +251,14 @@ class StateStore:
             if "locked" in message or "busy" in message:
                 raise StateError(f"{self.location} is busy: another csp-monitor is writing to it; try again "
                                  "shortly", store=self.location) from None
+            if _read_only(message):
+                raise StateError(f"{self.location} cannot be written: permission denied ({message}); nothing "
+                                 "from this run was recorded: give the user csp-monitor runs as write access "
+                                 "to the file and its folder", store=self.location, reason="permission") from None
+            if exc.connection_invalidated or _unreachable(exc):
+                raise StateError(f"cannot connect to the state store {self.location} ({message}); nothing from "
+                                 "this run was recorded, and it is tried again", store=self.location,
+                                 reason="unreachable") from None
             raise StateError(f"{self.location}: the state store failed ({message}); nothing from this run was "
                              "recorded", store=self.location) from None
 
@@ -363,6 +373,28 @@ class StateStore:
                                   message=row.message), row.rule_hash, parse_time(row.decided_at))
                     for row in connection.execute(query)]
 
+    def last_notice_deliveries(self, records: Iterable[AlertRecord]) -> dict[AlertKey, dict[str, str]]:
+        """For each record's last notice, where each recipient's email is (queued, sending, sent, failed)."""
+        from sqlalchemy import select
+
+        from csp_monitor.state.alert_tables import notifications
+
+        found: dict[AlertKey, dict[str, str]] = {}
+        with self.transaction() as connection:
+            deliveries = _deliveries(connection)
+            for record in records:
+                if record.last_notified_period is None:
+                    continue
+                keys = connection.execute(select(notifications.c.key).where(
+                    notifications.c.alert == record.alert, notifications.c.area == record.area,
+                    notifications.c.measure == record.measure,
+                    notifications.c.period == record.last_notified_period).order_by(notifications.c.id)).scalars()
+                merged: dict[str, str] = {}
+                for key in keys:
+                    merged.update(deliveries.get(key, {}))
+                found[record.key] = merged
+        return found
+
     def evaluation_count(self) -> int:
         """How many results the store has recorded."""
         from sqlalchemy import func, select
@@ -380,11 +412,13 @@ class StateStore:
 
         entries: list[tuple[str, int, HistoryEntry]] = []
         with self.transaction() as connection, reading_rows("history"):
+            deliveries = _deliveries(connection)
             for row in connection.execute(select(notifications)):
                 entries.append((row.decided_at, 2, HistoryEntry(
                     at=parse_time(row.decided_at), event="notified", alert=row.alert, area=row.area,
                     measure=row.measure, period=row.period, detail=f"{row.kind} ({row.severity}): {row.message}",
-                    recipients=tuple(json.loads(row.recipients)), rule_hash=row.rule_hash)))
+                    recipients=tuple(json.loads(row.recipients)), rule_hash=row.rule_hash,
+                    delivery=deliveries.get(row.key, {}))))
             for row in connection.execute(select(alert_events)):
                 entries.append((row.decided_at, 1, HistoryEntry(
                     at=parse_time(row.decided_at), event="changed", alert=row.alert, area=row.area,
@@ -459,25 +493,126 @@ class StateStore:
             return silence.model_copy(update={"expired_at": parse_time(format_time(now)), "expired_by": by.strip()})
 
 
-def _check_sqlite_file(path: Path, location: str, *, create: bool) -> None:
-    """Refuse a file that is not a SQLite database before SQLite can touch it."""
+def _deliveries(connection: Connection) -> dict[str, dict[str, str]]:
+    """notice key -> {address: outbox status} for every notice an email was queued for."""
+    from sqlalchemy import select
+
+    from csp_monitor.state.outbox_tables import outbox
+
+    found: dict[str, dict[str, str]] = {}
+    rows = connection.execute(select(outbox.c.notifications, outbox.c.recipients, outbox.c.status)
+                              .where(outbox.c.kind == "alert").order_by(outbox.c.id))
+    for row in rows:
+        for key in json.loads(row.notifications):
+            for address in json.loads(row.recipients):
+                found.setdefault(key, {})[address] = row.status
+    return found
+
+
+def _check_sqlite_file(path: Path, location: str, *, create: bool) -> bool:
+    """Refuse a file that is not a SQLite database before SQLite can touch it; True when it is to be created."""
     if path.is_dir():
         raise StateError(f"{location} is a folder: give the path of a state store file, such as "
                          f"{location.rstrip('/')}/csp-monitor.db", store=location)
     if path.exists():
         if not os.access(path, os.R_OK):
-            raise StateError(f"{location} cannot be read: permission denied", store=location)
+            raise StateError(f"{location} cannot be read: permission denied: give the user csp-monitor runs as "
+                             "read and write access to it", store=location, reason="permission")
+        if not os.access(path, os.W_OK):
+            raise StateError(f"{location} cannot be written: permission denied (the file is read-only for this "
+                             "user): give the user csp-monitor runs as write access to it", store=location,
+                             reason="permission")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise StateError(f"{location} cannot be used: permission denied on its folder {path.parent} (SQLite "
+                             f"writes its journal, {path.name}-wal, beside the store): give the user csp-monitor "
+                             "runs as write access to the folder", store=location, reason="permission")
+        if path.stat().st_size == 0:
+            # A store is never empty: csp-monitor creates it complete (see _create_sqlite_file), so an empty file
+            # is one cut short (a full disk, a failed copy or restore). Taken as new, it would send every
+            # message of the month again.
+            raise StateError(
+                f"{location} is empty (0 bytes), so it is not a csp-monitor state store (a full disk, or a copy or "
+                "restore that failed, may have emptied it); it was left as it is: restore it from a backup, or "
+                "delete it to start a new store (every message of the latest month is then sent again)",
+                store=location, reason="damaged")
         if not _is_sqlite(path):
             raise StateError(
                 f"{location} is not a csp-monitor state store: it is not a SQLite database (it may be damaged, or "
                 "another kind of file); it was left as it is: restore it from a backup, or give a new file name",
-                store=location)
-        return
+                store=location, reason="damaged")
+        return False
     if not create:
         raise StateError(f"there is no state store at {location}", store=location)
     if not path.parent.is_dir():
         raise StateError(f"cannot create the state store {location}: the folder {path.parent} does not exist",
                          store=location)
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StateError(f"cannot create the state store {location}: permission denied on the folder "
+                         f"{path.parent}: give the user csp-monitor runs as write access to it", store=location,
+                         reason="permission")
+    return True
+
+
+def _create_sqlite_file(cls: type[StateStore], path: Path, location: str) -> None:
+    """Create a new store complete under a temporary name, then give it its name in one step.
+
+    So no process ever sees the store empty (SQLite creates the file empty and writes the schema after),
+    and an empty file can be refused as damaged. Of two processes creating the same store, the first
+    to link wins and the other uses its store.
+    """
+    temporary = path.with_name(f".{path.name}.new-{os.getpid()}-{os.urandom(4).hex()}")
+    try:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import URL
+
+        engine = create_engine(URL.create("sqlite+pysqlite", database=str(temporary)))
+        _configure_sqlite(engine)
+        try:
+            cls(engine, location)._prepare()  # complete: schema, migrations, WAL mode
+        finally:
+            engine.dispose()  # the last connection closed: the journal is written back into the file
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process created it meanwhile: use theirs
+        except OSError:  # a file system without hard links: rename, unless another process got there first
+            if not path.exists():
+                os.replace(temporary, path)
+    finally:
+        for leftover in (temporary, temporary.with_name(temporary.name + "-wal"),
+                         temporary.with_name(temporary.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def _open_failure(location: str, exc: BaseException, *, sqlite: bool) -> StateError:
+    """Why a store could not be opened: the server cannot be reached, permissions, or not a store."""
+    message = _describe_error(exc)
+    if _read_only(message):
+        return StateError(f"{location} cannot be written: permission denied ({message}): give the user csp-monitor "
+                          "runs as write access to the file and its folder", store=location, reason="permission")
+    if not sqlite and _unreachable(exc):
+        return StateError(f"cannot connect to the state store {location} ({message}): check that the database "
+                          "server is running and can be reached, and the URL's host, port, user and database name",
+                          store=location, reason="unreachable")
+    return StateError(f"{location} cannot be read as a csp-monitor state store ({message}); it was left as it is: "
+                      "check the path or URL, or restore it from a backup", store=location, reason="damaged")
+
+
+def _read_only(message: str) -> bool:
+    return "readonly database" in message or "read-only" in message or "permission denied" in message.lower()
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether a database error means the server could not be reached (or dropped the connection)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    text = _describe_error(exc).lower()
+    return any(word in text for word in ("connect", "connection", "server closed", "terminating", "timeout",
+                                         "could not translate host", "no route", "network"))
 
 
 def _is_sqlite(path: Path) -> bool:

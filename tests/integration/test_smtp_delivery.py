@@ -124,7 +124,8 @@ def test_a_wrong_password_keeps_the_messages_queued(tmp_path: Path, monkeypatch:
 
 
 def test_an_outage_loses_nothing_and_sends_nothing_twice(tmp_path: Path) -> None:
-    """Messages decided while the server is down are queued, retried after the backoff, and delivered once."""
+    """Messages decided while the server is down are queued, retried together after the backoff, oldest
+    first, and delivered once."""
     server = LoopbackSmtp()
     config = _config(tmp_path / "monitor", f"{{host: 127.0.0.1, port: {server.port}, security: none, timeout: 5}}")
     down = send_once(config, as_of="2014-03", now=NOW)
@@ -136,10 +137,12 @@ def test_an_outage_loses_nothing_and_sends_nothing_twice(tmp_path: Path) -> None
     with server:
         early = send_once(config, as_of="2014-03", now=NOW + timedelta(seconds=30))
         assert len(early.queued) == 0  # deciding again adds nothing
-        # The untried messages go now; the one that failed waits for its backoff (60 s).
-        assert sorted(a.message.message_id for a in early.sent) == sorted(set(queued) - {tried})
+        # The server could not be reached: the whole queue waits for the backoff (60 s), then goes oldest first
+        # (the untried messages used to go first, and the oldest, tried, last).
+        assert early.attempts == ()
         later = send_once(config, as_of="2014-03", now=NOW + timedelta(minutes=2))
-        assert [a.message.message_id for a in later.sent] == [tried]
+        assert [a.message.message_id for a in later.sent] == [m.message_id for m in down.queued]
+        assert later.sent[0].message.message_id == tried
         again = send_once(config, as_of="2014-03", now=NOW + timedelta(minutes=3))
     received = [str(item.message["Message-ID"]) for item in server.received]
     assert sorted(received) == sorted(queued)

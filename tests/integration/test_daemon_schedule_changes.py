@@ -1,0 +1,60 @@
+"""A schedule whose cron is changed (by a reload, or while the daemon was stopped) starts at its next time:
+the new cron's latest time, in the past and never run, is not taken for a missed run."""
+
+from __future__ import annotations
+
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from csp_monitor.cron import load_timezone
+from tests.daemon_fixtures import DaemonProcess, add_month, ledger_rows, wait_for, write_partnership
+
+LONDON = load_timezone("Europe/London")
+
+
+def cron_minutes_ago(minutes: int) -> str:
+    """A daily cron whose latest time was ``minutes`` ago, London time."""
+    moment = (datetime.now(UTC) - timedelta(minutes=minutes)).astimezone(LONDON)
+    return f"{moment.minute} {moment.hour} * * *"
+
+
+def test_a_changed_cron_does_not_run_a_past_time_at_once(tmp_path: Path) -> None:
+    """Regression: after a reload changed the summary's cron to 07:00 (say) at 07:05, the daemon ran 07:00 at
+    once as a "missed" run. Now the change is remembered and that time is recorded as skipped, both at a
+    reload and at a start after the file was changed while the daemon was stopped."""
+    config = write_partnership(tmp_path)
+    add_month(tmp_path, "2020-04")
+    daemon = DaemonProcess(config, tmp_path / "daemon.log").wait_started()
+    try:
+        wait_for(lambda: bool(daemon.logged("job.finished", job="summary-every-2s")), 30, "the summary job to run")
+        first = cron_minutes_ago(3)
+        config.write_text(config.read_text(encoding="utf-8").replace("interval_seconds: 2", f"cron: \"{first}\""),
+                          encoding="utf-8")
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: bool(daemon.logged("config.reloaded")), 20, "the reload")
+        reloaded_at = len(daemon.events())
+        wait_for(lambda: bool(daemon.logged("schedule.changed", job="summary-every-2s")), 10, "the change noted")
+        wait_for(lambda: sum(1 for e in daemon.events()[reloaded_at:]
+                             if e.get("event") == "job.finished" and e.get("job") == "alerts-every-second") >= 3,
+                 20, "three more housekeeping passes and alerts runs")
+        assert not [e for e in daemon.events()[reloaded_at:]
+                    if e.get("job") == "summary-every-2s" and e.get("event") in ("job.started", "job.catch_up")]
+    finally:
+        daemon.stop()
+    # The new cron's past time (keyed by London wall-clock time) is in the ledger as skipped, never run.
+    cron_rows = [row for row in ledger_rows(tmp_path) if row[0] == "summary-every-2s" and row[1].endswith("London")]
+    assert [row[3] for row in cron_rows] == ["skipped"]
+
+    # Changed again while the daemon is stopped: the next start does not run the new cron's past time either.
+    second = cron_minutes_ago(2)
+    config.write_text(config.read_text(encoding="utf-8").replace(first, second), encoding="utf-8")
+    daemon = DaemonProcess(config, tmp_path / "daemon-2.log").wait_started()
+    try:
+        wait_for(lambda: len(daemon.logged("job.finished", job="alerts-every-second")) >= 3, 20,
+                 "three alerts runs after the start")
+        assert daemon.logged("schedule.changed", job="summary-every-2s")
+        assert not daemon.logged("job.started", job="summary-every-2s")
+        assert not daemon.logged("job.catch_up", job="summary-every-2s")
+    finally:
+        daemon.stop()
