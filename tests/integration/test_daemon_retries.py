@@ -97,7 +97,7 @@ def test_run_once_runs_a_failed_run_by_hand_beside_the_daemon(tmp_path: Path) ->
         by_hand = subprocess.run([sys.executable, "-m", "csp_monitor.cli", "run-once", "--config", str(config)],
                                  cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert by_hand.returncode == 0, by_hand.stdout + by_hand.stderr
-        assert by_hand.stdout.splitlines()[0] == "monthly-summary (summary): as of 2020-05, queued 1, sent 1"
+        assert by_hand.stdout.splitlines()[0] == "monthly-summary (summary): as of 2020-05, queued 1 (1 summary), sent 1 (1 summary)"
         time.sleep(3)  # housekeeping runs every second: time enough for a wrong second copy to show
     finally:
         daemon.stop()
