@@ -133,7 +133,7 @@ def test_the_rule_hash_covers_the_alerts_file(tmp_path: Path) -> None:
          "alerts.yaml:7:13: 'notify' must not be empty"], id="every-field-at-once"),
     pytest.param(
         "alerts:\n  - id: a\n    when: {status: red}\n    notify: [owner]\n    frequency: 3\n",
-        ["alerts.yaml:5:5: unknown key 'frequency': the keys allowed here are description, for, id, message, "
+        ["alerts.yaml:5:5: unknown key 'frequency': the keys allowed here are description, fire_on_suspect, for, id, message, "
          "notify, repeat, scope, severity, when"], id="unknown-key"),
     pytest.param(
         "alerts:\n  - id: a\n    when: {status: red}\n    notify: [owner, owner]\n",
