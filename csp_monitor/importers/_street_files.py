@@ -22,10 +22,20 @@ from csp_monitor.errors import Problem
 from csp_monitor.names import slug
 from csp_monitor.periods import format_month
 
-__all__ = ["StreetFile", "close_archives", "find_street_files", "open_street_file", "read_street_file"]
+__all__ = [
+    "MAX_MEMBER_BYTES",
+    "StreetFile",
+    "close_archives",
+    "find_street_files",
+    "open_street_file",
+    "read_street_file",
+]
 
 _STREET_NAME = re.compile(r"(?:^|/)(\d{4})-(\d{2})-(.+)-street\.csv$", re.IGNORECASE)
 _OTHER_POLICE_UK = re.compile(r"-(outcomes|stop-and-search)\.csv$", re.IGNORECASE)
+
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+"""The largest street file read from an archive: a force's month is tens of megabytes at most."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +66,19 @@ def open_street_file(file: StreetFile) -> IO[bytes]:
 
 
 def read_street_file(file: StreetFile) -> bytes:
-    """The whole content of a zip member, inflated with ISA-L when ``isal`` is installed (twice zlib's speed)."""
+    """The whole content of a zip member, inflated with ISA-L when ``isal`` is installed (twice zlib's speed).
+
+    A member never inflates past the size its archive declares (a "zip bomb"
+    that claims 1,000 bytes and inflates to gigabytes is refused once it passes
+    1,001), and no member over :data:`MAX_MEMBER_BYTES` is inflated at all.
+    """
     if file.member is None:
         with open(file.path, "rb") as handle:
             return handle.read()
+    if file.size > MAX_MEMBER_BYTES:
+        raise zipfile.BadZipFile(
+            f"{file.member} claims {file.size:,} bytes, more than any police.uk street file "
+            f"({MAX_MEMBER_BYTES // 2**20} MiB)")
     fast = _fast_inflate()
     if fast is not None:
         archive = _archive(file.path)
@@ -67,17 +86,28 @@ def read_street_file(file: StreetFile) -> bytes:
         if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 0x1:
             return _inflate_member(file.path, info, fast)
     with open_street_file(file) as handle:
-        return handle.read()
+        # read(n) inflates at most n bytes; read() would inflate the whole stream whatever it claims.
+        # (zipfile stops at the declared size and then checks the CRC).
+        return handle.read(file.size + 1)
 
 
-def _fast_inflate() -> tuple[Callable[[bytes, int], bytes], Callable[[bytes], int]] | None:
+def _bomb_message(member: str, size: int) -> str:
+    return f"{member} inflates to more than the {size:,} bytes its archive declares"
+
+
+_Inflate = Callable[[bytes, int], bytes]
+
+
+def _fast_inflate() -> tuple[_Inflate, Callable[[bytes], int]] | None:
     try:
         from isal import isal_zlib  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         return None
 
     def inflate(data: bytes, size: int) -> bytes:
-        return bytes(isal_zlib.decompress(data, -15, max(size, 1)))
+        # max_length caps the output: one byte past the declared size shows the member lies.
+        inflater = isal_zlib.decompressobj(-15)
+        return bytes(inflater.decompress(data, size + 1))
 
     def crc32(data: bytes) -> int:
         return int(isal_zlib.crc32(data))
@@ -85,8 +115,7 @@ def _fast_inflate() -> tuple[Callable[[bytes, int], bytes], Callable[[bytes], in
     return inflate, crc32
 
 
-def _inflate_member(path: str, info: zipfile.ZipInfo,
-                    fast: tuple[Callable[[bytes, int], bytes], Callable[[bytes], int]]) -> bytes:
+def _inflate_member(path: str, info: zipfile.ZipInfo, fast: tuple[_Inflate, Callable[[bytes], int]]) -> bytes:
     """Read a member's raw deflate stream from its local header on and inflate it, checking size and CRC."""
     with open(path, "rb") as handle:
         handle.seek(info.header_offset)
@@ -103,6 +132,8 @@ def _inflate_member(path: str, info: zipfile.ZipInfo,
         content = inflate(data, info.file_size)
     except Exception as exc:  # isal's own error type
         raise zipfile.BadZipFile(f"{info.filename} cannot be inflated: {exc}") from None
+    if len(content) > info.file_size:
+        raise zipfile.BadZipFile(_bomb_message(info.filename, info.file_size))
     if len(content) != info.file_size or crc32(content) != info.CRC:
         raise zipfile.BadZipFile(f"Bad CRC-32 or size for file {info.filename!r}")
     return content
@@ -164,6 +195,11 @@ def _zip_members(path: str, problems: list[Problem]) -> Iterator[StreetFile]:
         if month is None:
             continue
         found = True
+        if info.file_size > MAX_MEMBER_BYTES:
+            problems.append(Problem(
+                f"{info.filename} claims {info.file_size:,} bytes, more than any police.uk street file "
+                f"({MAX_MEMBER_BYTES // 2**20} MiB): is this the archive police.uk gave?", file=path))
+            continue
         yield StreetFile(label=f"{path}/{info.filename}", path=path, member=info.filename,
                          force=force, month=month, size=info.file_size)
     if not found:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from csp_monitor.errors import ConfigError, Problem
+from csp_monitor.files import read_regular
 from csp_monitor.load.validation import closest, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, read_yaml_file
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
@@ -79,6 +80,9 @@ def load_config(path: str | os.PathLike[str]) -> MonitorConfig:
         raise ConfigError(problems)
     return config
 
+
+_MAX_PASSWORD_FILE_BYTES = 64 * 1024
+"""A password file holds one line; more than this is not a password file."""
 
 _NO_PASSWORD = (
     "a password is never written in the configuration file: put it in an environment variable and name it "
@@ -264,11 +268,15 @@ def read_password(config: MonitorConfig) -> str | None:
         return value
     assert smtp.password_file is not None
     try:
-        with open(smtp.password_file, encoding="utf-8") as handle:
-            first = handle.readline().rstrip("\r\n")
+        # A password is a line; a bounded read of a regular file refuses /dev/zero and pipes.
+        raw = read_regular(smtp.password_file, _MAX_PASSWORD_FILE_BYTES)
+        first = raw.decode("utf-8").splitlines()[0] if raw else ""
     except OSError as exc:
         raise ConfigError([config_problem(config, ("delivery", "smtp", "password_file"),
                                           f"the password file cannot be read: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([config_problem(config, ("delivery", "smtp", "password_file"),
+                                          "the password file is not UTF-8 text")]) from None
     if not first:
         raise ConfigError([config_problem(config, ("delivery", "smtp", "password_file"),
                                           "the password file is empty")])
