@@ -104,10 +104,19 @@ def open_regular(path: str | Path) -> BinaryIO:
 def read_regular(path: str | Path, max_bytes: int) -> bytes:
     """The bytes of a regular file of at most ``max_bytes``; :class:`FileTooLarge` when larger."""
     with open_regular(path) as handle:
-        data = handle.read(max_bytes + 1)
-    if len(data) > max_bytes:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise FileTooLarge(path, max_bytes)
+        # read(n) sets aside n bytes at once: ask for the size the file has, then
+        # read on in small steps in case it is still growing.
+        parts = [handle.read(size + 1)]
+        total = len(parts[0])
+        while parts[-1] and total <= max_bytes:
+            parts.append(handle.read(min(2**20, max_bytes + 1 - total)))
+            total += len(parts[-1])
+    if total > max_bytes:
         raise FileTooLarge(path, max_bytes)
-    return data
+    return parts[0] if len(parts) <= 2 and not parts[-1] else b"".join(parts)
 
 
 def _new_file_mode(target: Path) -> int:

@@ -39,7 +39,7 @@ __all__ = [
 MAX_YAML_BYTES = 2 * 1024 * 1024
 """Rule and configuration files are small; anything larger is refused unread."""
 
-_MAX_NODES = 200_000
+_MAX_NODES = 25_000
 _NULLS = re.compile(r"^(?:~|null|Null|NULL|)$")
 
 Path_ = tuple[str | int, ...]
@@ -92,7 +92,18 @@ class YamlProblems(Exception):
 class _StrictLoader(yaml.SafeLoader):
     """A loader that composes nodes but refuses aliases and anchors."""
 
+    nodes = 0
+
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        # Count while composing: a 2 MB flow list is a million nodes, which would take
+        # most of a minute and hundreds of megabytes to compose before any check.
+        self.nodes += 1
+        if self.nodes > _MAX_NODES:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None,
+                f"this file has more than {_MAX_NODES:,} entries, far more than a csp-monitor file: "
+                "stopped reading here", event.start_mark)
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
@@ -248,7 +259,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     problem = (exc.problem or "").strip()
     context = (exc.context or "").strip()
-    if "aliases" in problem or "anchors" in problem:
+    if "aliases" in problem or "anchors" in problem or "stopped reading here" in problem:
         message = problem
     elif "found character '\\t'" in problem:
         message = "a tab character is not allowed here: YAML only allows spaces for indentation"
