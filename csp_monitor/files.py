@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -29,7 +29,9 @@ __all__ = [
     "NotARegularFile",
     "atomic_path",
     "create_text_exclusively",
+    "not_regular",
     "open_regular",
+    "overwritten_input",
     "read_regular",
     "write_bytes_atomically",
     "write_text_atomically",
@@ -77,6 +79,30 @@ def _kind(mode: int) -> str | None:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"  # pragma: no cover - no other kinds on POSIX
+
+
+def overwritten_input(out: str | Path, inputs: Iterable[str | Path]) -> str | None:
+    """The first of ``inputs`` that writing ``out`` would replace (the same file by any name or link), or None."""
+    try:
+        written = os.stat(out)
+    except OSError:
+        return None  # nothing there yet: nothing read can be overwritten
+    for given in inputs:
+        try:
+            read = os.stat(given)
+        except OSError:
+            continue
+        if (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+            return str(given)
+    return None
+
+
+def not_regular(path: str | Path) -> str | None:
+    """What ``path`` is when it is not a regular file ("a named pipe (FIFO)", "a folder"...); None when it is.
+
+    Links are followed; a name that does not exist raises :class:`OSError`.
+    """
+    return _kind(os.stat(path).st_mode)
 
 
 def open_regular(path: str | Path) -> BinaryIO:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from csp_monitor.errors import Problem
+from csp_monitor.files import not_regular, open_regular
 from csp_monitor.names import slug
 from csp_monitor.periods import format_month
 
@@ -61,7 +62,7 @@ def open_street_file(file: StreetFile) -> IO[bytes]:
     is read once rather than once per member. :func:`close_archives` closes them.
     """
     if file.member is None:
-        return open(file.path, "rb")
+        return open_regular(file.path)
     return _archive(file.path).open(file.member)
 
 
@@ -73,7 +74,7 @@ def read_street_file(file: StreetFile) -> bytes:
     1,001), and no member over :data:`MAX_MEMBER_BYTES` is inflated at all.
     """
     if file.member is None:
-        with open(file.path, "rb") as handle:
+        with open_regular(file.path) as handle:
             return handle.read()
     if file.size > MAX_MEMBER_BYTES:
         raise zipfile.BadZipFile(
@@ -222,22 +223,28 @@ def find_street_files(paths: Iterable[str | Path]) -> tuple[list[StreetFile], li
     for given in paths:
         path = str(given)
         if os.path.isdir(path):
-            before = len(files)
+            before, problems_before = len(files), len(problems)
             for root, dirs, names in os.walk(path):
                 dirs.sort()
                 for name in sorted(names):
                     full = os.path.join(root, name)
                     lower = name.lower()
+                    if not lower.endswith((".zip", "-street.csv")):
+                        continue
+                    if not _regular(full, problems):
+                        continue
                     if lower.endswith(".zip"):
                         files.extend(_zip_members(full, problems))
-                    elif lower.endswith("-street.csv"):
+                    else:
                         found = _disk_file(full, explicit=False)
                         if found is not None:
                             files.append(found)
-            if len(files) == before:
+            if len(files) == before and len(problems) == problems_before:
                 problems.append(Problem("the folder holds no police.uk archives or street files", file=path))
         elif not os.path.exists(path):
             problems.append(Problem("no such file or folder", file=path))
+        elif not _regular(path, problems):
+            continue
         elif path.lower().endswith(".zip") or zipfile.is_zipfile(path):
             files.extend(_zip_members(path, problems))
         else:
@@ -246,6 +253,19 @@ def find_street_files(paths: Iterable[str | Path]) -> tuple[list[StreetFile], li
                 files.append(found)
     problems.extend(_duplicates(files))
     return files, problems
+
+
+def _regular(path: str, problems: list[Problem]) -> bool:
+    """True for a regular file; otherwise say what it is (a named pipe would block the import for ever)."""
+    try:
+        kind = not_regular(path)
+    except OSError as exc:
+        problems.append(Problem(f"cannot be read: {exc.strerror or exc}", file=path))
+        return False
+    if kind is not None:
+        problems.append(Problem(f"this is {kind}, not a file: give police.uk archives or street files", file=path))
+        return False
+    return True
 
 
 def _duplicates(files: list[StreetFile]) -> list[Problem]:

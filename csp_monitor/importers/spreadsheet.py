@@ -173,7 +173,7 @@ def import_spreadsheet(path: str | Path, *, area: str | None = None, sheet: str 
     name = str(path)
     file = Path(path)
     if out is not None:
-        check_output(out)
+        check_output(out, [path])
     if not file.exists():
         raise FiguresError([Problem("no such file", file=name)])
     if file.is_dir():

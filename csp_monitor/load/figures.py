@@ -16,6 +16,7 @@ Every problem in a file is reported at once as ``file:line:col: message``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from csp_monitor.errors import FiguresError, Problem
-from csp_monitor.files import read_regular
+from csp_monitor.files import open_regular, read_regular
 from csp_monitor.load.json_positions import json_positions
 from csp_monitor.load.validation import closest, validate_located
 from csp_monitor.load.yaml_source import Located, Positions
@@ -204,7 +205,8 @@ def _first_lines(path: str | Path, keys: set[tuple[str, str, int]]) -> dict[tupl
 def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tuple[str | Path, str]],
               problems: list[Problem]) -> None:
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
+        # A regular file only: a named pipe would block the run for ever.
+        handle = io.TextIOWrapper(open_regular(path), encoding="utf-8-sig", newline="")
     except OSError as exc:
         problems.append(Problem(f"cannot be read: {exc.strerror}", file=name))
         return

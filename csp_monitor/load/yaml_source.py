@@ -26,6 +26,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from csp_monitor.errors import Problem
+from csp_monitor.files import FileTooLarge, read_regular
 
 __all__ = [
     "MAX_YAML_BYTES",
@@ -41,6 +42,7 @@ MAX_YAML_BYTES = 2 * 1024 * 1024
 
 _MAX_NODES = 25_000
 _NULLS = re.compile(r"^(?:~|null|Null|NULL|)$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 Path_ = tuple[str | int, ...]
 
@@ -209,6 +211,14 @@ def _convert(node: Node, path: Path_, positions: Positions, problems: list[Probl
     if isinstance(node, ScalarNode):
         if node.style is None and _NULLS.match(node.value):
             return None
+        if _SURROGATE.search(node.value):
+            # An escape such as "\uD800" is half a character: it could be neither printed nor saved.
+            line, column = _mark(node)
+            problems.append(Problem(
+                f"this text holds the escape \\u{ord(_SURROGATE.findall(node.value)[0]):04X}, half of a character "
+                "(a lone surrogate): write the character itself", file=positions.file, line=line, column=column,
+                path=path))
+            return None
         return node.value
     if isinstance(node, SequenceNode):
         return [
@@ -313,18 +323,17 @@ def read_yaml_file(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES, display
     """Read and parse a YAML file; raise :class:`YamlProblems` for anything wrong."""
     name = display or str(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        raw = read_regular(path, max_bytes)  # never a FIFO or device: they would block or never end
     except FileNotFoundError:
         raise YamlProblems([Problem("no such file", file=name)]) from None
     except IsADirectoryError:
         raise YamlProblems([Problem("this is a folder, not a file", file=name)]) from None
-    except OSError as exc:
-        raise YamlProblems([Problem(f"cannot be read: {exc.strerror}", file=name)]) from None
-    if len(raw) > max_bytes:
+    except FileTooLarge:
         raise YamlProblems([Problem(
             f"this file is larger than {max_bytes // 1024} KiB, too large to be a csp-monitor file",
-            file=name)])
+            file=name)]) from None
+    except OSError as exc:
+        raise YamlProblems([Problem(f"cannot be read: {exc.strerror}", file=name)]) from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
