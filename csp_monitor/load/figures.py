@@ -218,7 +218,7 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
             while header is not None and header and header[0].lstrip().startswith("#"):
                 header = next(reader, None)
         except (UnicodeDecodeError, csv.Error) as exc:
-            problems.append(_decode_problem(exc, name, reader.line_num + 1))
+            problems.append(_decode_problem(exc, path, name, reader.line_num))
             return
         if header is None:
             problems.append(Problem("this file is empty: it needs a header line area,measure,period,value",
@@ -315,7 +315,7 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
                     result.mark_suspect(area, measure, month, reason or row[flag_index].strip())
         except (UnicodeDecodeError, csv.Error) as exc:
             problems.extend(state.problems(earlier))
-            problems.append(_decode_problem(exc, name, reader.line_num + 1))
+            problems.append(_decode_problem(exc, path, name, reader.line_num))
             return
     problems.extend(state.problems(earlier))
 
@@ -325,10 +325,60 @@ def _closest_raw(word: str, options: list[str]) -> str | None:
     return found.strip("'") if found else None
 
 
-def _decode_problem(exc: Exception, name: str, line: int) -> Problem:
+def _decode_problem(exc: Exception, path: str | Path, name: str, line: int) -> Problem:
+    """Where a CSV file could not be read: the exact byte, or the line (and field) the CSV reader stopped on.
+
+    The text is decoded in blocks ahead of the CSV reader, so its line count
+    says nothing about where a bad byte is: the file is scanned for it.
+    """
     if isinstance(exc, UnicodeDecodeError):
-        return Problem("this file is not UTF-8 text: save it as 'CSV UTF-8'", file=name, line=line)
+        found = _first_bad_byte(path)
+        if found is None:  # pragma: no cover - the decoder failed, so the scan finds the byte
+            return Problem("this file is not UTF-8 text: save it as 'CSV UTF-8'", file=name)
+        line, column, byte = found
+        guess = byte.decode("cp1252", errors="replace")
+        hint = (f" (the byte {byte.hex()} here is '{guess}' in a Windows or Latin-1 file)"
+                if guess.isprintable() and guess != "\ufffd" else f" (the byte {byte.hex()} here)")
+        return Problem(f"this file is not UTF-8 text{hint}: save it as 'CSV UTF-8'", file=name, line=line,
+                       column=column)
+    # csv counts the line it stopped on (the last line of a value that spans lines).
+    if "field larger than field limit" in str(exc):
+        raw = _read_lines(path, {line}).get(line, "")
+        starts = _field_columns(raw)
+        ends = [*starts[1:], len(raw) + 2]
+        column = next((start for start, end in zip(starts, ends, strict=True) if end - start - 1 > csv.field_size_limit()),
+                      1)
+        return Problem(f"this value is longer than {csv.field_size_limit():,} characters: is this a figures file?",
+                       file=name, line=line, column=column)
     return Problem(f"this is not a valid CSV file: {exc}", file=name, line=line)
+
+
+def _first_bad_byte(path: str | Path) -> tuple[int, int, bytes] | None:
+    """The line, character column and value of the first byte that is not UTF-8, read in blocks."""
+    line, tail, pending, first = 1, b"", b"", True
+    with open_regular(path) as handle:
+        while True:
+            chunk = handle.read(1 << 20)
+            data = pending + chunk
+            if first:
+                data, first = data.removeprefix(b"\xef\xbb\xbf"), False
+            try:
+                data.decode("utf-8")
+                good, pending = data, b""
+            except UnicodeDecodeError as exc:
+                if chunk and exc.end == len(data) and exc.reason == "unexpected end of data":
+                    good, pending = data[: exc.start], data[exc.start :]  # a character split between blocks
+                else:
+                    before = data[: exc.start]
+                    start = before.rfind(b"\n")
+                    current = before[start + 1 :] if start >= 0 else tail + before
+                    column = len(current.decode("utf-8", errors="replace")) + 1
+                    return line + before.count(b"\n"), column, data[exc.start : exc.start + 1]
+            line += good.count(b"\n")
+            newline = good.rfind(b"\n")
+            tail = good[newline + 1 :] if newline >= 0 else tail + good
+            if not chunk:
+                return None
 
 
 def _entry_value(item: Any) -> Any:

@@ -186,3 +186,40 @@ def test_a_lone_surrogate_escape_is_refused_at_its_place(tmp_path: Path) -> None
     assert "odd.test.yaml:4:11: this text holds the escape \\uD800, half of a character" in result.stdout
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert ElementTree.parse(tmp_path / "report.xml").getroot().get("errors") == "1"
+
+
+def _figures_lines(count: int) -> list[bytes]:
+    return [b"area,measure,period,value"] + [f"harborough,m{i},2014-03,{i}".encode() for i in range(count)]
+
+
+def test_a_bad_byte_is_reported_at_its_exact_line_and_character(inputs: Path) -> None:
+    """A cp1252 byte after an accented letter on line 1,500 is reported at 1500:13, not where decoding stopped."""
+    lines = _figures_lines(2000)
+    lines[1499] = "harborough,é".encode() + b"\xff" + b",2014-03,1"
+    (inputs / "bad.csv").write_bytes(b"\n".join(lines) + b"\n")
+    result = run_limited("evaluate", "rules.yaml", "--figures", "bad.csv", cwd=inputs)
+    result.assert_refused(r"^bad\.csv:1500:13: this file is not UTF-8 text \(the byte ff here is 'ÿ' in a Windows "
+                          r"or Latin-1 file\)")
+
+
+def test_a_bad_byte_after_a_character_split_between_blocks_is_placed_exactly(inputs: Path) -> None:
+    """A bad byte on the line after a two-byte character that straddles the 1 MiB read block is still exact."""
+    head = b"area,measure,period,value\n"
+    filler = b"# " + b"x" * (2**20 - len(head) - 3)  # the comment line's "é" starts at the block's last byte
+    text = head + filler + "é\n".encode() + b"harborough,m,2014-03,\x81\n"
+    assert text.index("é".encode()) == 2**20 - 1
+    (inputs / "bad.csv").write_bytes(text)
+    result = run_limited("evaluate", "rules.yaml", "--figures", "bad.csv", cwd=inputs)
+    result.assert_refused(r"^bad\.csv:3:22: this file is not UTF-8 text \(the byte 81 here\)")
+
+
+@pytest.mark.parametrize(("line", "column"), [(b'harborough,"m' + b"x" * 200_000 + b'",2014-03,1', 12),
+                                              (b"harborough,m,2014-03," + b"9" * 200_000, 22)],
+                         ids=["quoted", "plain"])
+def test_an_overlong_value_is_reported_at_its_line_and_column(inputs: Path, line: bytes, column: int) -> None:
+    """A 200,000-character value on line 1,500 is reported at that line and the column where the value starts."""
+    lines = _figures_lines(2000)
+    lines[1499] = line
+    (inputs / "long.csv").write_bytes(b"\n".join(lines) + b"\n")
+    result = run_limited("evaluate", "rules.yaml", "--figures", "long.csv", cwd=inputs)
+    result.assert_refused(rf"^long\.csv:1500:{column}: this value is longer than 131,072 characters")
