@@ -478,6 +478,10 @@ def figures_from_entries(located: Located, *, path: tuple[str | int, ...] = ()) 
     first: dict[tuple[str, str, int], int] = {}
     for index, entry in enumerate(model.root):
         area, measure = normalise_name(entry.area), normalise_name(entry.measure)
+        if not area or not measure:
+            which = "area" if not area else "measure"
+            problems.append(_reroot(sub_positions.problem((index, which), f"the {which} is empty"), path))
+            continue
         for month, value in entry.months():
             if value is None:
                 continue
@@ -541,7 +545,7 @@ def _plain_entries(node: Any) -> FigureSet | None:
                 if type(value) not in (int, float) or not 0 <= value < _INF or start + offset in series:
                     return None
                 series[start + offset] = float(value)
-    except (TypeError, ValueError):  # an unhashable part, an unreadable month: the models explain
+    except (TypeError, ValueError, OverflowError):  # unhashable, an unreadable month, a huge number: the models explain
         return None
     return result
 

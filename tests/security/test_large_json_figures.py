@@ -6,11 +6,15 @@ import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csp_monitor.errors import FiguresError
-from csp_monitor.load.figures import load_figures
+from csp_monitor.load.figures import figures_from_entries, load_figures
+from csp_monitor.load.yaml_source import Located, Positions, parse_yaml
 from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, CliResult
 from tests.security.limits import run_limited
 
@@ -107,3 +111,33 @@ def test_a_two_megabyte_yaml_flow_list_is_refused_within_the_limits(tmp_path: Pa
     result = run_limited("rules", "check", rules, cwd=tmp_path)
     # The list itself is the first node; its 25,000th item (at column 50,000) is the 25,001st.
     result.assert_refused(r"^rules\.yaml:1:50000: this file has more than 25,000 entries")
+
+
+_NAMES = st.sampled_from(["harborough", "Harborough", "blaby", "Oadby & Wigston", "  ", "total-crime"])
+_MONTHS = st.sampled_from(["2013-04", "2013-12", "2014-03", "2014-13", "April 2013"])
+_VALUES = st.one_of(st.integers(0, 10**6), st.floats(0, 1e6), st.none(), st.sampled_from([-1, True, 2**1100]))
+_ENTRIES = st.lists(st.one_of(
+    st.fixed_dictionaries({"area": _NAMES, "measure": _NAMES, "period": _MONTHS, "value": _VALUES}),
+    st.fixed_dictionaries({"area": _NAMES, "measure": _NAMES, "from": _MONTHS,
+                           "values": st.lists(_VALUES, max_size=14)})), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=_ENTRIES)
+def test_json_numbers_give_the_same_figures_and_verdict_as_the_same_file_read_as_text(entries: list[Any]) -> None:
+    """Entries read as JSON (plain ones checked directly) load exactly as the models read the same entries as text."""
+    text = json.dumps(entries)
+    direct = figures_from_entries(Located(json.loads(text), Positions("f.json")))
+    # The YAML reader gives every scalar as text, so every entry goes through the models.
+    modelled = figures_from_entries(parse_yaml(text, "f.json"))
+    assert bool(direct[1]) == bool(modelled[1])
+    if not direct[1]:
+        assert {(f.area, f.measure, f.period, f.value) for f in direct[0]} == {
+            (f.area, f.measure, f.period, f.value) for f in modelled[0]}
+
+
+def test_a_blank_measure_in_json_is_refused_at_its_key(tmp_path: Path) -> None:
+    """A measure of spaces (no name once slugged) is refused at its value, not loaded to crash later."""
+    path = tmp_path / "figures.json"
+    path.write_text('[\n  {"area": "h", "measure": "  ", "period": "2014-03", "value": 1}\n]\n', encoding="utf-8")
+    assert _problems(path) == [f"{path}:2:28: the measure is empty"]
