@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.files import FileTooLarge, open_regular, read_regular
@@ -58,6 +58,7 @@ _MAX_ROWS = 100_000
 _MAX_COLUMNS = 1_000
 _MAX_CELLS = 2_000_000
 _MAX_CELLS_SEEN = 20_000_000
+_MAX_XLSX_INFLATED = 128 * 1024 * 1024
 
 
 def _year(text: str) -> int:
@@ -209,6 +210,7 @@ def _read_xlsx(file: Path, name: str, sheet: str | None) -> _Table:
     except OSError as exc:
         raise FiguresError([Problem(f"cannot be read: {exc.strerror}", file=name)]) from None
     with handle:
+        _check_inflated_size(handle, name)
         try:
             workbook = load_workbook(handle, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -232,6 +234,27 @@ def _read_xlsx(file: Path, name: str, sheet: str | None) -> _Table:
         finally:
             workbook.close()
     return _Table(name, rows, chosen)
+
+
+def _check_inflated_size(handle: BinaryIO, name: str) -> None:
+    """Refuse a workbook whose parts inflate past any partnership's table, before openpyxl reads any.
+
+    openpyxl holds a workbook's shared strings in memory, and zipfile stops
+    every part at the size its archive declares, so the declared sizes bound
+    what reading can cost.
+    """
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FiguresError([Problem(f"not a readable .xlsx workbook ({exc}): is it damaged, or another format?",
+                                    file=name)]) from None
+    finally:
+        handle.seek(0)
+    if declared > _MAX_XLSX_INFLATED:
+        raise FiguresError([Problem(
+            f"this workbook inflates to {declared / 2**20:,.0f} MiB, more than any partnership's table "
+            f"({_MAX_XLSX_INFLATED // 2**20} MiB): copy the table to a new workbook and import that", file=name)])
 
 
 def _bounded_rows(worksheet: Any, name: str, sheet: str) -> list[list[object]]:

@@ -121,3 +121,20 @@ def test_a_table_of_millions_of_cells_is_refused_where_it_passes_the_limit(tmp_p
     # 3 cells on line 1, then 9 a line: line 222,223 takes the count past 2,000,000.
     result.assert_refused(r"^long\.csv:222223:1: this table holds more than 2,000,000 cells")
     assert not (tmp_path / "figures.csv").exists()
+
+
+def test_a_workbook_inflating_past_any_table_is_refused_unread(tmp_path: Path) -> None:
+    """A small workbook with a part that inflates to 200 MiB is refused before openpyxl reads it."""
+    import zipfile
+
+    workbook = far_cell_workbook(tmp_path / "inflating.xlsx", "")
+    with zipfile.ZipFile(workbook, "a", zipfile.ZIP_DEFLATED) as archive, \
+            archive.open("xl/padding.xml", "w", force_zip64=True) as part:
+        for _ in range(200):
+            part.write(b" " * 2**20)
+    assert workbook.stat().st_size < 2 * 2**20
+    result = run_limited("import", "spreadsheet", workbook, "--area", "harborough", "--out", "figures.csv",
+                         cwd=tmp_path)
+    result.assert_refused(r"^inflating\.xlsx: this workbook inflates to 200 MiB, more than any partnership's table "
+                          r"\(128 MiB\)")
+    assert not (tmp_path / "figures.csv").exists()
