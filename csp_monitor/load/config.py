@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from csp_monitor.errors import ConfigError, Problem
-from csp_monitor.files import read_regular
+from csp_monitor.files import not_regular, read_regular
 from csp_monitor.load.validation import closest, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, read_yaml_file
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
@@ -160,17 +160,26 @@ def config_problem(config: MonitorConfig, key_path: tuple[str | int, ...], messa
     return positions.problem(key_path, message, suggestion=suggestion)
 
 
+def _missing(what: str, path: str) -> str:
+    """Why a file named in the configuration cannot be used: it does not exist, or it is a pipe, device..."""
+    try:
+        kind = not_regular(path)
+    except OSError:
+        return f"{what} {path} does not exist"
+    return f"{what} {path} is {kind}, not a file: name a regular file"
+
+
 def _check_files(config: MonitorConfig, positions: Positions) -> list[Problem]:
     problems: list[Problem] = []
     for index, rule_file in enumerate(config.rules):
         if not os.path.isfile(rule_file):
-            problems.append(positions.problem(("rules", index), f"the rule file {rule_file} does not exist"))
+            problems.append(positions.problem(("rules", index), _missing("the rule file", rule_file)))
     if config.templates is not None and not os.path.isdir(config.templates):
         problems.append(positions.problem(("templates",), f"the templates folder {config.templates} does not exist"))
     smtp = config.delivery.smtp
     if smtp is not None and smtp.ca_file is not None and not os.path.isfile(smtp.ca_file):
         problems.append(positions.problem(("delivery", "smtp", "ca_file"),
-                                          f"the certificate file {smtp.ca_file} does not exist"))
+                                          _missing("the certificate file", smtp.ca_file)))
     folders: dict[str, int] = {}
     for index, source in enumerate(config.figures):
         if isinstance(source, DropFolder) and source.drop_folder in folders:

@@ -223,3 +223,15 @@ def test_an_overlong_value_is_reported_at_its_line_and_column(inputs: Path, line
     (inputs / "long.csv").write_bytes(b"\n".join(lines) + b"\n")
     result = run_limited("evaluate", "rules.yaml", "--figures", "long.csv", cwd=inputs)
     result.assert_refused(rf"^long\.csv:1500:{column}: this value is longer than 131,072 characters")
+
+
+def test_a_named_pipe_as_the_certificate_file_is_refused_at_its_key(tmp_path: Path) -> None:
+    """ca_file naming a named pipe is refused at its key when the configuration loads, before any connection."""
+    os.mkfifo(tmp_path / "ca.pem")
+    config = write_config(tmp_path, delivery="  smtp: {host: 127.0.0.1, port: 2525, security: starttls, "
+                                             "ca_file: ca.pem}\n")
+    before = files_under(tmp_path)
+    result = run_limited("send", "--config", config, cwd=tmp_path)
+    result.assert_refused(r"^csp-monitor\.yaml:6:\d+: the certificate file .*ca\.pem is a named pipe \(FIFO\), not "
+                          r"a file")
+    assert files_under(tmp_path) == before
