@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from xml.etree import ElementTree
 
@@ -10,9 +11,14 @@ from csp_monitor.authoring.rule_tests import RuleTestFileReport
 __all__ = ["junit_xml"]
 
 
+# Everything XML 1.0 cannot hold, even escaped: control characters (but tab and
+# newline), lone surrogates, and the non-characters U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _text(value: str) -> str:
-    """XML 1.0 cannot hold most control characters, even escaped: drop them."""
-    return "".join(ch for ch in value if ch in "\t\n" or ord(ch) >= 0x20)
+    """The text with each character XML 1.0 cannot hold replaced by U+FFFD, so the report stays well-formed."""
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def junit_xml(reports: Sequence[RuleTestFileReport]) -> str:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from csp_monitor.cli.options import as_of_option, echo_warnings, load_inputs, use_colour
+from csp_monitor.cli.options import (
+    as_of_option,
+    echo_warnings,
+    load_inputs,
+    refuse_overwriting_inputs,
+    use_colour,
+)
 
 __all__ = ["evaluate"]
 
@@ -36,6 +42,7 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
         raise click.UsageError("--include series goes with --format json")
     if output_format == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a spreadsheet: give the file with --out FILE.xlsx")
+    refuse_overwriting_inputs(out, [*rules, *figures])
     rule_set, figure_set = load_inputs(rules, figures)
     result = run_evaluation(rule_set, figure_set, as_of)
     echo_warnings(result.warnings)

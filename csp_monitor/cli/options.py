@@ -13,7 +13,15 @@ if TYPE_CHECKING:
     from csp_monitor.models.figures import FigureSet
     from csp_monitor.models.rules import RuleSet
 
-__all__ = ["as_of_option", "echo_rule_warnings", "echo_warnings", "load_inputs", "month_callback", "use_colour"]
+__all__ = [
+    "as_of_option",
+    "echo_rule_warnings",
+    "echo_warnings",
+    "load_inputs",
+    "month_callback",
+    "refuse_overwriting_inputs",
+    "use_colour",
+]
 
 def _check_month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
@@ -77,6 +85,20 @@ def echo_rule_warnings(rules: RuleSet) -> None:
     """The rule files' located warnings (``file:line:col: warning: ...``), on stderr, once."""
     for warning in rules.warnings:
         click.echo(warning, err=True)
+
+
+def refuse_overwriting_inputs(out: str | None, inputs: Sequence[str], option: str = "--out") -> None:
+    """Refuse, before any work, an output file that is one of the command's inputs (by any name or link)."""
+    if out is None:
+        return
+    from csp_monitor.errors import InputError, Problem
+    from csp_monitor.files import overwritten_input
+
+    same = overwritten_input(out, inputs)
+    if same is not None:
+        also = "" if os.path.abspath(out) == os.path.abspath(same) else f"{same} (by another name), "
+        raise InputError([Problem(f"this is {also}an input of this command: writing {option} here would "
+                                  "overwrite it; give another file", file=out)])
 
 
 def echo_warnings(warnings: Sequence[str]) -> None:

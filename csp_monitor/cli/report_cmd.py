@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from csp_monitor.cli.options import as_of_option, echo_warnings, load_inputs
+from csp_monitor.cli.options import (
+    as_of_option,
+    echo_warnings,
+    load_inputs,
+    refuse_overwriting_inputs,
+)
 
 __all__ = ["report"]
 
@@ -36,6 +41,8 @@ def report(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None, 
     from csp_monitor.render.messages import render_report
     from csp_monitor.render.summary import build_summary, previous_evaluation
 
+    templates_read = [str(path) for path in Path(templates).rglob("*")] if templates else []
+    refuse_overwriting_inputs(out, [*rules, *figures, *templates_read])
     rule_set, figure_set = load_inputs(rules, figures)
     evaluation = evaluate(rule_set, figure_set, as_of)
     echo_warnings(evaluation.warnings)

@@ -23,8 +23,11 @@ def test(tests: tuple[str, ...], junit: str | None) -> None:
       csp-monitor rules test rules/harborough-2013-14.test.yaml
     """
     from csp_monitor.authoring.rule_tests import format_reports, run_rule_tests
+    from csp_monitor.cli.options import refuse_overwriting_inputs
 
-    reports = run_rule_tests(_test_files(tests))
+    files = _test_files(tests)
+    refuse_overwriting_inputs(junit, files, option="--junit")
+    reports = run_rule_tests(files)
     click.echo(format_reports(reports), nl=False)
     if junit is not None:
         from csp_monitor.authoring.junit import junit_xml

@@ -19,13 +19,24 @@ from pathlib import Path
 from typing import IO
 
 from csp_monitor.errors import Problem
+from csp_monitor.files import not_regular, open_regular
 from csp_monitor.names import slug
 from csp_monitor.periods import format_month
 
-__all__ = ["StreetFile", "close_archives", "find_street_files", "open_street_file", "read_street_file"]
+__all__ = [
+    "MAX_MEMBER_BYTES",
+    "StreetFile",
+    "close_archives",
+    "find_street_files",
+    "open_street_file",
+    "read_street_file",
+]
 
 _STREET_NAME = re.compile(r"(?:^|/)(\d{4})-(\d{2})-(.+)-street\.csv$", re.IGNORECASE)
 _OTHER_POLICE_UK = re.compile(r"-(outcomes|stop-and-search)\.csv$", re.IGNORECASE)
+
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+"""The largest street file read from an archive: a force's month is tens of megabytes at most."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +62,24 @@ def open_street_file(file: StreetFile) -> IO[bytes]:
     is read once rather than once per member. :func:`close_archives` closes them.
     """
     if file.member is None:
-        return open(file.path, "rb")
+        return open_regular(file.path)
     return _archive(file.path).open(file.member)
 
 
 def read_street_file(file: StreetFile) -> bytes:
-    """The whole content of a zip member, inflated with ISA-L when ``isal`` is installed (twice zlib's speed)."""
+    """The whole content of a zip member, inflated with ISA-L when ``isal`` is installed (twice zlib's speed).
+
+    A member never inflates past the size its archive declares (a "zip bomb"
+    that claims 1,000 bytes and inflates to gigabytes is refused once it passes
+    1,001), and no member over :data:`MAX_MEMBER_BYTES` is inflated at all.
+    """
     if file.member is None:
-        with open(file.path, "rb") as handle:
+        with open_regular(file.path) as handle:
             return handle.read()
+    if file.size > MAX_MEMBER_BYTES:
+        raise zipfile.BadZipFile(
+            f"{file.member} claims {file.size:,} bytes, more than any police.uk street file "
+            f"({MAX_MEMBER_BYTES // 2**20} MiB)")
     fast = _fast_inflate()
     if fast is not None:
         archive = _archive(file.path)
@@ -67,17 +87,28 @@ def read_street_file(file: StreetFile) -> bytes:
         if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 0x1:
             return _inflate_member(file.path, info, fast)
     with open_street_file(file) as handle:
-        return handle.read()
+        # read(n) inflates at most n bytes; read() would inflate the whole stream whatever it claims.
+        # (zipfile stops at the declared size and then checks the CRC).
+        return handle.read(file.size + 1)
 
 
-def _fast_inflate() -> tuple[Callable[[bytes, int], bytes], Callable[[bytes], int]] | None:
+def _bomb_message(member: str, size: int) -> str:
+    return f"{member} inflates to more than the {size:,} bytes its archive declares"
+
+
+_Inflate = Callable[[bytes, int], bytes]
+
+
+def _fast_inflate() -> tuple[_Inflate, Callable[[bytes], int]] | None:
     try:
         from isal import isal_zlib  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         return None
 
     def inflate(data: bytes, size: int) -> bytes:
-        return bytes(isal_zlib.decompress(data, -15, max(size, 1)))
+        # max_length caps the output: one byte past the declared size shows the member lies.
+        inflater = isal_zlib.decompressobj(-15)
+        return bytes(inflater.decompress(data, size + 1))
 
     def crc32(data: bytes) -> int:
         return int(isal_zlib.crc32(data))
@@ -85,8 +116,7 @@ def _fast_inflate() -> tuple[Callable[[bytes, int], bytes], Callable[[bytes], in
     return inflate, crc32
 
 
-def _inflate_member(path: str, info: zipfile.ZipInfo,
-                    fast: tuple[Callable[[bytes, int], bytes], Callable[[bytes], int]]) -> bytes:
+def _inflate_member(path: str, info: zipfile.ZipInfo, fast: tuple[_Inflate, Callable[[bytes], int]]) -> bytes:
     """Read a member's raw deflate stream from its local header on and inflate it, checking size and CRC."""
     with open(path, "rb") as handle:
         handle.seek(info.header_offset)
@@ -103,6 +133,8 @@ def _inflate_member(path: str, info: zipfile.ZipInfo,
         content = inflate(data, info.file_size)
     except Exception as exc:  # isal's own error type
         raise zipfile.BadZipFile(f"{info.filename} cannot be inflated: {exc}") from None
+    if len(content) > info.file_size:
+        raise zipfile.BadZipFile(_bomb_message(info.filename, info.file_size))
     if len(content) != info.file_size or crc32(content) != info.CRC:
         raise zipfile.BadZipFile(f"Bad CRC-32 or size for file {info.filename!r}")
     return content
@@ -164,6 +196,11 @@ def _zip_members(path: str, problems: list[Problem]) -> Iterator[StreetFile]:
         if month is None:
             continue
         found = True
+        if info.file_size > MAX_MEMBER_BYTES:
+            problems.append(Problem(
+                f"{info.filename} claims {info.file_size:,} bytes, more than any police.uk street file "
+                f"({MAX_MEMBER_BYTES // 2**20} MiB): is this the archive police.uk gave?", file=path))
+            continue
         yield StreetFile(label=f"{path}/{info.filename}", path=path, member=info.filename,
                          force=force, month=month, size=info.file_size)
     if not found:
@@ -186,22 +223,28 @@ def find_street_files(paths: Iterable[str | Path]) -> tuple[list[StreetFile], li
     for given in paths:
         path = str(given)
         if os.path.isdir(path):
-            before = len(files)
+            before, problems_before = len(files), len(problems)
             for root, dirs, names in os.walk(path):
                 dirs.sort()
                 for name in sorted(names):
                     full = os.path.join(root, name)
                     lower = name.lower()
+                    if not lower.endswith((".zip", "-street.csv")):
+                        continue
+                    if not _regular(full, problems):
+                        continue
                     if lower.endswith(".zip"):
                         files.extend(_zip_members(full, problems))
-                    elif lower.endswith("-street.csv"):
+                    else:
                         found = _disk_file(full, explicit=False)
                         if found is not None:
                             files.append(found)
-            if len(files) == before:
+            if len(files) == before and len(problems) == problems_before:
                 problems.append(Problem("the folder holds no police.uk archives or street files", file=path))
         elif not os.path.exists(path):
             problems.append(Problem("no such file or folder", file=path))
+        elif not _regular(path, problems):
+            continue
         elif path.lower().endswith(".zip") or zipfile.is_zipfile(path):
             files.extend(_zip_members(path, problems))
         else:
@@ -210,6 +253,19 @@ def find_street_files(paths: Iterable[str | Path]) -> tuple[list[StreetFile], li
                 files.append(found)
     problems.extend(_duplicates(files))
     return files, problems
+
+
+def _regular(path: str, problems: list[Problem]) -> bool:
+    """True for a regular file; otherwise say what it is (a named pipe would block the import for ever)."""
+    try:
+        kind = not_regular(path)
+    except OSError as exc:
+        problems.append(Problem(f"cannot be read: {exc.strerror or exc}", file=path))
+        return False
+    if kind is not None:
+        problems.append(Problem(f"this is {kind}, not a file: give police.uk archives or street files", file=path))
+        return False
+    return True
 
 
 def _duplicates(files: list[StreetFile]) -> list[Problem]:

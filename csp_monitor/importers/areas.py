@@ -11,11 +11,13 @@ lookup says.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.files import open_regular
 from csp_monitor.names import slug as slugify
 
 __all__ = ["AreaLookup", "district_of_lsoa", "load_area_lookup", "slugify"]
@@ -58,7 +60,7 @@ def load_area_lookup(path: str | Path) -> AreaLookup:
         size = Path(path).stat().st_size
         if size > _MAX_LOOKUP_BYTES:
             raise FiguresError([Problem(f"the lookup is {size} bytes: far too large for a district lookup", file=name)])
-        with open(path, encoding="utf-8-sig", newline="") as handle:
+        with io.TextIOWrapper(open_regular(path), encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.reader(handle))
     except FileNotFoundError:
         raise FiguresError([Problem("no such lookup file", file=name)]) from None
@@ -68,6 +70,8 @@ def load_area_lookup(path: str | Path) -> AreaLookup:
         raise FiguresError([Problem(f"the lookup is not UTF-8 text ({exc.reason})", file=name)]) from None
     except csv.Error as exc:
         raise FiguresError([Problem(f"the lookup is not a readable CSV file ({exc})", file=name)]) from None
+    except OSError as exc:
+        raise FiguresError([Problem(f"the lookup cannot be read: {exc.strerror or exc}", file=name)]) from None
     if not rows:
         raise FiguresError([Problem("the lookup is empty", file=name, line=1)])
     header = [cell.strip() for cell in rows[0]]

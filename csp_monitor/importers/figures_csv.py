@@ -10,12 +10,13 @@ the figures loader ignores columns it does not use.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from csp_monitor.errors import FiguresError, Problem
-from csp_monitor.files import atomic_path
+from csp_monitor.files import atomic_path, overwritten_input
 
 __all__ = ["FigureRow", "check_output", "write_figures_csv"]
 
@@ -35,14 +36,22 @@ def _text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def check_output(out: str | Path) -> None:
-    """Fail early, before a long import, when ``out`` cannot be written."""
+def check_output(out: str | Path, inputs: Iterable[str | Path] = ()) -> None:
+    """Fail early, before a long import, when ``out`` cannot be written or is one of the ``inputs``."""
     target = Path(out)
+    same = overwritten_input(out, inputs)
+    if same is not None:
+        raise FiguresError([Problem(f"this is {_also(out, same)}an input of the import: writing the figures here "
+                                    "would overwrite it; give another file", file=str(out))])
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise FiguresError([Problem("the folder for the output file does not exist", file=str(out))])
     if target.is_dir():
         raise FiguresError([Problem("the output is a folder: give a file name", file=str(out))])
+
+
+def _also(out: str | Path, same: str) -> str:
+    return "" if os.path.abspath(out) == os.path.abspath(same) else f"{same} (by another name), "
 
 
 def write_figures_csv(rows: Iterable[FigureRow], out: str | Path) -> int:

@@ -187,6 +187,9 @@ def import_police_uk(
         problems.append(Problem("no police.uk street files given", file="<input>"))
     if problems:
         raise FiguresError(problems)
+    if out is not None:
+        lookups = [lookup] if isinstance(lookup, (str, Path)) else []
+        check_output(out, [*paths, *lookups, *(file.path for file in files)])
     total_bytes = sum(file.size for file in files)
     if engine == "auto":
         engine = default_engine() if total_bytes >= _ARROW_BYTES else "python"

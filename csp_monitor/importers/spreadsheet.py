@@ -28,8 +28,10 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.files import FileTooLarge, open_regular, read_regular
 from csp_monitor.importers.figures_csv import FigureRow, check_output, write_figures_csv
 from csp_monitor.names import slug as slugify
 from csp_monitor.periods import format_month
@@ -49,7 +51,14 @@ _MEASURE_HEADINGS = ("measure", "indicator", "name", "crime type", "category", "
 _AREA_HEADINGS = ("area", "district", "csp", "partnership", "local authority", "la")
 _HEADER_SEARCH_ROWS = 30
 _MAX_PROBLEMS = 200
-_MAX_CSV_BYTES = 64 * 1024 * 1024
+_MAX_CSV_BYTES = 16 * 1024 * 1024
+# A partnership's wide table is a few hundred rows by a few hundred months; these
+# bounds are far above that and far below what would exhaust memory.
+_MAX_ROWS = 100_000
+_MAX_COLUMNS = 1_000
+_MAX_CELLS = 2_000_000
+_MAX_CELLS_SEEN = 20_000_000
+_MAX_XLSX_INFLATED = 128 * 1024 * 1024
 
 
 def _year(text: str) -> int:
@@ -165,7 +174,7 @@ def import_spreadsheet(path: str | Path, *, area: str | None = None, sheet: str 
     name = str(path)
     file = Path(path)
     if out is not None:
-        check_output(out)
+        check_output(out, [path])
     if not file.exists():
         raise FiguresError([Problem("no such file", file=name)])
     if file.is_dir():
@@ -197,40 +206,137 @@ def _read_xlsx(file: Path, name: str, sheet: str | None) -> _Table:
             "reading .xlsx needs openpyxl: pip install 'csp-monitor[xlsx]' (or save the sheet as CSV)",
             file=name)]) from None
     try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FiguresError([Problem(f"not a readable .xlsx workbook ({exc}): is it damaged, or another format?",
-                                    file=name)]) from None
-    try:
-        names = list(workbook.sheetnames)
-        if sheet is None:
-            chosen = names[0]
-        elif sheet in names:
-            chosen = sheet
-        else:
-            lowered = {n.lower(): n for n in names}
-            if sheet.lower() in lowered:
-                chosen = lowered[sheet.lower()]
+        handle = open_regular(file)
+    except OSError as exc:
+        raise FiguresError([Problem(f"cannot be read: {exc.strerror}", file=name)]) from None
+    with handle:
+        _check_inflated_size(handle, name)
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise FiguresError([Problem(
+                f"not a readable .xlsx workbook ({exc}): is it damaged, or another format?", file=name)]) from None
+        try:
+            names = list(workbook.sheetnames)
+            if sheet is None:
+                chosen = names[0]
+            elif sheet in names:
+                chosen = sheet
             else:
-                raise FiguresError([Problem(
-                    f"the workbook has no sheet '{sheet}': its sheets are {', '.join(repr(n) for n in names)}",
-                    file=name)])
-        rows = [list(row) for row in workbook[chosen].iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+                lowered = {n.lower(): n for n in names}
+                if sheet.lower() in lowered:
+                    chosen = lowered[sheet.lower()]
+                else:
+                    raise FiguresError([Problem(
+                        f"the workbook has no sheet '{sheet}': its sheets are {', '.join(repr(n) for n in names)}",
+                        file=name)])
+            rows = _bounded_rows(workbook[chosen], name, chosen)
+        finally:
+            workbook.close()
     return _Table(name, rows, chosen)
 
 
+def _check_inflated_size(handle: BinaryIO, name: str) -> None:
+    """Refuse a workbook whose parts inflate past any partnership's table, before openpyxl reads any.
+
+    openpyxl holds a workbook's shared strings in memory, and zipfile stops
+    every part at the size its archive declares, so the declared sizes bound
+    what reading can cost.
+    """
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FiguresError([Problem(f"not a readable .xlsx workbook ({exc}): is it damaged, or another format?",
+                                    file=name)]) from None
+    finally:
+        handle.seek(0)
+    if declared > _MAX_XLSX_INFLATED:
+        raise FiguresError([Problem(
+            f"this workbook inflates to {declared / 2**20:,.0f} MiB, more than any partnership's table "
+            f"({_MAX_XLSX_INFLATED // 2**20} MiB): copy the table to a new workbook and import that", file=name)])
+
+
+def _bounded_rows(worksheet: Any, name: str, sheet: str) -> list[list[object]]:
+    """The sheet's rows, refusing a sheet beyond a partnership table's size before it fills memory.
+
+    The sheet's own ``dimension`` is not trusted: a 5 KB file can declare
+    A1:XFD1048576, and openpyxl pads every row to the declared width. Rows are
+    read as stored, each as wide as its last cell; empty cells past the limits
+    (formatting) are dropped, a value past them is refused.
+    """
+    from openpyxl.utils import get_column_letter
+
+    def refuse(message: str, row: int, column: int | None = None) -> FiguresError:
+        cell = f"{get_column_letter(column)}{row}" if column is not None else f"{row}:{row}"
+        return FiguresError([Problem(message, file=f"{name}:{sheet}!{cell}")])
+
+    worksheet.reset_dimensions()
+    rows: list[list[object]] = []
+    cells = 0
+    seen = 0
+    for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        seen += len(row) + 1
+        if seen > _MAX_CELLS_SEEN:
+            raise refuse(f"this sheet holds more cells than a partnership's table ({_MAX_CELLS_SEEN:,} read): "
+                         "copy the table to a new sheet and import that", number)
+        if len(row) > _MAX_COLUMNS:
+            beyond = row[_MAX_COLUMNS:]
+            if beyond.count(None) != len(beyond):
+                column = _MAX_COLUMNS + next(i for i, v in enumerate(beyond) if v is not None) + 1
+                raise refuse(f"this sheet has a value in column {get_column_letter(column)}, beyond the first "
+                             f"{_MAX_COLUMNS:,} columns (A to {get_column_letter(_MAX_COLUMNS)}): a partnership's "
+                             "table is not so wide; delete the cells beyond the table, or copy the table to a new "
+                             "sheet", number, column)
+            row = row[:_MAX_COLUMNS]
+        if number > _MAX_ROWS:
+            if any(value is not None for value in row):
+                column = next(i for i, v in enumerate(row) if v is not None) + 1
+                raise refuse(f"this sheet has a value on row {number:,}, beyond row {_MAX_ROWS:,}: a partnership's "
+                             "table is not so long; delete the cells below the table, or copy the table to a new "
+                             "sheet", number, column)
+            continue
+        cells += len(row)
+        if cells > _MAX_CELLS:
+            raise refuse(f"this sheet holds more than {_MAX_CELLS:,} cells, more than a partnership's table: "
+                         "copy the table to a new sheet and import that", number)
+        rows.append(list(row))
+    while rows and not any(value is not None for value in rows[-1]):
+        rows.pop()
+    return rows
+
+
 def _read_csv(file: Path, name: str) -> _Table:
-    data = file.read_bytes()
-    if len(data) > _MAX_CSV_BYTES:
-        raise FiguresError([Problem("this table is far too large for a partnership's sheet", file=name)])
+    try:
+        data = read_regular(file, _MAX_CSV_BYTES)
+    except FileTooLarge:
+        raise FiguresError([Problem(f"this table is larger than {_MAX_CSV_BYTES // 2**20} MiB, far too large for a "
+                                    "partnership's sheet", file=name)]) from None
+    except OSError as exc:
+        raise FiguresError([Problem(f"cannot be read: {exc.strerror}", file=name)]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         # Excel's plain "CSV" on Windows is cp1252, not UTF-8.
         text = data.decode("cp1252", errors="replace")
+    del data
     lines = text.splitlines()
+    # csv builds a whole row before giving it: count the commas first, so that a
+    # line of millions of them is refused before it becomes millions of cells.
+    cells = 0
+    for number, line in enumerate(lines, start=1):
+        commas = line.count(",")
+        if commas >= _MAX_COLUMNS:
+            position = -1
+            for _ in range(_MAX_COLUMNS):
+                position = line.index(",", position + 1)
+            raise FiguresError([Problem(
+                f"this row has more than {_MAX_COLUMNS:,} columns: a partnership's table is not so wide",
+                file=name, line=number, column=position + 2)])
+        cells += commas + 1
+        if cells > _MAX_CELLS:
+            raise FiguresError([Problem(f"this table holds more than {_MAX_CELLS:,} cells, more than a "
+                                        "partnership's table", file=name, line=number, column=1)])
     try:
         rows: list[list[object]] = [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:

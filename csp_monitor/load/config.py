@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from csp_monitor.errors import ConfigError, Problem
+from csp_monitor.files import not_regular, read_regular
 from csp_monitor.load.validation import closest, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, read_yaml_file
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
@@ -82,6 +83,9 @@ def load_config(path: str | os.PathLike[str]) -> MonitorConfig:
         raise ConfigError(problems)
     return config
 
+
+_MAX_PASSWORD_FILE_BYTES = 64 * 1024
+"""A password file holds one line; more than this is not a password file."""
 
 _NO_PASSWORD = (
     "a password is never written in the configuration file: put it in an environment variable and name it "
@@ -159,17 +163,26 @@ def config_problem(config: MonitorConfig, key_path: tuple[str | int, ...], messa
     return positions.problem(key_path, message, suggestion=suggestion)
 
 
+def _missing(what: str, path: str) -> str:
+    """Why a file named in the configuration cannot be used: it does not exist, or it is a pipe, device..."""
+    try:
+        kind = not_regular(path)
+    except OSError:
+        return f"{what} {path} does not exist"
+    return f"{what} {path} is {kind}, not a file: name a regular file"
+
+
 def _check_files(config: MonitorConfig, positions: Positions) -> list[Problem]:
     problems: list[Problem] = []
     for index, rule_file in enumerate(config.rules):
         if not os.path.isfile(rule_file):
-            problems.append(positions.problem(("rules", index), f"the rule file {rule_file} does not exist"))
+            problems.append(positions.problem(("rules", index), _missing("the rule file", rule_file)))
     if config.templates is not None and not os.path.isdir(config.templates):
         problems.append(positions.problem(("templates",), f"the templates folder {config.templates} does not exist"))
     smtp = config.delivery.smtp
     if smtp is not None and smtp.ca_file is not None and not os.path.isfile(smtp.ca_file):
         problems.append(positions.problem(("delivery", "smtp", "ca_file"),
-                                          f"the certificate file {smtp.ca_file} does not exist"))
+                                          _missing("the certificate file", smtp.ca_file)))
     folders: dict[str, int] = {}
     for index, source in enumerate(config.figures):
         if isinstance(source, DropFolder) and source.drop_folder in folders:
@@ -267,11 +280,15 @@ def read_password(config: MonitorConfig) -> str | None:
         return value
     assert smtp.password_file is not None
     try:
-        with open(smtp.password_file, encoding="utf-8") as handle:
-            first = handle.readline().rstrip("\r\n")
+        # A password is a line; a bounded read of a regular file refuses /dev/zero and pipes.
+        raw = read_regular(smtp.password_file, _MAX_PASSWORD_FILE_BYTES)
+        first = raw.decode("utf-8").splitlines()[0] if raw else ""
     except OSError as exc:
         raise ConfigError([config_problem(config, ("delivery", "smtp", "password_file"),
                                           f"the password file cannot be read: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([config_problem(config, ("delivery", "smtp", "password_file"),
+                                          "the password file is not UTF-8 text")]) from None
     if not first:
         raise ConfigError([config_problem(config, ("delivery", "smtp", "password_file"),
                                           "the password file is empty")])

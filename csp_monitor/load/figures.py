@@ -16,6 +16,7 @@ Every problem in a file is reported at once as ``file:line:col: message``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Sequence
@@ -25,8 +26,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.files import open_regular, read_regular
+from csp_monitor.load.json_positions import json_positions
 from csp_monitor.load.validation import closest_word, validate_located
-from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, parse_yaml
+from csp_monitor.load.yaml_source import MAX_DEPTH, Located, Positions
 from csp_monitor.models.figures import FigureSet, normalise_name
 from csp_monitor.periods import LAST_YEAR, format_month, parse_month
 
@@ -207,7 +210,8 @@ def _first_lines(path: str | Path, keys: set[tuple[str, str, int]]) -> dict[tupl
 def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tuple[str | Path, str]],
               problems: list[Problem]) -> None:
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
+        # A regular file only: a named pipe would block the run for ever.
+        handle = io.TextIOWrapper(open_regular(path), encoding="utf-8-sig", newline="")
     except OSError as exc:
         problems.append(Problem(f"cannot be read: {exc.strerror}", file=name))
         return
@@ -219,7 +223,7 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
             while header is not None and header and header[0].lstrip().startswith("#"):
                 header = next(reader, None)
         except (UnicodeDecodeError, csv.Error) as exc:
-            problems.append(_decode_problem(exc, name, reader.line_num + 1))
+            problems.append(_decode_problem(exc, path, name, reader.line_num))
             return
         if header is None:
             problems.append(Problem("this file is empty: it needs a header line area,measure,period,value",
@@ -316,7 +320,7 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
                     result.mark_suspect(area, measure, month, reason or row[flag_index].strip())
         except (UnicodeDecodeError, csv.Error) as exc:
             problems.extend(state.problems(earlier))
-            problems.append(_decode_problem(exc, name, reader.line_num + 1))
+            problems.append(_decode_problem(exc, path, name, reader.line_num))
             return
     problems.extend(state.problems(earlier))
 
@@ -326,10 +330,74 @@ def _closest_raw(word: str, options: list[str]) -> str | None:
     return found.strip("'") if found else None
 
 
-def _decode_problem(exc: Exception, name: str, line: int) -> Problem:
+def _decode_problem(exc: Exception, path: str | Path, name: str, line: int) -> Problem:
+    """Where a CSV file could not be read: the exact byte, or the line (and field) the CSV reader stopped on.
+
+    The text is decoded in blocks ahead of the CSV reader, so its line count
+    says nothing about where a bad byte is: the file is scanned for it.
+    """
     if isinstance(exc, UnicodeDecodeError):
-        return Problem("this file is not UTF-8 text: save it as 'CSV UTF-8'", file=name, line=line)
+        found = _first_bad_byte(path)
+        if found is None:  # pragma: no cover - the decoder failed, so the scan finds the byte
+            return Problem("this file is not UTF-8 text: save it as 'CSV UTF-8'", file=name)
+        line, column, byte = found
+        guess = byte.decode("cp1252", errors="replace")
+        hint = (f" (the byte {byte.hex()} here is '{guess}' in a Windows or Latin-1 file)"
+                if guess.isprintable() and guess != "\ufffd" else f" (the byte {byte.hex()} here)")
+        return Problem(f"this file is not UTF-8 text{hint}: save it as 'CSV UTF-8'", file=name, line=line,
+                       column=column)
+    # csv counts the line it stopped on (the last line of a value that spans lines).
+    if "field larger than field limit" in str(exc):
+        raw = _read_lines(path, {line}).get(line, "")
+        starts = _field_columns(raw)
+        ends = [*starts[1:], len(raw) + 2]
+        column = next((start for start, end in zip(starts, ends, strict=True) if end - start - 1 > csv.field_size_limit()),
+                      1)
+        return Problem(f"this value is longer than {csv.field_size_limit():,} characters: is this a figures file?",
+                       file=name, line=line, column=column)
     return Problem(f"this is not a valid CSV file: {exc}", file=name, line=line)
+
+
+def _first_bad_byte(path: str | Path) -> tuple[int, int, bytes] | None:
+    """The line, character column and value of the first byte that is not UTF-8, read in blocks."""
+    line, tail, pending, first = 1, b"", b"", True
+    with open_regular(path) as handle:
+        while True:
+            chunk = handle.read(1 << 20)
+            data = pending + chunk
+            if first:
+                data, first = data.removeprefix(b"\xef\xbb\xbf"), False
+            try:
+                data.decode("utf-8")
+                good, pending = data, b""
+            except UnicodeDecodeError as exc:
+                if chunk and exc.end == len(data) and exc.reason == "unexpected end of data":
+                    good, pending = data[: exc.start], data[exc.start :]  # a character split between blocks
+                else:
+                    before = data[: exc.start]
+                    start = before.rfind(b"\n")
+                    current = before[start + 1 :] if start >= 0 else tail + before
+                    column = len(current.decode("utf-8", errors="replace")) + 1
+                    return line + before.count(b"\n"), column, data[exc.start : exc.start + 1]
+            line += good.count(b"\n")
+            newline = good.rfind(b"\n")
+            tail = good[newline + 1 :] if newline >= 0 else tail + good
+            if not chunk:
+                return None
+
+
+def _entry_value(item: Any) -> Any:
+    """A figure of an entry: text as :func:`parse_value` reads it; JSON numbers checked the same way."""
+    if isinstance(item, str):
+        return parse_value(item)
+    if isinstance(item, bool):
+        raise ValueError(f"the value '{str(item).lower()}' is not a number")
+    if isinstance(item, int | float):
+        if not 0 <= item <= MAX_FIGURE:  # negative, NaN, infinite or too large: parse_value explains
+            return parse_value(str(item))
+        return float(item)
+    return item  # a list or mapping: the model says what is wrong
+
 
 
 class FigureEntry(BaseModel):
@@ -355,13 +423,10 @@ class FigureEntry(BaseModel):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        if isinstance(data.get("value"), str):
-            data["value"] = parse_value(data["value"])
+        if data.get("value") is not None:
+            data["value"] = _entry_value(data["value"])
         if isinstance(data.get("values"), list):
-            converted = []
-            for item in data["values"]:
-                converted.append(parse_value(item) if isinstance(item, str) else item)
-            data["values"] = converted
+            data["values"] = [None if item is None else _entry_value(item) for item in data["values"]]
         for key in ("period", "from"):
             if data.get(key) is not None and not isinstance(data[key], str):
                 data[key] = str(data[key])
@@ -408,6 +473,9 @@ def figures_from_entries(located: Located, *, path: tuple[str | int, ...] = ()) 
     node = located.data
     for segment in path:
         node = node[segment]
+    quick = _plain_entries(node)
+    if quick is not None:
+        return quick, []
     sub_positions = Positions(located.positions.file,
                               {k[len(path):]: v for k, v in located.positions.values.items() if k[: len(path)] == path},
                               {k[len(path):]: v for k, v in located.positions.keys.items() if k[: len(path)] == path})
@@ -418,6 +486,10 @@ def figures_from_entries(located: Located, *, path: tuple[str | int, ...] = ()) 
     first: dict[tuple[str, str, int], int] = {}
     for index, entry in enumerate(model.root):
         area, measure = normalise_name(entry.area), normalise_name(entry.measure)
+        if not area or not measure:
+            which = "area" if not area else "measure"
+            problems.append(_reroot(sub_positions.problem((index, which), f"the {which} is empty"), path))
+            continue
         for month, value in entry.months():
             if value is None:
                 continue
@@ -433,32 +505,141 @@ def figures_from_entries(located: Located, *, path: tuple[str | int, ...] = ()) 
     return result, problems
 
 
+def _plain_entries(node: Any) -> FigureSet | None:
+    """The figures of a list of well-formed entries, without a model per entry; None at anything unusual.
+
+    A national JSON file holds hundreds of thousands of entries: checking each
+    plain one directly is ten times faster than validating a model for it.
+    Any entry this does not accept (a mistake, a duplicate, an unusual shape)
+    sends the whole list through the models, which say what is wrong and where.
+    """
+    if not isinstance(node, list):
+        return None
+    result = FigureSet()
+    series_of: dict[tuple[object, object], dict[int, float]] = {}
+    months: dict[object, int] = {}
+    try:
+        for entry in node:
+            if type(entry) is not dict or len(entry) != 4:
+                return None
+            pair = (entry.get("area"), entry.get("measure"))
+            series = series_of.get(pair)
+            if series is None:
+                area, measure = pair
+                if type(area) is not str or type(measure) is not str:
+                    return None
+                area, measure = normalise_name(area), normalise_name(measure)
+                if not area or not measure:
+                    return None
+                series = series_of[pair] = result.series_for_update(area, measure)
+            period = entry.get("period")
+            values: Any
+            if period is not None:
+                if "value" not in entry:
+                    return None
+                values = [entry["value"]]
+            else:
+                period, values = entry.get("from"), entry.get("values")
+                if type(values) is not list:
+                    return None
+            start = months.get(period)
+            if start is None:
+                if type(period) is not str:
+                    return None
+                start = months[period] = parse_month(period)
+            if start + len(values) - 1 > _LAST_MONTH:  # a run past the last month accepted: the models explain
+                return None
+            for offset, value in enumerate(values):
+                if value is None:
+                    continue
+                if type(value) not in (int, float) or not 0 <= value <= MAX_FIGURE or start + offset in series:
+                    return None
+                series[start + offset] = float(value)
+    except (TypeError, ValueError, OverflowError):  # unhashable, an unreadable month, a huge number: the models explain
+        return None
+    return result
+
+
+_LAST_MONTH = parse_month(f"{LAST_YEAR}-12")
+
+
 def _reroot(problem: Problem, path: tuple[str | int, ...]) -> Problem:
     return Problem(problem.message, file=problem.file, line=problem.line, column=problem.column,
                    path=(*path, *problem.path), suggestion=problem.suggestion, severity=problem.severity)
 
 
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _depth_over(data: Any, limit: int) -> bool:
+    """Whether lists and mappings nest more than ``limit`` deep (a figures file needs three levels)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth >= limit:
+                return True
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return False
+
+
+def _too_deep(text: str, name: str) -> Problem:
+    """The refusal for JSON nested past MAX_DEPTH, at the bracket that goes one level too deep (as for YAML)."""
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            if depth >= MAX_DEPTH:
+                before = text[: token.start()]
+                line = before.count("\n") + 1
+                column = token.start() - (before.rfind("\n") + 1) + 1
+                return Problem(f"lists and mappings are nested more than {MAX_DEPTH} deep here, far deeper than "
+                               "any csp-monitor file needs: check the brackets and indentation", file=name,
+                               line=line, column=column)
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+    return Problem(f"lists and mappings are nested more than {MAX_DEPTH} deep: check the brackets", file=name)
+
+
 def _load_json(path: str | Path, name: str, result: FigureSet, problems: list[Problem]) -> None:
     try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        problems.append(Problem("this file is not UTF-8 text", file=name, line=1))
+        raw = read_regular(path, MAX_FIGURES_BYTES)
+    except OSError as exc:
+        problems.append(Problem(f"cannot be read: {exc.strerror}", file=name))
         return
     try:
-        json.loads(text)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line, column = _byte_position(raw, exc.start)
+        problems.append(Problem("this file is not UTF-8 text: save it as UTF-8", file=name, line=line,
+                                column=column))
+        return
+    del raw
+    duplicated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicated
+        found = dict(items)
+        if len(found) != len(items):
+            duplicated = True
+        return found
+
+    try:
+        # NaN and Infinity stay text, so that they are refused as "not a number" like any other word.
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=str)
     except json.JSONDecodeError as exc:
         problems.append(Problem(f"this is not valid JSON: {exc.msg}", file=name, line=exc.lineno, column=exc.colno))
         return
-    except RecursionError:  # thousands of nested brackets: the strict reader below says where
-        pass
-    # Valid JSON is valid YAML; the strict YAML reader gives positions for every
-    # message and refuses duplicate keys.
-    try:
-        located = parse_yaml(text, name)
-    except YamlProblems as exc:
-        problems.extend(exc.problems)
+    except RecursionError:  # thousands of nested brackets: placed below
+        problems.append(_too_deep(text, name))
         return
-    data = located.data
+    if _depth_over(data, MAX_DEPTH):
+        problems.append(_too_deep(text, name))
+        return
+    if duplicated:
+        problems.extend(json_positions(text, name)[1])
+        return
     path_in: tuple[str | int, ...] = ()
     if isinstance(data, dict):
         if set(data) != {"figures"}:
@@ -467,12 +648,24 @@ def _load_json(path: str | Path, name: str, result: FigureSet, problems: list[Pr
                 file=name, line=1, column=1))
             return
         path_in = ("figures",)
-    figures, found = figures_from_entries(located, path=path_in)
+    # Validate first without positions (fast); index them only to place the problems found.
+    figures, found = figures_from_entries(Located(data, Positions(name)), path=path_in)
+    if found:
+        positions, _ = json_positions(text, name)
+        figures, found = figures_from_entries(Located(data, positions), path=path_in)
     problems.extend(found)
-    for figure in figures:
-        month = parse_month(figure.period)
-        if month in result.series(figure.area, figure.measure):
-            problems.append(Problem(f"{figure.area} {figure.measure} {figure.period} is also given in an "
-                                    "earlier figures file: keep one", file=name))
-            continue
-        result.add(figure.area, figure.measure, month, figure.value)
+    for area, measure in figures.series_keys():
+        series = result.series_for_update(area, measure)
+        for month, value in figures.series(area, measure).items():
+            if month in series:
+                problems.append(Problem(f"{area} {measure} {format_month(month)} is also given in an "
+                                        "earlier figures file: keep one", file=name))
+                continue
+            series[month] = value
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    """The line and character column of a byte offset (the characters before it decoded as UTF-8)."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return raw.count(b"\n", 0, offset) + 1, column

@@ -9,10 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from csp_monitor.errors import Problem, RulesError
+from csp_monitor.files import read_regular
 from csp_monitor.load.alert_rules import check_alert_rules
 from csp_monitor.load.rule_slips import rule_slips
 from csp_monitor.load.validation import validate_located
-from csp_monitor.load.yaml_source import Located, YamlProblems, parse_yaml, read_yaml_file
+from csp_monitor.load.yaml_source import (
+    MAX_YAML_BYTES,
+    Located,
+    YamlProblems,
+    parse_yaml,
+    read_yaml_file,
+)
 from csp_monitor.models.rules import RuleFile, RuleSet
 
 __all__ = ["LoadedRuleFile", "load_rule_files", "load_rules", "rules_from_text"]
@@ -41,11 +48,18 @@ def load_rule_files(paths: Iterable[str | Path]) -> list[LoadedRuleFile]:
         name = str(path)
         try:
             located = read_yaml_file(path)
-            raw = Path(path).read_bytes()
+            raw = read_regular(path, MAX_YAML_BYTES)  # (for the rules' hash: the same file, read once more)
         except YamlProblems as exc:
             problems.extend(exc.problems)
             if exc.mended is not None:  # the syntax slips mended: say what else is wrong, in the same run
-                _validate(name, exc.mended, Path(path).read_bytes(), problems, warnings)
+                try:
+                    mended_raw = read_regular(path, MAX_YAML_BYTES)
+                except OSError:
+                    continue
+                _validate(name, exc.mended, mended_raw, problems, warnings)
+            continue
+        except OSError as exc:  # changed since it was parsed
+            problems.append(Problem(f"cannot be read: {exc.strerror or exc}", file=name))
             continue
         file = _validate(name, located, raw, problems, warnings)
         if file is not None:

@@ -30,6 +30,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from csp_monitor.errors import Problem
+from csp_monitor.files import FileTooLarge, read_regular
 from csp_monitor.load.yaml_repair import Mended, mend
 
 __all__ = [
@@ -48,11 +49,12 @@ MAX_YAML_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
 """The deepest nesting of lists and mappings read; rule files need about eight levels."""
 
-_MAX_NODES = 200_000
 _DASHES = {"\u2212": "U+2212 minus sign", "\u2013": "en dash", "\u2014": "em dash", "\ufe63": "small hyphen-minus",
            "\uff0d": "full-width hyphen-minus"}
 _DASHED_NUMBER = re.compile(r"^(\s*)([\u2212\u2013\u2014\ufe63\uff0d])(\s*(?:\d+(?:\.\d*)?|\.\d+)\s*%?\s*)$")
+_MAX_NODES = 25_000
 _NULLS = re.compile(r"^(?:~|null|Null|NULL|)$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 Path_ = tuple[str | int, ...]
 
@@ -114,7 +116,18 @@ class _StrictLoader(yaml.SafeLoader):
 
     depth = 0
 
+    nodes = 0
+
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        # Count while composing: a 2 MB flow list is a million nodes, which would take
+        # most of a minute and hundreds of megabytes to compose before any check.
+        self.nodes += 1
+        if self.nodes > _MAX_NODES:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None,
+                f"this file has more than {_MAX_NODES:,} entries, far more than a csp-monitor file: "
+                "stopped reading here", event.start_mark)
         if self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
             if self.depth >= MAX_DEPTH:
                 raise _TooDeep(None, None, f"lists and mappings are nested more than {MAX_DEPTH} deep here, "
@@ -324,6 +337,14 @@ def _convert(node: Node, path: Path_, walk: _Walk) -> Any:
     if isinstance(node, ScalarNode):
         if node.style is None and _NULLS.match(node.value):
             return None
+        if _SURROGATE.search(node.value):
+            # An escape such as "\uD800" is half a character: it could be neither printed nor saved.
+            line, column = _mark(node)
+            problems.append(Problem(
+                f"this text holds the escape \\u{ord(_SURROGATE.findall(node.value)[0]):04X}, half of a character "
+                "(a lone surrogate): write the character itself", file=positions.file, line=line, column=column,
+                path=path))
+            return None
         dashed = _DASHED_NUMBER.match(node.value)
         if dashed:
             plain = f"{dashed.group(1)}-{dashed.group(3)}"
@@ -383,7 +404,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     problem = (exc.problem or "").strip()
     context = (exc.context or "").strip()
-    if isinstance(exc, _TooDeep) or "aliases" in problem or "anchors" in problem:
+    if isinstance(exc, _TooDeep) or "aliases" in problem or "anchors" in problem or "stopped reading here" in problem:
         message = problem
     elif "found character '\\t'" in problem:
         message = "a tab character is not allowed here: YAML only allows spaces for indentation"
@@ -437,18 +458,17 @@ def read_yaml_file(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES, display
     """Read and parse a YAML file; raise :class:`YamlProblems` for anything wrong."""
     name = display or str(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        raw = read_regular(path, max_bytes)  # never a FIFO or device: they would block or never end
     except FileNotFoundError:
         raise YamlProblems([Problem("no such file", file=name)]) from None
     except IsADirectoryError:
         raise YamlProblems([Problem("this is a folder, not a file", file=name)]) from None
-    except OSError as exc:
-        raise YamlProblems([Problem(f"cannot be read: {exc.strerror}", file=name)]) from None
-    if len(raw) > max_bytes:
+    except FileTooLarge:
         raise YamlProblems([Problem(
             f"this file is larger than {max_bytes // 1024} KiB, too large to be a csp-monitor file",
-            file=name)])
+            file=name)]) from None
+    except OSError as exc:
+        raise YamlProblems([Problem(f"cannot be read: {exc.strerror}", file=name)]) from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:

@@ -36,6 +36,7 @@ from typing import Any
 import jinja2
 
 from csp_monitor.errors import TemplateError
+from csp_monitor.files import not_regular
 from csp_monitor.sandbox import TEMPLATE_LIMITS, BoundedSandbox, TemplateLimitError
 
 __all__ = [
@@ -95,6 +96,36 @@ class _ResourceLoader(jinja2.BaseLoader):
         return sorted(entry.name for entry in self.root.iterdir() if entry.is_file())
 
 
+class _FolderLoader(jinja2.FileSystemLoader):
+    """A partnership's templates folder: only regular files inside it, never a link leading out of it.
+
+    A template is emailed to the board: a link in the folder to a file
+    elsewhere (a key, a password file) must not be read and sent. Links that
+    stay inside the folder are fine.
+    """
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(folder, encoding="utf-8", followlinks=False)
+        self.folder = os.path.realpath(folder)
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = jinja2.loaders.split_template_path(template)
+        path = os.path.join(self.folder, *pieces)
+        if os.path.lexists(path):
+            real = os.path.realpath(path)
+            if os.path.commonpath([real, self.folder]) != self.folder:
+                raise TemplateError(f"this template is a link to {real}, outside the templates folder: copy the "
+                                    "file into the folder instead", template=path)
+            try:
+                kind = not_regular(real)
+            except OSError:
+                kind = "a link to nothing"
+            if kind is not None:
+                raise TemplateError(f"this is {kind}, not a template file", template=path)
+        return super().get_source(environment, template)
+
+
 @functools.lru_cache(maxsize=8)
 def _cached_environment(override: str | None) -> jinja2.Environment:
     loader: jinja2.BaseLoader = _ResourceLoader(builtin_templates())
@@ -109,7 +140,7 @@ def _cached_environment(override: str | None) -> jinja2.Environment:
     if override is None:
         return jinja2.Environment(loader=loader, **options)
     # The partnership's own folder first; anything it does not override is built in.
-    user = jinja2.FileSystemLoader(override, encoding="utf-8", followlinks=False)
+    user = _FolderLoader(override)
     return BoundedSandbox(limits=TEMPLATE_LIMITS, loader=jinja2.ChoiceLoader([user, loader]), **options)
 
 

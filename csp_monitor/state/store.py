@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from csp_monitor.errors import InputError, Problem, StateError
+from csp_monitor.files import not_regular
 from csp_monitor.models.alert_state import (
     AlertKey,
     AlertRecord,
@@ -514,7 +515,16 @@ def _check_sqlite_file(path: Path, location: str, *, create: bool) -> bool:
     if path.is_dir():
         raise StateError(f"{location} is a folder: give the path of a state store file, such as "
                          f"{location.rstrip('/')}/csp-monitor.db", store=location)
+    if path.is_symlink() and not path.exists():
+        # SQLite would follow the link and create the database wherever it points.
+        raise StateError(f"{location} is a link to {os.readlink(path)}, which does not exist: the state store "
+                         "would be created there instead; point the configuration at the real store, or remove "
+                         "the link", store=location)
     if path.exists():
+        kind = not_regular(path)
+        if kind is not None:
+            raise StateError(f"{location} is {kind}, not a state store file: give the path of a file",
+                             store=location)
         if not os.access(path, os.R_OK):
             raise StateError(f"{location} cannot be read: permission denied: give the user csp-monitor runs as "
                              "read and write access to it", store=location, reason="permission")
