@@ -12,7 +12,8 @@ command line turns them into messages and exit codes; nothing else prints.
     │   └── ConfigError            a monitor configuration file
     ├── StateError                 the state store is corrupt, newer or locked
     ├── TemplateError              a Jinja2 template could not be rendered
-    └── DeliveryError              a message could not be delivered
+    ├── DeliveryError              a message could not be delivered
+    └── MissingExtraError          an optional package is not installed (names the extra; exit code 1)
 
 Input errors carry every :class:`Problem` found in the input at once, each
 with a file, line, column, key path and an optional suggestion, and render as
@@ -30,6 +31,7 @@ __all__ = [
     "DeliveryError",
     "FiguresError",
     "InputError",
+    "MissingExtraError",
     "Problem",
     "RulesError",
     "StateError",
@@ -142,3 +144,14 @@ class DeliveryError(CspMonitorError):
         super().__init__(message)
         self.permanent = permanent
         self.reply = reply
+
+
+class MissingExtraError(CspMonitorError):
+    """An optional package is not installed; the message names the extra that installs it."""
+
+    def __init__(self, package: str, *, extra: str, purpose: str) -> None:
+        super().__init__(f"{purpose} needs {package}, which is not installed: "
+                         f"install csp-monitor[{extra}] (pip install 'csp-monitor[{extra}]')")
+        self.package = package
+        self.extra = extra
+        self.purpose = purpose

@@ -29,8 +29,8 @@ def load_schedule_config(path: str | os.PathLike[str], *, need_schedules: bool =
     try:
         import apscheduler  # noqa: F401 - only to say plainly when it is missing
     except ImportError:
-        raise CspMonitorError("schedules need APScheduler, which is not installed: install "
-                              "'csp-monitor[daemon]'") from None
+        raise CspMonitorError("schedules need APScheduler, which csp-monitor installs: reinstall it "
+                              "(pip install --force-reinstall csp-monitor)") from None
     config = load_config(path)
     problems = check_schedules(config, need_schedules=need_schedules)
     if problems:
