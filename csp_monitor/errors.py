@@ -9,7 +9,8 @@ command line turns them into messages and exit codes; nothing else prints.
     ├── InputError                 bad input a person can fix (exit code 1)
     │   ├── RulesError             a rule, alert rule or rule-test file
     │   ├── FiguresError           a figures file (CSV, JSON, spreadsheet, police.uk)
-    │   └── ConfigError            a monitor configuration file
+    │   ├── ConfigError            a monitor configuration file
+    │   └── ArgumentError          an argument of a library call (as_of, now, areas, a path)
     ├── StateError                 the state store is corrupt, newer or locked
     ├── TemplateError              a Jinja2 template could not be rendered
     ├── DeliveryError              a message could not be delivered
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ArgumentError",
     "ConfigError",
     "CspMonitorError",
     "DeliveryError",
@@ -52,12 +54,15 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
 
     def location(self) -> str:
-        """``file:line:col`` (or as much of it as is known)."""
+        """``file:line:col`` (or as much of it as is known); without a line, ``file:key.path[0]``."""
         parts = [self.file]
         if self.line is not None:
             parts.append(str(self.line))
             if self.column is not None:
                 parts.append(str(self.column))
+        elif self.path:  # data given from Python has no lines: its key path says where
+            parts.append("".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in self.path)
+                         .removeprefix("."))
         return ":".join(parts)
 
     def __str__(self) -> str:
@@ -115,6 +120,16 @@ class ConfigError(InputError):
     """A monitor configuration file is not valid."""
 
     kind = "config"
+
+
+class ArgumentError(InputError):
+    """An argument of a library call is of the wrong kind or value (problems located at ``<arguments>``)."""
+
+    kind = "arguments"
+
+    def __init__(self, message: str, *, argument: str) -> None:
+        super().__init__([Problem(message, file="<arguments>", path=(argument,))])
+        self.argument = argument
 
 
 class StateError(CspMonitorError):

@@ -33,7 +33,7 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
     if output_format == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a spreadsheet: give the file with --out FILE.xlsx")
     rule_set, figure_set = load_inputs(rules, figures)
-    result = run_evaluation(rule_set, figure_set, as_of)
+    result = run_evaluation(rule_set, figure_set, as_of=as_of)
     echo_warnings(result.warnings)
     if output_format == "xlsx":
         from csp_monitor.render.xlsx_table import write_xlsx_table

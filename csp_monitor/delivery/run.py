@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from csp_monitor.arguments import check_as_of, check_now
 from csp_monitor.delivery.outbox import Attempt, OutboxMessage
+from csp_monitor.errors import ArgumentError
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
 
 if TYPE_CHECKING:
@@ -193,7 +195,7 @@ def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str]) -> _I
             problems.extend(exc.problems)
     if problems or rules is None or figures is None:
         raise InputError(problems)
-    return _Inputs(rules, figures, evaluate(rules, figures, as_of), summary_to, notes)
+    return _Inputs(rules, figures, evaluate(rules, figures, as_of=as_of), summary_to, notes)
 
 
 def _envelope(addresses: Sequence[str]) -> tuple[str, ...]:
@@ -254,7 +256,7 @@ def _enqueue(connection: Connection, planned: Sequence[PlannedMessage], now: dat
     return added
 
 
-def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime | None = None,
+def send_once(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,
               dry_run: str | Path | None = None, jobs: Collection[str] = JOBS,
               stop: Callable[[], bool] | None = None) -> SendReport:
     """Evaluate, decide, render and deliver once; see the module docstring.
@@ -269,10 +271,11 @@ def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime 
     from csp_monitor.delivery.outbox import deliver_due, list_messages, recover
     from csp_monitor.state import open_store
 
-    moment = now or datetime.now(UTC)
+    as_of = check_as_of(as_of)
+    moment = datetime.now(UTC) if now is None else check_now(now)
     unknown = set(jobs) - set(JOBS)
-    if unknown:
-        raise ValueError(f"unknown jobs: {', '.join(sorted(unknown))}")
+    if unknown or isinstance(jobs, str):
+        raise ArgumentError(f"jobs must be a list of {' and '.join(JOBS)}, not {jobs!r}", argument="jobs")
     if dry_run is not None:
         return _dry_run(config, as_of=as_of, now=moment, folder=Path(dry_run), jobs=jobs)
     inputs = _load(config, as_of, jobs)
@@ -315,7 +318,7 @@ def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime 
                       waiting=waiting)
 
 
-def plan_messages(config: MonitorConfig, *, as_of: str | None = None, now: datetime | None = None,
+def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,
                   jobs: Collection[str] = JOBS, include_sent: bool = False) -> tuple[str, list[PlannedMessage],
                                                                                     list[str]]:
     """The messages a run would queue now, rendered, with nothing recorded: (as_of, messages, warnings).
@@ -327,7 +330,8 @@ def plan_messages(config: MonitorConfig, *, as_of: str | None = None, now: datet
     from csp_monitor.delivery.outbox import has_key
     from csp_monitor.models.alert_state import RememberedState
 
-    moment = now or datetime.now(UTC)
+    as_of = check_as_of(as_of)
+    moment = datetime.now(UTC) if now is None else check_now(now)
     inputs = _load(config, as_of, jobs)
     evaluation = inputs.evaluation
     warnings = [*inputs.notes, *evaluation.warnings]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from csp_monitor.arguments import check_path
 from csp_monitor.errors import ConfigError, Problem
 from csp_monitor.load.validation import closest, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, read_yaml_file
@@ -50,7 +51,8 @@ DEFAULT_FOLDER = "outbox"
 
 def load_config(path: str | os.PathLike[str]) -> MonitorConfig:
     """Read and validate a configuration file; raise :class:`ConfigError` with every problem."""
-    name = str(path)
+    path = check_path(path)
+    name = str(path)  # as the caller wrote it
     try:
         located = read_yaml_file(Path(path))
     except YamlProblems as exc:

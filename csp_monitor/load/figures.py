@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from csp_monitor.arguments import check_paths
 from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.load.validation import closest, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, parse_yaml
@@ -66,8 +67,7 @@ def parse_value(text: str) -> float | None:
 
 def load_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
     """Load one or more figures files into one :class:`FigureSet`."""
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
+    paths = check_paths(paths)
     problems: list[Problem] = []
     result = FigureSet()
     earlier: list[tuple[str | Path, str]] = []

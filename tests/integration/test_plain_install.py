@@ -1,9 +1,9 @@
 """`pip install csp-monitor`, with no extras, does the whole monthly job in a fresh virtual environment.
 
-The project is built into a wheel (with the test environment's setuptools, so no build
-isolation) and installed into a new venv by pip, which brings the core dependencies
-from its cache; the Harborough example then runs end to end, and a command that
-needs an extra names it instead of failing with an internal error.
+The project is built into a wheel and installed into a new venv by pip, which brings
+the build tools and the core dependencies from its cache; the Harborough example then
+runs end to end, and a command that needs an extra names it instead of failing with an
+internal error.
 """
 
 from __future__ import annotations
@@ -49,8 +49,7 @@ def plain_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             shutil.copy2(ROOT / name, source / name)
     wheels = base / "wheels"
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(wheels), str(source)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels), str(source)],
         capture_output=True, text=True, env=_environment(), timeout=300)
     assert built.returncode == 0, built.stderr
     (wheel,) = wheels.glob("csp_monitor-*.whl")
