@@ -14,7 +14,7 @@ import unicodedata
 from typing import Any
 
 from csp_monitor.evaluation.wording import format_number, format_pct
-from csp_monitor.models.results import Evaluation, MeasureResult
+from csp_monitor.models.results import RESULTS_SCHEMA_VERSION, Evaluation, MeasureResult
 
 __all__ = ["STATUS_LABELS", "evaluation_rows", "render_csv", "render_json", "render_table"]
 
@@ -58,7 +58,8 @@ def evaluation_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
 
 def render_json(evaluation: Evaluation) -> str:
     """The whole evaluation as one JSON object."""
-    return json.dumps(evaluation.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    return json.dumps({"schema_version": RESULTS_SCHEMA_VERSION, **evaluation.model_dump(mode="json")}, indent=2,
+                      ensure_ascii=False)
 
 
 def render_csv(evaluation: Evaluation) -> str:
