@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from csp_monitor.plain_data import PlainData
+
 __all__ = [
     "ArgumentError",
     "ConfigError",
@@ -42,7 +44,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(PlainData):
     """One problem in an input file, located as precisely as we can."""
 
     message: str

@@ -98,7 +98,7 @@ def _annotations_of(thing: object) -> list[object]:
         module = getattr(function, "__module__", "") or ""
         if not module.startswith("csp_monitor"):
             return []
-        return list(typing.get_type_hints(function, globalns=_type_checking_namespace(module)).values())
+        return list(typing.get_type_hints(function, localns=_type_checking_namespace(module)).values())
 
     if not isinstance(thing, type):
         return hints(thing) if callable(thing) else []

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from csp_monitor.delivery.transport import Transport
 from csp_monitor.errors import DeliveryError
 from csp_monitor.models.config import RetrySettings
+from csp_monitor.plain_data import PlainData
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -86,7 +87,7 @@ def claimant() -> str:
 
 
 @dataclass(frozen=True)
-class OutboxMessage:
+class OutboxMessage(PlainData):
     """One row of the outbox, without the message bytes."""
 
     id: int
@@ -110,7 +111,7 @@ class OutboxMessage:
 
 
 @dataclass(frozen=True)
-class Attempt:
+class Attempt(PlainData):
     """What happened to one message in one run."""
 
     message: OutboxMessage

@@ -29,6 +29,7 @@ from csp_monitor.arguments import check_as_of, check_now
 from csp_monitor.delivery.outbox import Attempt, OutboxMessage
 from csp_monitor.errors import ArgumentError
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
+from csp_monitor.plain_data import PlainData
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -70,7 +71,7 @@ def alert_message_key(recipient: str, notification_keys: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True)
-class PlannedMessage:
+class PlannedMessage(PlainData):
     """A message built and ready to be queued or written."""
 
     key: str
@@ -85,7 +86,7 @@ class PlannedMessage:
 
 
 @dataclass(frozen=True)
-class SendReport:
+class SendReport(PlainData):
     """What one run did: what it queued, what it sent (or tried to), and what it wrote in a dry run."""
 
     as_of: str

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 
+from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.names import slug as normalise_name
 from csp_monitor.periods import Month, format_month, parse_month
 
@@ -45,6 +54,18 @@ class Figure(BaseModel):
     suspect: str | None = Field(
         default=None, description="Why this figure is suspected to be a data fault, if it is.")
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_error_tree(cls, data: Any, handler: ModelWrapValidatorHandler[Figure]) -> Figure:
+        # A council tool building figures catches CspMonitorError for every input problem, so a bad
+        # month or value is a FiguresError (with every problem) rather than pydantic's ValidationError.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise FiguresError([Problem(error["msg"].removeprefix("Value error, "), file="<figure>",
+                                        path=tuple(error["loc"]))
+                                for error in exc.errors()]) from None
+
 
 class FigureSet:
     """Monthly series indexed by (area, measure); months are integer indexes.
@@ -60,14 +81,43 @@ class FigureSet:
 
     @classmethod
     def from_figures(cls, figures: Iterable[Figure]) -> FigureSet:
-        """Build a set from :class:`Figure` models; a later duplicate raises ValueError."""
+        """Build a set from :class:`Figure` models; duplicates raise :class:`FiguresError` (all of them at once)."""
         result = cls()
-        for figure in figures:
+        problems: list[Problem] = []
+        for index, figure in enumerate(figures):
+            if not isinstance(figure, Figure):
+                problems.append(Problem(f"item {index} is a {type(figure).__name__}, not a Figure", file="<figures>",
+                                        path=(index,)))
+                continue
             month = parse_month(figure.period)
+            if month in result.series(figure.area, figure.measure):
+                problems.append(Problem(f"{figure.area} {figure.measure} {figure.period} is given twice: keep one",
+                                        file="<figures>", path=(index,)))
+                continue
             result.add(figure.area, figure.measure, month, figure.value)
             if figure.suspect:
                 result.mark_suspect(figure.area, figure.measure, month, figure.suspect)
+        if problems:
+            raise FiguresError(problems)
         return result
+
+    def __eq__(self, other: object) -> bool:
+        """Two sets are equal when they hold the same values and suspect marks."""
+        if not isinstance(other, FigureSet):
+            return NotImplemented
+        mine = {key: series for key, series in self._series.items() if series}
+        theirs = {key: series for key, series in other._series.items() if series}
+        return mine == theirs and dict(self._suspect) == dict(other._suspect)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, so not hashable
+
+    def __repr__(self) -> str:
+        months = [month for series in self._series.values() for month in series]
+        span = f", {format_month(min(months))} to {format_month(max(months))}" if months else ""
+        areas, measures = self.areas(), self.measures()
+        return (f"<FigureSet: {len(self):,} figures, {len(areas)} area{'s' if len(areas) != 1 else ''} "
+                f"({_shortlist(areas)}), {len(measures)} measure{'s' if len(measures) != 1 else ''} "
+                f"({_shortlist(measures)}){span}, {len(self._suspect)} suspect>")
 
     def add(self, area: str, measure: str, month: int, value: float) -> None:
         """Add one value; a second value for the same area, measure and month is an error."""
@@ -152,3 +202,7 @@ class FigureSet:
             for month, value in series.items():
                 self.add(area, measure, month, value)
         self._suspect.update(other._suspect)
+
+
+def _shortlist(names: list[str], most: int = 3) -> str:
+    return ", ".join(names[:most]) + (f", +{len(names) - most} more" if len(names) > most else "")
