@@ -121,3 +121,14 @@ def test_a_path_of_the_wrong_kind_is_an_argument_error(call: object) -> None:
         call()  # type: ignore[operator]
     assert isinstance(caught.value, CspMonitorError)
     assert "must be a file path" in str(caught.value)
+
+
+def test_every_deprecation_is_in_the_changelog(rules_and_figures: tuple) -> None:
+    """The positional as_of deprecation is listed under Deprecated in CHANGELOG.md, and the README has the policy."""
+    rules, figures = rules_and_figures
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    deprecated = changelog.split("### Deprecated", 1)[1].split("###", 1)[0]
+    with pytest.warns(DeprecationWarning):
+        evaluate(rules, figures, "2014-03")  # type: ignore[misc]
+    assert "evaluate(rules, figures, as_of=\"2014-03\")" in deprecated
+    assert "**Compatibility.**" in (ROOT / "README.md").read_text(encoding="utf-8")
