@@ -417,10 +417,10 @@ def test_the_documented_statistics_block_loads_as_described() -> None:
     measure = rules.priorities[0].measures[0]
     settings = rules.statistics_for(measure)
     assert settings.confidence == 0.99
-    assert settings.spc.baseline_points == 12 and settings.spc.rebase_at == ["2015-04"]
+    assert settings.spc.baseline_points == 12 and settings.spc.rebase_at == ("2015-04",)
     assert settings.peers is not None
     assert settings.peers.method == "funnel"
-    assert settings.peers.groups == {"rural-districts": ["harborough", "blaby", "melton", "rutland"]}
+    assert settings.peers.groups == {"rural-districts": ("harborough", "blaby", "melton", "rutland")}
 
 
 def test_evaluation_leaves_the_garbage_collector_as_it_found_it() -> None:

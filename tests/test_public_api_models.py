@@ -108,3 +108,46 @@ def test_a_problem_serialises_like_the_models() -> None:
     with pytest.raises(FiguresError) as caught:
         Figure(area="a", measure="m", period="March", value=1)
     assert [p.model_dump(mode="json")["path"] for p in caught.value.problems] == [["period"]]
+
+
+def _mutable_parts(annotation: object) -> bool:
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if annotation in (list, dict, set) or origin in (list, dict, set):
+        return True
+    return any(_mutable_parts(argument) for argument in typing.get_args(annotation))
+
+
+def test_every_exported_model_is_deeply_immutable() -> None:
+    """Every public pydantic model is frozen and holds tuples and read-only mappings, never lists, dicts or sets."""
+    import pydantic
+
+    import csp_monitor
+
+    checked = []
+    for name in csp_monitor.__all__:
+        model = getattr(csp_monitor, name)
+        if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
+            assert model.model_config.get("frozen"), name
+            mutable = [field for field, info in model.model_fields.items() if _mutable_parts(info.annotation)]
+            assert mutable == [], f"{name}: {mutable}"
+            checked.append(name)
+    assert {"RuleSet", "Evaluation", "Decision", "MonitorConfig", "PeerComparison"} <= set(checked)
+
+
+def test_rules_cannot_be_changed_in_place() -> None:
+    """A loaded rule set's lists are tuples and its recipients refuse changes; copies and pickles still work."""
+    import copy
+    import pickle
+
+    rules = load_rules([HARBOROUGH_RULES, ALERTS])
+    assert isinstance(rules.priorities, tuple) and isinstance(rules.alerts[0].notify, tuple)
+    with pytest.raises(TypeError, match="cannot be changed"):
+        rules.recipients["board"] = ("someone@example.org",)  # type: ignore[index]
+    with pytest.raises(TypeError):
+        rules.recipients.update({"x": ("a@example.org",)})  # type: ignore[attr-defined]
+    assert rules.recipients["board"] == ("csp-board@example.org", "analyst@example.org")
+    assert copy.deepcopy(rules) == rules and pickle.loads(pickle.dumps(rules)) == rules
+    assert json.loads(rules.model_dump_json())["recipients"] == {"board": ["csp-board@example.org",
+                                                                           "analyst@example.org"]}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +218,7 @@ def figure_files(config: MonitorConfig) -> list[str]:
     return files
 
 
-def summary_recipients(config: MonitorConfig, recipients: dict[str, list[str]]) -> tuple[str, ...]:
+def summary_recipients(config: MonitorConfig, recipients: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
     """The addresses the summary goes to: list names resolved against the rules' ``recipients``."""
     if config.summary is None:
         return ()

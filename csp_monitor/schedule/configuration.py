@@ -57,7 +57,7 @@ def check_schedules(config: MonitorConfig, *, need_schedules: bool = True) -> li
             config, (), "this configuration has no schedules: add a schedules: list (for example "
             "- {id: monthly-summary, cron: \"0 7 10 * *\", run: summary}), or use 'csp-monitor send' to "
             "run once by hand"))
-    recipients: dict[str, list[str]] = {}
+    recipients: dict[str, tuple[str, ...]] = {}
     if any(schedule.to for schedule in config.schedules):
         try:
             recipients = dict(load_rules(config.rules).recipients)

@@ -29,6 +29,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from csp_monitor.frozen import FrozenMapping
 from csp_monitor.statistics import _plain_english
 from csp_monitor.statistics._poisson import poisson_probability, poisson_quantile_and_cdf
 
@@ -102,7 +103,7 @@ class PeerComparison(BaseModel):
     lower_limit: float = Field(description="The lower edge of the in-line band, as a rate.")
     upper_limit: float = Field(description="The upper edge of the in-line band, as a rate.")
     position: PeerPosition = Field(description="below, in_line or above the band.")
-    rates: dict[str, float] = Field(description="The rate of every area in the group.")
+    rates: FrozenMapping[str, float] = Field(description="The rate of every area in the group.")
     explanation: str = Field(
         description="One plain-English sentence comparing the area with its peers."
     )
