@@ -81,6 +81,25 @@ def test_evaluate_xlsx_without_openpyxl_names_the_extra(
     assert not out.exists()
 
 
+def test_import_spreadsheet_xlsx_without_openpyxl_names_the_extra(
+        cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """import spreadsheet on a real .xlsx without openpyxl exits 1 naming csp-monitor[xlsx] and writes nothing."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["measure", "2014-01", "2014-02"])
+    sheet.append(["burglary", 10, 12])
+    workbook.save(tmp_path / "performance.xlsx")
+    _block(monkeypatch, "openpyxl")
+    out = tmp_path / "figures.csv"
+    result = cli("import", "spreadsheet", tmp_path / "performance.xlsx", "--area", "harborough", "--out", out)
+    assert result.exit_code == 1
+    assert "csp-monitor[xlsx]" in result.stderr and "internal error" not in result.stderr
+    assert not out.exists()
+
+
 def test_open_store_on_postgresql_without_psycopg_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     """open_store on a PostgreSQL URL without psycopg raises MissingExtraError for csp-monitor[postgres]."""
     _block(monkeypatch, "psycopg")

@@ -134,3 +134,21 @@ def test_a_postgresql_store_without_its_extra_names_the_extra(plain_venv: Path, 
                          env=_environment(), timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "postgres True"
+
+
+def test_importing_an_xlsx_spreadsheet_without_its_extra_names_the_extra(plain_venv: Path, tmp_path: Path) -> None:
+    """import spreadsheet on a real .xlsx without openpyxl exits 1 naming csp-monitor[xlsx] (or CSV), writing nothing."""
+    from openpyxl import Workbook  # the test environment has the extra; the plain install must not need it
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["measure", "2014-01", "2014-02"])
+    sheet.append(["burglary", 10, 12])
+    workbook.save(tmp_path / "performance.xlsx")
+    out = tmp_path / "figures.csv"
+    result = _run(plain_venv, "import", "spreadsheet", str(tmp_path / "performance.xlsx"), "--area", "harborough",
+                  "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "csp-monitor[xlsx]" in result.stderr and "internal error" not in result.stderr
+    assert not out.exists()
