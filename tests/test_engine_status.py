@@ -179,8 +179,7 @@ def test_as_of_defaults_to_the_latest_month_with_figures() -> None:
 
 def test_unknown_measures_in_figures_are_a_warning() -> None:
     """Figures for a measure no rule reads are ignored with a warning that suggests the nearest id."""
-    data = figures("burglary", [1] * 12, [1] * 12)
-    data.merge(figures("burglarly", [1] * 12, [1] * 12))
+    data = FigureSet.from_figures([*figures("burglary", [1] * 12, [1] * 12), *figures("burglarly", [1] * 12, [1] * 12)])
     evaluation = evaluate(rules_from_text(RULES), data, as_of="2014-03")
     assert any("'burglarly' are ignored" in w and "'burglary'" in w for w in evaluation.warnings)
 

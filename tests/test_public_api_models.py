@@ -151,3 +151,21 @@ def test_rules_cannot_be_changed_in_place() -> None:
     assert copy.deepcopy(rules) == rules and pickle.loads(pickle.dumps(rules)) == rules
     assert json.loads(rules.model_dump_json())["recipients"] == {"board": ["csp-board@example.org",
                                                                            "analyst@example.org"]}
+
+
+def test_loaded_and_built_figure_sets_refuse_changes() -> None:
+    """load_figures and FigureSet.from_figures give frozen sets: add, revise, merge and mark_suspect raise TypeError."""
+    loaded = load_figures(HARBOROUGH_FIGURES)
+    built = FigureSet.from_figures([Figure(area="harborough", measure="burglary", period="2014-03", value=1)])
+    before = list(loaded)
+    for figures in (loaded, built):
+        assert figures.frozen
+        with pytest.raises(TypeError, match="cannot be changed"):
+            figures.add("harborough", "burglary", 24170, 1.0)
+        with pytest.raises(TypeError):
+            figures.revise("harborough", "burglary", 24170, 2.0)
+        with pytest.raises(TypeError):
+            figures.merge(FigureSet())
+        with pytest.raises(TypeError):
+            figures.mark_suspect("harborough", "burglary", 24170, "why")
+    assert list(loaded) == before

@@ -31,7 +31,7 @@ from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, parse
 from csp_monitor.models.figures import FigureSet, normalise_name
 from csp_monitor.periods import format_month, parse_month
 
-__all__ = ["MAX_FIGURES_BYTES", "FigureEntry", "figures_from_entries", "load_figures", "parse_value"]
+__all__ = ["MAX_FIGURES_BYTES", "FigureEntry", "figures_from_entries", "load_figures", "parse_value", "read_figures"]
 
 MAX_FIGURES_BYTES = 512 * 1024 * 1024
 """A national five-year set is tens of megabytes; anything this large is a mistake."""
@@ -66,7 +66,12 @@ def parse_value(text: str) -> float | None:
 
 
 def load_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
-    """Load one or more figures files into one :class:`FigureSet`."""
+    """Load one or more figures files into one :class:`FigureSet` (which refuses changes)."""
+    return read_figures(paths).freeze()
+
+
+def read_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
+    """:func:`load_figures` for loaders that go on adding to the set (figures sources): not frozen."""
     paths = check_paths(paths)
     problems: list[Problem] = []
     result = FigureSet()

@@ -73,11 +73,26 @@ class FigureSet:
     Missing months are simply absent: a missing month is not a zero.
     """
 
-    __slots__ = ("_series", "_suspect")
+    __slots__ = ("_frozen", "_series", "_suspect")
 
     def __init__(self) -> None:
         self._series: dict[tuple[str, str], dict[int, float]] = {}
         self._suspect: dict[tuple[str, str, int], str] = {}
+        self._frozen = False
+
+    def freeze(self) -> FigureSet:
+        """Refuse every change from now on (what :func:`load_figures` and :meth:`from_figures` give); return self."""
+        self._frozen = True
+        return self
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the set refuses changes."""
+        return self._frozen
+
+    def _check_open(self) -> None:
+        if self._frozen:
+            raise TypeError("this FigureSet cannot be changed: build a new one with FigureSet.from_figures([...])")
 
     @classmethod
     def from_figures(cls, figures: Iterable[Figure]) -> FigureSet:
@@ -99,7 +114,7 @@ class FigureSet:
                 result.mark_suspect(figure.area, figure.measure, month, figure.suspect)
         if problems:
             raise FiguresError(problems)
-        return result
+        return result.freeze()
 
     def __eq__(self, other: object) -> bool:
         """Two sets are equal when they hold the same values and suspect marks."""
@@ -121,6 +136,7 @@ class FigureSet:
 
     def add(self, area: str, measure: str, month: int, value: float) -> None:
         """Add one value; a second value for the same area, measure and month is an error."""
+        self._check_open()
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"{value!r} is not a valid figure")
         series = self._series.setdefault((area, measure), {})
@@ -134,6 +150,7 @@ class FigureSet:
         The loaders' fast path: the caller must add only finite, non-negative
         values and must check ``month in series`` for duplicates itself.
         """
+        self._check_open()
         return self._series.setdefault((area, measure), {})
 
     def revise(self, area: str, measure: str, month: int, value: float, suspect: str | None = None) -> float | None:
@@ -142,6 +159,7 @@ class FigureSet:
         For revised figures (a later file of a drop folder): the revision's own
         ``suspect`` reason, or none, replaces the earlier one's.
         """
+        self._check_open()
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"{value!r} is not a valid figure")
         series = self._series.setdefault((area, measure), {})
@@ -155,6 +173,7 @@ class FigureSet:
 
     def mark_suspect(self, area: str, measure: str, month: int, reason: str) -> None:
         """Record that a figure is likely a data fault."""
+        self._check_open()
         self._suspect[(area, measure, month)] = reason
 
     def series(self, area: str, measure: str) -> Mapping[int, float]:
@@ -198,6 +217,7 @@ class FigureSet:
 
     def merge(self, other: FigureSet) -> None:
         """Add every figure of ``other``; duplicates raise ValueError."""
+        self._check_open()
         for (area, measure), series in other._series.items():
             for month, value in series.items():
                 self.add(area, measure, month, value)

@@ -138,7 +138,9 @@ def test_a_postgresql_store_without_its_extra_names_the_extra(plain_venv: Path, 
 
 def test_importing_an_xlsx_spreadsheet_without_its_extra_names_the_extra(plain_venv: Path, tmp_path: Path) -> None:
     """import spreadsheet on a real .xlsx without openpyxl exits 1 naming csp-monitor[xlsx] (or CSV), writing nothing."""
-    from openpyxl import Workbook  # the test environment has the extra; the plain install must not need it
+    from openpyxl import (
+        Workbook,  # the test environment has the extra; the plain install must not need it
+    )
 
     workbook = Workbook()
     sheet = workbook.active
