@@ -59,7 +59,7 @@ def main() -> None:
         with open_store(folder / "state.db") as store:
             for index, month in enumerate(months):
                 t0 = time.perf_counter()
-                evaluation = evaluate(rules, figures, month)
+                evaluation = evaluate(rules, figures, as_of=month)
                 t1 = time.perf_counter()
                 decision = decide_and_record(store, rules, evaluation, now=now + timedelta(days=index))
                 t2 = time.perf_counter()

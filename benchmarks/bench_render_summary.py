@@ -51,7 +51,7 @@ def main() -> None:
     import matplotlib.figure  # noqa: F401
 
     started = step("import matplotlib (object API)", started)
-    evaluation = evaluate(rules, figures, "2014-03")
+    evaluation = evaluate(rules, figures, as_of="2014-03")
     previous = previous_evaluation(rules, figures, evaluation)
     started = step("evaluate March and February 2014", started)
     summary = build_summary(rules, figures, evaluation, previous=previous)
@@ -67,7 +67,7 @@ def main() -> None:
     timings = []
     for _ in range(repeat):
         started = time.perf_counter()
-        evaluation = evaluate(rules, figures, "2014-03")
+        evaluation = evaluate(rules, figures, as_of="2014-03")
         summary = build_summary(rules, figures, evaluation, previous=previous_evaluation(rules, figures, evaluation))
         render_summary_email(summary)
         timings.append(time.perf_counter() - started)

@@ -9,10 +9,12 @@ command line turns them into messages and exit codes; nothing else prints.
     ├── InputError                 bad input a person can fix (exit code 1)
     │   ├── RulesError             a rule, alert rule or rule-test file
     │   ├── FiguresError           a figures file (CSV, JSON, spreadsheet, police.uk)
-    │   └── ConfigError            a monitor configuration file
+    │   ├── ConfigError            a monitor configuration file
+    │   └── ArgumentError          an argument of a library call (as_of, now, areas, a path)
     ├── StateError                 the state store is corrupt, newer or locked
     ├── TemplateError              a Jinja2 template could not be rendered
-    └── DeliveryError              a message could not be delivered
+    ├── DeliveryError              a message could not be delivered
+    └── MissingExtraError          an optional package is not installed (names the extra; exit code 1)
 
 Input errors carry every :class:`Problem` found in the input at once, each
 with a file, line, column, key path and an optional suggestion, and render as
@@ -24,12 +26,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from csp_monitor.plain_data import PlainData
+
 __all__ = [
+    "ArgumentError",
     "ConfigError",
     "CspMonitorError",
     "DeliveryError",
     "FiguresError",
     "InputError",
+    "MissingExtraError",
     "Problem",
     "RulesError",
     "StateError",
@@ -38,7 +44,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(PlainData):
     """One problem in an input file, located as precisely as we can."""
 
     message: str
@@ -50,12 +56,15 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
 
     def location(self) -> str:
-        """``file:line:col`` (or as much of it as is known)."""
+        """``file:line:col`` (or as much of it as is known); without a line, ``file:key.path[0]``."""
         parts = [self.file]
         if self.line is not None:
             parts.append(str(self.line))
             if self.column is not None:
                 parts.append(str(self.column))
+        elif self.path:  # data given from Python has no lines: its key path says where
+            parts.append("".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in self.path)
+                         .removeprefix("."))
         return ":".join(parts)
 
     def __str__(self) -> str:
@@ -117,6 +126,16 @@ class ConfigError(InputError):
     kind = "config"
 
 
+class ArgumentError(InputError):
+    """An argument of a library call is of the wrong kind or value (problems located at ``<arguments>``)."""
+
+    kind = "arguments"
+
+    def __init__(self, message: str, *, argument: str) -> None:
+        super().__init__([Problem(message, file="<arguments>", path=(argument,))])
+        self.argument = argument
+
+
 class StateError(CspMonitorError):
     """The state store cannot be used: corrupt, from a newer version, or locked."""
 
@@ -154,3 +173,14 @@ class DeliveryError(CspMonitorError):
         self.permanent = permanent
         self.reply = reply
         self.unknown = unknown
+
+
+class MissingExtraError(CspMonitorError):
+    """An optional package is not installed; the message names the extra that installs it."""
+
+    def __init__(self, package: str, *, extra: str, purpose: str) -> None:
+        super().__init__(f"{purpose} needs {package}, which is not installed: "
+                         f"install csp-monitor[{extra}] (pip install 'csp-monitor[{extra}]')")
+        self.package = package
+        self.extra = extra
+        self.purpose = purpose

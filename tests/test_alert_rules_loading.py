@@ -69,14 +69,14 @@ def test_the_issue_minimum_loads_as_written_beside_the_harborough_rules() -> Non
     assert HARBOROUGH_ALERTS.read_text(encoding="utf-8").split("recipients:", 1)[1] == MINIMUM.split(
         "recipients:", 1)[1]
     rules = load_rules([HARBOROUGH_RULES, HARBOROUGH_ALERTS])
-    assert rules.recipients == {"board": ["csp-board@example.org", "analyst@example.org"]}
+    assert rules.recipients == {"board": ("csp-board@example.org", "analyst@example.org")}
     assert [a.id for a in rules.alerts] == ["off-target", "slipping", "real-rise"]
     off_target, slipping, real_rise = rules.alerts
-    assert off_target.when.status == ["red"] and off_target.severity == "high"
-    assert off_target.notify == ["owner", "board"] and off_target.message == "{{ result.summary }}"
+    assert off_target.when.status == ("red",) and off_target.severity == "high"
+    assert off_target.notify == ("owner", "board") and off_target.message == "{{ result.summary }}"
     assert slipping.for_periods == 2 and slipping.repeat is None and slipping.severity == "medium"
-    assert real_rise.when.significance == ["significant_increase"] and real_rise.repeat == 3
-    assert real_rise.scope is not None and real_rise.scope.priorities == ["serious-acquisitive-crime"]
+    assert real_rise.when.significance == ("significant_increase",) and real_rise.repeat == 3
+    assert real_rise.scope is not None and real_rise.scope.priorities == ("serious-acquisitive-crime",)
     assert real_rise.for_periods == 1
 
 

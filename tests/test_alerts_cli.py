@@ -33,7 +33,7 @@ def test_decide_prints_the_notices_due_as_json_then_nothing_the_second_time(tmp_
     assert first.exit_code == 0, first.stderr
     decision = json.loads(first.stdout)
     rules = load_rules([HARBOROUGH_RULES, HARBOROUGH_ALERTS])
-    results = evaluate(rules, load_figures(HARBOROUGH_FIGURES), "2014-03")
+    results = evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
     red = [r.measure for r in results.results if r.status == "red"]
     assert red == ["total-crime", "domestic-burglary", "theft-of-motor-vehicle", "violence-with-injury"]
     burglary = results.get("harborough", "domestic-burglary")

@@ -24,12 +24,12 @@ def harborough(alert_yaml: str) -> RuleSet:
 
 def fired(rules: RuleSet, as_of: str) -> list[str]:
     """The measures an alert fires for on the Harborough figures, deciding from an empty store."""
-    ev = evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of)
+    ev = evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of=as_of)
     return [n.measure for n in decide(ev, rules, RememberedState(), now=NOW).decision.notifications]
 
 
 def harborough_results(as_of: str) -> Evaluation:
-    return evaluate(load_rules(HARBOROUGH_RULES), load_figures(HARBOROUGH_FIGURES), as_of)
+    return evaluate(load_rules(HARBOROUGH_RULES), load_figures(HARBOROUGH_FIGURES), as_of=as_of)
 
 
 def test_a_significant_rise_fires_for_domestic_burglary_only() -> None:
@@ -48,7 +48,7 @@ def test_significant_falls_match_figure_3() -> None:
 def test_the_issue_minimum_real_rise_alert_tells_the_board() -> None:
     """The issue's real-rise alert (scoped to serious acquisitive crime) tells the board about domestic burglary."""
     rules = load_rules([HARBOROUGH_RULES, HARBOROUGH_RULES.parent / "harborough-alerts.yaml"])
-    ev = evaluate(rules, load_figures(HARBOROUGH_FIGURES), "2014-03")
+    ev = evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
     notices = decide(ev, rules, RememberedState(), now=NOW).decision.notifications
     rises = [(n.measure, n.recipients) for n in notices if n.alert == "real-rise"]
     assert rises == [("domestic-burglary", ("csp-board@example.org", "analyst@example.org"))]

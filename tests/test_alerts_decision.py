@@ -138,10 +138,10 @@ def test_control_characters_are_dropped_from_messages() -> None:
 
 
 def test_the_decision_json_has_the_issue_shape() -> None:
-    """A decision dumps to exactly {as_of, notifications: [...8 keys], alerts: [...5 keys]}."""
+    """A decision dumps to exactly {as_of, notifications: [...8 keys], alerts: [...5 keys], warnings}."""
     plan = decide(evaluation("2014-03", result("red")), rules_with(OFF_TARGET), RememberedState(), now=NOW)
     dumped = plan.decision.model_dump(mode="json")
-    assert list(dumped) == ["as_of", "notifications", "alerts"]
+    assert list(dumped) == ["as_of", "notifications", "alerts", "warnings"]
     assert list(dumped["notifications"][0]) == ["key", "alert", "kind", "area", "measure", "period", "recipients",
                                                 "message"]
     assert list(dumped["alerts"][0]) == ["alert", "area", "measure", "state", "since"]

@@ -12,8 +12,8 @@ from tests.conftest import ROOT
 # load -> evaluate -> decide -> render -> deliver -> schedule; shared foundations below,
 # tools and shells above. A module may import only its own layer or lower ones.
 LAYERS = {
-    "errors": 0, "names": 0, "periods": 0, "files": 0, "cron": 0, "models": 0, "statistics": 0,
-    "sandbox": 0,
+    "arguments": 0, "errors": 0, "extras": 0, "frozen": 0, "plain_data": 0, "names": 0, "periods": 0, "files": 0,
+    "cron": 0, "models": 0, "statistics": 0, "sandbox": 0,
     "load": 1, "importers": 1,
     "evaluation": 2,
     "state": 3, "alerts": 3,

@@ -37,7 +37,7 @@ def _problems(path: Path) -> list[str]:
 def test_plain_files_and_patterns_load_as_they_always_have(tmp_path: Path) -> None:
     """A list of strings is kept as strings, and reading the sources gives exactly the files' figures."""
     config = load_config(_write(tmp_path, "figures: [history.csv]\n"))
-    assert config.figures == [str(tmp_path / "history.csv")]
+    assert config.figures == (str(tmp_path / "history.csv"),)
     assert figure_files(config) == [str(tmp_path / "history.csv")]
     loaded = load_sources(config)
     assert list(loaded.figures) == list(load_figures(tmp_path / "history.csv"))
@@ -70,7 +70,7 @@ def test_one_mapping_is_a_list_of_one_and_its_mistakes_keep_their_place(tmp_path
     """figures: {drop_folder: ...} works like a list of one; a problem found at run time points at the value."""
     path = _write(tmp_path, "figures: {drop_folder: no-such-folder}\n")
     config = load_config(path)
-    assert config.figures == [DropFolder(drop_folder=str(tmp_path / "no-such-folder"))]
+    assert config.figures == (DropFolder(drop_folder=str(tmp_path / "no-such-folder")),)
     with pytest.raises(FiguresError) as caught:
         load_sources(config)
     assert [str(p) for p in caught.value.problems] == [

@@ -48,7 +48,7 @@ def test_the_issues_minimum_loads_as_written(tmp_path: Path) -> None:
     """The example from the issue loads, with every path relative to the configuration file."""
     path = _project(tmp_path, MINIMUM)
     config = load_config(path)
-    assert config.rules == [str(tmp_path / "rules" / "harborough-2013-14.yaml")]
+    assert config.rules == (str(tmp_path / "rules" / "harborough-2013-14.yaml"),)
     assert config.state == str(path.parent / "csp-monitor.db")
     assert figure_files(config) == [str(path.parent / "figures" / "2013.csv")]
     smtp = config.delivery.smtp

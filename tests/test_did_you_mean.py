@@ -87,7 +87,7 @@ def test_evaluate_lists_the_areas_instead_of_suggesting_another(tmp_path: Path) 
                             "    title: P\n    measures:\n      - {id: burglary, name: Burglary, better: lower, "
                             "target: {change: -5%}}\n", "rules.yaml")
     with pytest.raises(FiguresError) as caught:
-        evaluate(rules, load_figures(figures), "2022-03")
+        evaluate(rules, load_figures(figures), as_of="2022-03")
     message = str(caught.value)
     assert "the figures have nothing for the area 'leicestershire'" in message
     assert "the figures cover blaby, charnwood, harborough, hinckley-and-bosworth, leicester, melton" in message
@@ -111,6 +111,6 @@ def test_unread_figures_are_not_matched_to_another_crime_type(tmp_path: Path) ->
     rules = rules_from_text("partnership: L\narea: leicester\npriorities:\n  - id: p\n    title: P\n    measures:\n"
                             "      - {id: violent-crime, name: V, better: lower}\n"
                             "      - {id: burglary, name: B, better: lower}\n", "rules.yaml")
-    evaluation = evaluate(rules, load_figures(figures), "2022-03")
+    evaluation = evaluate(rules, load_figures(figures), as_of="2022-03")
     assert "figures for the measure 'vehicle-crime' are ignored: no rule reads it" in evaluation.warnings
     assert not any("did you mean" in warning for warning in evaluation.warnings)

@@ -86,7 +86,7 @@ def test_a_newline_in_the_partnership_name_stays_in_the_subject() -> None:
     figures = FigureSet()
     figures.add("town", "burglary", parse_month("2014-03"), 5)
     figures.add("town", "burglary", parse_month("2013-03"), 5)
-    summary = build_summary(rules, figures, evaluate(rules, figures, "2014-03"), charts=False)
+    summary = build_summary(rules, figures, evaluate(rules, figures, as_of="2014-03"), charts=False)
     rendered = render_summary_email(summary)
     message = _parse(build_message(rendered, sender="csp@example.org", recipients=["a@example.org"], key="k",
                                    date=DATE))

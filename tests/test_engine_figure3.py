@@ -26,7 +26,7 @@ FIGURE_3 = {
 
 @pytest.fixture(scope="module")
 def evaluation():  # type: ignore[no-untyped-def]
-    return evaluate(load_rules(HARBOROUGH_RULES), load_figures(HARBOROUGH_FIGURES), "2014-03")
+    return evaluate(load_rules(HARBOROUGH_RULES), load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
 
 
 @pytest.mark.parametrize("measure", sorted(FIGURE_3))

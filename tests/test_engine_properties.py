@@ -37,8 +37,8 @@ def test_results_do_not_depend_on_the_order_of_figures(values: list[int], rnd: r
                       value=v) for i, v in enumerate(values)]
     shuffled = figures[:]
     rnd.shuffle(shuffled)
-    assert evaluate(RULES, FigureSet.from_figures(figures), "2014-03") == \
-        evaluate(RULES, FigureSet.from_figures(shuffled), "2014-03")
+    assert evaluate(RULES, FigureSet.from_figures(figures), as_of="2014-03") == \
+        evaluate(RULES, FigureSet.from_figures(shuffled), as_of="2014-03")
 
 
 targets = st.one_of(

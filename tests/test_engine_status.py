@@ -55,7 +55,7 @@ def figures(measure: str, baseline: list[float | None], current: list[float | No
 
 
 def result(measure: str, baseline: list[float | None], current: list[float | None], as_of: str = "2014-03"):  # type: ignore[no-untyped-def]
-    evaluation = evaluate(rules_from_text(RULES), figures(measure, baseline, current), as_of)
+    evaluation = evaluate(rules_from_text(RULES), figures(measure, baseline, current), as_of=as_of)
     found = evaluation.get("town", measure)
     assert found is not None
     return found
@@ -107,7 +107,7 @@ def test_mean_of_months_present() -> None:
 def test_no_tolerance_means_no_amber() -> None:
     """Without any tolerance a missed target is red, never amber."""
     text = RULES.replace("tolerance: 5\n", "")
-    evaluation = evaluate(rules_from_text(text), figures("burglary", [100] + [0] * 11, [91] + [0] * 11), "2014-03")
+    evaluation = evaluate(rules_from_text(text), figures("burglary", [100] + [0] * 11, [91] + [0] * 11), as_of="2014-03")
     assert evaluation.results[0].status == "red"
 
 
@@ -179,21 +179,20 @@ def test_as_of_defaults_to_the_latest_month_with_figures() -> None:
 
 def test_unknown_measures_in_figures_are_a_warning() -> None:
     """Figures for a measure no rule reads are ignored with a warning that suggests the nearest id."""
-    data = figures("burglary", [1] * 12, [1] * 12)
-    data.merge(figures("burglarly", [1] * 12, [1] * 12))
-    evaluation = evaluate(rules_from_text(RULES), data, "2014-03")
+    data = FigureSet.from_figures([*figures("burglary", [1] * 12, [1] * 12), *figures("burglarly", [1] * 12, [1] * 12)])
+    evaluation = evaluate(rules_from_text(RULES), data, as_of="2014-03")
     assert any("'burglarly' are ignored" in w and "'burglary'" in w for w in evaluation.warnings)
 
 
 def test_as_of_outside_the_rules_year_is_a_warning() -> None:
     """Evaluating 2013/14 rules in 2014/15 warns that the targets may not apply."""
-    evaluation = evaluate(rules_from_text(RULES), figures("burglary", [1] * 12, [1] * 12), "2014-04")
+    evaluation = evaluate(rules_from_text(RULES), figures("burglary", [1] * 12, [1] * 12), as_of="2014-04")
     assert any("2013/14" in w and "2014/15" in w for w in evaluation.warnings)
 
 
 def test_evaluation_is_independent_of_input_order() -> None:
     """The same figures given in a different order give identical results."""
     forward = list(figures("burglary", [3, 5, 8] * 4, [2, 9, 4] * 4))
-    a = evaluate(rules_from_text(RULES), FigureSet.from_figures(forward), "2014-03")
-    b = evaluate(rules_from_text(RULES), FigureSet.from_figures(reversed(forward)), "2014-03")
+    a = evaluate(rules_from_text(RULES), FigureSet.from_figures(forward), as_of="2014-03")
+    b = evaluate(rules_from_text(RULES), FigureSet.from_figures(reversed(forward)), as_of="2014-03")
     assert a == b

@@ -25,14 +25,14 @@ def figures(*measures: str) -> FigureSet:
 
 def test_measures_a_rule_file_leaves_to_others_share_one_warning() -> None:
     """Rules for some measures of a shared figures file give one warning naming the others, not one each."""
-    evaluation = evaluate(RULES, figures("asb-incidents", "criminal-damage", "total-crime"), "2014-03")
+    evaluation = evaluate(RULES, figures("asb-incidents", "criminal-damage", "total-crime"), as_of="2014-03")
     assert evaluation.warnings == (
         "figures for 3 measures are ignored, as no rule reads them: asb-incidents, criminal-damage, total-crime",)
 
 
 def test_a_likely_typo_keeps_its_own_warning_and_hint() -> None:
     """A measure that looks like a misspelt rule id is warned about on its own, with the suggestion."""
-    evaluation = evaluate(RULES, figures("domestic-burglery", "total-crime"), "2014-03")
+    evaluation = evaluate(RULES, figures("domestic-burglery", "total-crime"), as_of="2014-03")
     assert evaluation.warnings == (
         "figures for the measure 'domestic-burglery' are ignored: no rule reads it (did you mean "
         "'domestic-burglary'?)",

@@ -58,11 +58,11 @@ def test_a_dropped_file_revises_the_figures_of_other_sources(tmp_path: Path) -> 
     (tmp_path / "history.csv").write_bytes(HARBOROUGH_FIGURES.read_bytes())
     config = load_config(_config(tmp_path, "[history.csv, {drop_folder: incoming/}]"))
     rules = load_rules(config.rules)
-    before = evaluate(rules, load_sources(config).figures, "2014-03").get("harborough", "domestic-burglary")
+    before = evaluate(rules, load_sources(config).figures, as_of="2014-03").get("harborough", "domestic-burglary")
     assert before is not None and before.current == 253
     _drop(tmp_path / "incoming", "revised.csv", "harborough,domestic-burglary,2014-03,2\n", minutes_ago=1)
     loaded = load_sources(config)
-    after = evaluate(rules, loaded.figures, "2014-03").get("harborough", "domestic-burglary")
+    after = evaluate(rules, loaded.figures, as_of="2014-03").get("harborough", "domestic-burglary")
     assert after is not None
     march = dict(load_sources(load_config(_config(tmp_path, "history.csv"))).figures.series(*BURGLARY))[
         parse_month("2014-03")]

@@ -95,7 +95,7 @@ def test_a_small_archive_is_counted_and_judged_from_the_configuration(tmp_path: 
     """Each measure's source: reads police.uk's counts; the statuses follow from the rows put in the archive."""
     _archive(tmp_path / "archives")
     config = load_config(_project(tmp_path, "{police_uk: archives/*.zip}"))
-    evaluation = evaluate(load_rules(config.rules), load_sources(config).figures, "2022-03")
+    evaluation = evaluate(load_rules(config.rules), load_sources(config).figures, as_of="2022-03")
     found = {r.measure: (r.current, r.baseline, r.status) for r in evaluation.results if r.area == "harborough"}
     assert found == {
         "burglary-policeuk": (16 * 11, 20 * 12, "green"),           # -33%, target -5%
@@ -114,7 +114,7 @@ def test_suspect_figures_of_the_import_reach_the_judgement(tmp_path: Path) -> No
     reason = figures.suspect("harborough", "burglary", parse_month(LOST_MONTH))
     assert reason is not None and reason.startswith(f"harborough burglary {LOST_MONTH}: 0 against a usual 16-20")
     assert figures.suspect("blaby", "burglary", parse_month(LOST_MONTH)) is None
-    result = evaluate(load_rules(config.rules), figures, "2022-03").get("harborough", "burglary-policeuk")
+    result = evaluate(load_rules(config.rules), figures, as_of="2022-03").get("harborough", "burglary-policeuk")
     assert result is not None and result.suspect_months == (LOST_MONTH,)
 
 
@@ -175,9 +175,9 @@ def test_the_real_leicestershire_archive_judges_as_its_imported_file_does(shared
     import_police_uk(archive, lookup=lookup, out=out)
     from_file = load_figures(out)
     for as_of in ("2022-03", "2020-03"):
-        direct, imported = evaluate(rules, loaded.figures, as_of), evaluate(rules, from_file, as_of)
+        direct, imported = evaluate(rules, loaded.figures, as_of=as_of), evaluate(rules, from_file, as_of=as_of)
         assert [r.model_dump() for r in direct.results] == [r.model_dump() for r in imported.results]
-    statuses = {r.measure: r.status for r in evaluate(rules, loaded.figures, "2022-03").results}
+    statuses = {r.measure: r.status for r in evaluate(rules, loaded.figures, as_of="2022-03").results}
     assert len(set(statuses.values())) >= 3  # not vacuous: the judgements differ between measures
-    march_2020 = evaluate(rules, loaded.figures, "2020-03").get("harborough", "burglary-policeuk")
+    march_2020 = evaluate(rules, loaded.figures, as_of="2020-03").get("harborough", "burglary-policeuk")
     assert march_2020 is not None and "2020-03" in march_2020.suspect_months

@@ -107,7 +107,7 @@ def test_harborough_2021_22_through_the_public_api(tmp_path: Path, rules_file: P
     """Archive -> import -> figures file -> rules -> statuses, each computed from the counted rows."""
     out = tmp_path / "figures.csv"
     import_police_uk(LEICESTERSHIRE, lookup=LOOKUP, out=out)
-    evaluation = evaluate(load_rules(rules_file), load_figures(out), "2022-03")
+    evaluation = evaluate(load_rules(rules_file), load_figures(out), as_of="2022-03")
     assert evaluation.reporting_year == "2021/22"
     expected = _expected()
     for measure, (current, baseline, status) in expected.items():
@@ -152,7 +152,7 @@ def test_a_suspect_month_reaches_the_evaluation(tmp_path: Path, rules_file: Path
     """Judged as of March 2020, the month the data lost Harborough's crimes is reported as suspect."""
     out = tmp_path / "figures.csv"
     import_police_uk(LEICESTERSHIRE, lookup=LOOKUP, out=out)
-    evaluation = evaluate(load_rules(rules_file), load_figures(out), "2020-03")
+    evaluation = evaluate(load_rules(rules_file), load_figures(out), as_of="2020-03")
     result = evaluation.get("harborough", "total-crime-policeuk")
     assert result is not None and "2020-03" in result.suspect_months
 

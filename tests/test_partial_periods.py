@@ -48,7 +48,7 @@ RESPONSE = [10.0] * 7 + [30.0] * 5 + [10.0] * 7
 
 def test_as_of_past_the_data_compares_only_the_months_present() -> None:
     """As of March 2022 with figures to October 2021: 7 of 12 months, compared with April-October 2020."""
-    result = evaluate(rules_from_text(RULES), town(BURGLARY, RESPONSE), "2022-03").get("town", "burglary")
+    result = evaluate(rules_from_text(RULES), town(BURGLARY, RESPONSE), as_of="2022-03").get("town", "burglary")
     assert result is not None
     assert (result.months_present, result.months_expected, result.baseline_months_present) == (7, 12, 12)
     assert result.partial is True
@@ -59,7 +59,7 @@ def test_as_of_past_the_data_compares_only_the_months_present() -> None:
 
 def test_a_mean_is_compared_with_the_same_months_last_year_not_the_whole_year() -> None:
     """A mean of April-October is compared with April-October last year (10), not the whole year's 18.3."""
-    result = evaluate(rules_from_text(RULES), town(BURGLARY, RESPONSE), "2022-03").get("town", "response")
+    result = evaluate(rules_from_text(RULES), town(BURGLARY, RESPONSE), as_of="2022-03").get("town", "response")
     assert result is not None
     assert (result.current, result.baseline, result.change_pct) == (10, 10, 0)
     assert result.partial and result.compared_months == tuple(f"2021-{m:02d}" for m in range(4, 11))
@@ -68,7 +68,7 @@ def test_a_mean_is_compared_with_the_same_months_last_year_not_the_whole_year() 
 def test_a_whole_year_is_not_partial() -> None:
     """With every month on both sides the result is not partial and the heading is the plain one."""
     full = town(BURGLARY[:12] + [15.0] * 12, RESPONSE[:12] + [10.0] * 12)
-    evaluation = evaluate(rules_from_text(RULES), full, "2022-03")
+    evaluation = evaluate(rules_from_text(RULES), full, as_of="2022-03")
     assert [r.partial for r in evaluation.results] == [False, False]
     assert [len(r.compared_months) for r in evaluation.results] == [12, 12]
     lines = render_table(evaluation).splitlines()
@@ -79,7 +79,7 @@ def test_a_whole_year_is_not_partial() -> None:
 
 def test_the_table_heading_and_counts_say_the_year_is_partial() -> None:
     """The heading gives months present per side and the months compared; each row and the counts say partial."""
-    evaluation = evaluate(rules_from_text(RULES), town(BURGLARY, RESPONSE), "2022-03")
+    evaluation = evaluate(rules_from_text(RULES), town(BURGLARY, RESPONSE), as_of="2022-03")
     table = render_table(evaluation)
     lines = table.splitlines()
     assert lines[1] == ("Year to date 2021-04 to 2022-03 (2021/22): figures for 7 of 12 months this year and 12 of 12 "
@@ -95,7 +95,7 @@ def test_the_table_heading_and_counts_say_the_year_is_partial() -> None:
 def test_the_summary_and_report_never_claim_the_whole_year() -> None:
     """The summary's baseline label is the months compared, with a sentence saying so, and rows are marked."""
     rules, figures = rules_from_text(RULES), town(BURGLARY, RESPONSE)
-    evaluation = evaluate(rules, figures, "2022-03")
+    evaluation = evaluate(rules, figures, as_of="2022-03")
     summary = build_summary(rules, figures, evaluation, charts=False)
     assert summary.baseline_label == "April 2020 to October 2020"
     assert summary.coverage_sentence == (
@@ -116,7 +116,7 @@ def test_a_missing_month_last_year_still_leaves_a_sum_without_comparison() -> No
         if value is not None:
             year, month = divmod(2020 * 12 + 3 + offset, 12)
             figures.append(Figure(area="town", measure="burglary", period=f"{year}-{month + 1:02d}", value=value))
-    result = evaluate(rules_from_text(RULES), FigureSet.from_figures(figures), "2022-03").get("town", "burglary")
+    result = evaluate(rules_from_text(RULES), FigureSet.from_figures(figures), as_of="2022-03").get("town", "burglary")
     assert result is not None
     assert result.status == "no_data" and result.baseline is None and not result.partial
     assert result.compared_months == () and result.missing_baseline_months == ("2020-09",)
@@ -130,7 +130,7 @@ def test_a_mean_with_a_month_missing_last_year_says_it_is_left_out() -> None:
         if value is not None:
             year, month = divmod(2020 * 12 + 3 + offset, 12)
             figures.append(Figure(area="town", measure="response", period=f"{year}-{month + 1:02d}", value=value))
-    result = evaluate(rules_from_text(RULES), FigureSet.from_figures(figures), "2022-03").get("town", "response")
+    result = evaluate(rules_from_text(RULES), FigureSet.from_figures(figures), as_of="2022-03").get("town", "response")
     assert result is not None
     assert (result.current, result.baseline, result.partial, len(result.compared_months)) == (12, 10, True, 11)
     assert "last year's figures for 2020-09 are missing, so last year's average leaves them out" in result.summary

@@ -44,7 +44,7 @@ def _with_unread_measure() -> tuple[object, FigureSet, object]:
     figures = load_figures(HARBOROUGH_FIGURES)
     extra = _rows([("harborough", "parking-fines", f"2013-{m:02d}", 5.0) for m in range(4, 13)])
     figures.merge(extra)
-    return rules, figures, evaluate(rules, figures, "2014-03")
+    return rules, figures, evaluate(rules, figures, as_of="2014-03")
 
 
 def test_the_report_and_summary_footers_carry_no_developer_warnings() -> None:
@@ -62,7 +62,7 @@ def test_every_sentence_of_the_table_ends_with_a_full_stop() -> None:
     """Each measure's sentence in the report ends with a full stop, e.g. '... (p = 0.117).'"""
     rules = load_rules(HARBOROUGH_RULES)
     figures = load_figures(HARBOROUGH_FIGURES)
-    summary = build_summary(rules, figures, evaluate(rules, figures, "2014-03"), charts=False)
+    summary = build_summary(rules, figures, evaluate(rules, figures, as_of="2014-03"), charts=False)
     sentences = [row.sentence for group in summary.groups for row in group.rows]
     assert len(sentences) == 10 and all(s.endswith(".") for s in sentences)
     assert ("Theft Of Motor Vehicle is up 42.1% (16 more than last year) against a target of a 10% reduction: "
@@ -90,7 +90,7 @@ def test_results_say_an_8_percent_reduction(change: str, phrase: str) -> None:
     figures = _rows([("town", "burglary", f"{y}-{m:02d}", 10.0)
                                    for y in (2012, 2013) for m in range(1, 13)]
                                   + [("town", "burglary", f"2014-{m:02d}", 9.0) for m in range(1, 4)])
-    result = evaluate(rules, figures, "2014-03").get("town", "burglary")
+    result = evaluate(rules, figures, as_of="2014-03").get("town", "burglary")
     assert result is not None and phrase in result.summary
 
 
@@ -102,7 +102,7 @@ def test_the_csv_writes_a_change_target_in_words_without_an_apostrophe() -> None
     """'-13%' would need a protective apostrophe; '13% reduction' needs none and cannot run as a formula."""
     rules = load_rules(HARBOROUGH_RULES)
     figures = load_figures(HARBOROUGH_FIGURES)
-    rows = {row["measure"]: row for row in _csv_rows(render_csv(evaluate(rules, figures, "2014-03")))}
+    rows = {row["measure"]: row for row in _csv_rows(render_csv(evaluate(rules, figures, as_of="2014-03")))}
     assert rows["domestic-burglary"]["target"] == "13% reduction"
     assert rows["user-satisfaction"]["target"] == "at least 85%"
     assert rows["criminal-damage"]["target"] == ""
@@ -117,7 +117,7 @@ def test_every_kind_of_change_target_reads_in_words(change: str, better: str, wo
     """Each change target, whichever way is better, is written in words in the CSV."""
     rules = rules_from_text(RULES.format(change=change).replace("better: lower", f"better: {better}"))
     figures = _rows([("town", "burglary", f"2013-{m:02d}", 10.0) for m in range(4, 13)])
-    [row] = _csv_rows(render_csv(evaluate(rules, figures, "2013-12")))
+    [row] = _csv_rows(render_csv(evaluate(rules, figures, as_of="2013-12")))
     assert row["target"] == words
 
 
@@ -125,7 +125,7 @@ def test_a_name_that_looks_like_a_formula_is_still_protected() -> None:
     """Where text starts with '=' the apostrophe is still written: only needless ones are gone."""
     rules = rules_from_text(RULES.format(change="-13%").replace("name: Burglary", "name: '=HYPERLINK(1)'"))
     figures = _rows([("town", "burglary", f"2013-{m:02d}", 10.0) for m in range(4, 13)])
-    [row] = _csv_rows(render_csv(evaluate(rules, figures, "2013-12")))
+    [row] = _csv_rows(render_csv(evaluate(rules, figures, as_of="2013-12")))
     assert row["name"] == "'=HYPERLINK(1)" and row["target"] == "13% reduction"
 
 
@@ -141,7 +141,7 @@ def test_the_xlsx_title_names_the_whole_period(tmp_path: Path, cli: Callable[...
     assert title == ("Harborough District Community Safety Partnership: April 2013 to March 2014 "
                      "(reporting year 2013/14), compared with April 2012 to March 2013")
     rules = load_rules(HARBOROUGH_RULES)
-    assert evaluation_title(evaluate(rules, load_figures(HARBOROUGH_FIGURES), "2013-09")).endswith(
+    assert evaluation_title(evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of="2013-09")).endswith(
         "April 2013 to September 2013 (reporting year 2013/14), compared with April 2012 to September 2012")
 
 
@@ -151,7 +151,7 @@ def test_an_alert_email_message_ends_with_a_full_stop() -> None:
     from csp_monitor.render.alerts import build_alert_email, render_alert_email
 
     rules = load_rules(HARBOROUGH_RULES)
-    evaluation = evaluate(rules, load_figures(HARBOROUGH_FIGURES), "2014-03")
+    evaluation = evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
     result = evaluation.get("harborough", "domestic-burglary")
     assert result is not None and not result.summary.endswith(".")
     notice = Notification(key="k", alert="off-target", kind="firing", area="harborough",

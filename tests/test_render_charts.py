@@ -15,7 +15,7 @@ from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES
 
 RULES = load_rules(HARBOROUGH_RULES)
 FIGURES = load_figures(HARBOROUGH_FIGURES)
-EVALUATION = evaluate(RULES, FIGURES, "2014-03")
+EVALUATION = evaluate(RULES, FIGURES, as_of="2014-03")
 
 
 def _burglary() -> MeasureResult:

@@ -43,7 +43,7 @@ def email() -> RenderedEmail:
     """The summary email of a rule set whose names are HTML and Jinja2 syntax."""
     rules = rules_from_text(RULES)
     figures = _figures()
-    return render_summary_email(build_summary(rules, figures, evaluate(rules, figures, "2014-03")))
+    return render_summary_email(build_summary(rules, figures, evaluate(rules, figures, as_of="2014-03")))
 
 
 def test_html_in_a_name_is_escaped_in_the_html_part(email: RenderedEmail) -> None:
@@ -76,6 +76,6 @@ def test_the_report_escapes_the_same_way() -> None:
     """The standalone report escapes names and has no script of its own."""
     rules = rules_from_text(RULES)
     figures = _figures()
-    report = render_report(build_summary(rules, figures, evaluate(rules, figures, "2014-03"), charts=False))
+    report = render_report(build_summary(rules, figures, evaluate(rules, figures, as_of="2014-03"), charts=False))
     assert "<script" not in report
     assert "{{ 7*7 }} priority" in report

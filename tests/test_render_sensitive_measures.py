@@ -49,7 +49,7 @@ def summary() -> RiskSummary:
         figures.add("town", "hate-crime", parse_month("2012-04") + offset, before)
         figures.add("town", "burglary", parse_month("2013-04") + offset, 3)
         figures.add("town", "burglary", parse_month("2012-04") + offset, 2)
-    evaluation = evaluate(rules, figures, "2014-03")
+    evaluation = evaluate(rules, figures, as_of="2014-03")
     assert evaluation.get("town", "hate-crime").current == 4  # type: ignore[union-attr]
     return build_summary(rules, figures, evaluation)
 

@@ -27,7 +27,7 @@ def harborough() -> RiskSummary:
     """The Harborough summary for March 2014, without charts."""
     rules = load_rules(HARBOROUGH_RULES)
     figures = load_figures(HARBOROUGH_FIGURES)
-    evaluation = evaluate(rules, figures, "2014-03")
+    evaluation = evaluate(rules, figures, as_of="2014-03")
     return build_summary(rules, figures, evaluation, previous=previous_evaluation(rules, figures, evaluation),
                          charts=False)
 
@@ -37,7 +37,7 @@ def charted() -> RiskSummary:
     """The Harborough summary for March 2014, with its charts drawn."""
     rules = load_rules(HARBOROUGH_RULES)
     figures = load_figures(HARBOROUGH_FIGURES)
-    return build_summary(rules, figures, evaluate(rules, figures, "2014-03"))
+    return build_summary(rules, figures, evaluate(rules, figures, as_of="2014-03"))
 
 
 def test_the_headline_counts_red_amber_green_as_figure_3_does(harborough: RiskSummary) -> None:
@@ -95,8 +95,8 @@ def test_a_status_change_since_last_month_is_in_the_headline_and_the_exceptions(
     """A measure that was green in February and is red in March is named as a change, and picked out."""
     figures, text = _two_months(march_value=80)
     rules = rules_from_text(text)
-    now = evaluate(rules, figures, "2014-03")
-    before = evaluate(rules, figures, "2014-02")
+    now = evaluate(rules, figures, as_of="2014-03")
+    before = evaluate(rules, figures, as_of="2014-02")
     assert before.results[0].status == "green" and now.results[0].status == "red"
     summary = build_summary(rules, figures, now, previous=before, charts=False)
     assert summary.headline.changes == ("Burglary is now red; it was green in February 2014.",)
@@ -108,7 +108,7 @@ def test_without_an_earlier_month_the_headline_says_so() -> None:
     """With no previous evaluation the summary says there is nothing to compare with."""
     figures, text = _two_months(march_value=80)
     rules = rules_from_text(text)
-    summary = build_summary(rules, figures, evaluate(rules, figures, "2014-03"), charts=False)
+    summary = build_summary(rules, figures, evaluate(rules, figures, as_of="2014-03"), charts=False)
     assert summary.headline.changes_sentence == "There is no earlier month to compare with."
 
 
@@ -153,7 +153,7 @@ def test_charts_use_no_pyplot_state() -> None:
         "from csp_monitor.evaluation.engine import evaluate\n"
         "from csp_monitor.render.summary import build_summary\n"
         f"rules = load_rules({str(HARBOROUGH_RULES)!r}); figures = load_figures({str(HARBOROUGH_FIGURES)!r})\n"
-        "summary = build_summary(rules, figures, evaluate(rules, figures, '2014-03'))\n"
+        "summary = build_summary(rules, figures, evaluate(rules, figures, as_of='2014-03'))\n"
         "assert summary.charts and all(c.png for c in summary.charts)\n"
         "print('matplotlib.pyplot' in sys.modules, 'matplotlib.figure' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

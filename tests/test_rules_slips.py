@@ -111,7 +111,7 @@ def test_rules_with_no_measures_are_refused_by_evaluate() -> None:
     """Priorities without measures: nothing to evaluate is an error, not an empty table."""
     rules = rules_from_text("partnership: H\narea: harborough\npriorities:\n  - {id: p, title: P}\n", "r.yaml")
     with pytest.raises(FiguresError, match="the rules have no measures, so there is nothing to evaluate"):
-        evaluate(rules, load_figures(HARBOROUGH_FIGURES), "2014-03")
+        evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
 
 
 def test_an_area_without_figures_is_refused_even_with_an_as_of_month(cli: Callable[..., CliResult],

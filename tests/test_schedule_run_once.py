@@ -83,7 +83,7 @@ def test_a_summary_schedule_can_name_its_own_recipients(tmp_path: Path, cli: Cal
     (tmp_path / "rules.yaml").write_text((tmp_path / "rules.yaml").read_text(encoding="utf-8").replace(
         "recipients:\n", "recipients:\n  owners: [owner@example.org]\n"), encoding="utf-8")
     settings = load_schedule_config(config)
-    assert settings.summary is not None and settings.summary.to == ["board"]
+    assert settings.summary is not None and settings.summary.to == ("board",)
     assert config_for(settings, settings.schedules[0]).summary.to == ["owners"]  # type: ignore[union-attr]
     assert config_for(settings, settings.schedules[1]) is settings
     add_month(tmp_path, "2020-04")

@@ -73,7 +73,7 @@ def test_every_schema_is_valid_draft_07(name: str) -> None:
             assert value.removeprefix("#/definitions/") in schema["definitions"]
 
 
-@pytest.mark.parametrize("name", [spec.name for spec, _ in available_schemas()])
+@pytest.mark.parametrize("name", [spec.name for spec, _ in available_schemas() if spec.mode == "validation"])
 def test_every_field_has_a_description_and_examples(name: str) -> None:
     """Every key a lead can write shows a description and an example in the editor."""
     missing = [where for where, prop in properties(generated(name))

@@ -81,7 +81,7 @@ def town(*, suspect: bool = True, satisfaction_suspect: bool = False) -> FigureS
 
 def test_a_suspect_baseline_month_is_named_with_its_side_and_blocks_the_test() -> None:
     """Last year's suspect March: the result keeps its red status but names the side and month and is not tested."""
-    result = evaluate(rules_from_text(RULES), town(), "2021-03").get("town", "violence")
+    result = evaluate(rules_from_text(RULES), town(), as_of="2021-03").get("town", "violence")
     assert result is not None
     assert (result.current, result.baseline) == (124 + 125 + 124, 130 + 128 + 4)
     assert result.status == "red"
@@ -97,7 +97,7 @@ def test_a_suspect_baseline_month_is_named_with_its_side_and_blocks_the_test() -
 
 def test_without_the_mark_the_same_figures_are_a_significant_rise() -> None:
     """The counterfactual: unmarked, March 2020's fault reads as a real rise, which is what the mark prevents."""
-    result = evaluate(rules_from_text(RULES), town(suspect=False), "2021-03").get("town", "violence")
+    result = evaluate(rules_from_text(RULES), town(suspect=False), as_of="2021-03").get("town", "violence")
     assert result is not None and result.suspect is None and result.not_tested is None
     assert result.significance is not None and result.significance.verdict == "significant_increase"
 
@@ -105,14 +105,14 @@ def test_without_the_mark_the_same_figures_are_a_significant_rise() -> None:
 def test_a_suspect_month_this_year_is_named_as_the_current_side() -> None:
     """A suspect month in this year's months is reported on the current side."""
     figures = FigureSet.from_figures(_figures(STEADY, suspect={13: "short month"}))
-    result = evaluate(rules_from_text(RULES), figures, "2021-03").get("town", "violence")
+    result = evaluate(rules_from_text(RULES), figures, as_of="2021-03").get("town", "violence")
     assert result is not None and result.suspect is not None
     assert (result.suspect.sides, result.suspect.current_months) == (("current",), ("2021-02",))
 
 
 def test_a_suspect_month_outside_the_compared_months_leaves_the_result_alone() -> None:
     """As of February 2021 the comparison is Jan-Feb against Jan-Feb: a suspect March 2020 is not part of it."""
-    result = evaluate(rules_from_text(RULES), town(), "2021-02").get("town", "violence")
+    result = evaluate(rules_from_text(RULES), town(), as_of="2021-02").get("town", "violence")
     assert result is not None
     assert result.suspect is None and result.not_tested is None and result.significance is not None
 
@@ -120,10 +120,10 @@ def test_a_suspect_month_outside_the_compared_months_leaves_the_result_alone() -
 def test_latest_measures_are_suspect_only_through_the_two_months_compared() -> None:
     """aggregate: latest compares one month with one month: only those two can make it suspect."""
     rules = rules_from_text(RULES)
-    evaluation = evaluate(rules, town(satisfaction_suspect=True), "2021-04")
+    evaluation = evaluate(rules, town(satisfaction_suspect=True), as_of="2021-04")
     satisfaction = evaluation.get("town", "satisfaction")
     assert satisfaction is not None and satisfaction.suspect is None
-    evaluation = evaluate(rules, town(satisfaction_suspect=True), "2021-03")
+    evaluation = evaluate(rules, town(satisfaction_suspect=True), as_of="2021-03")
     satisfaction = evaluation.get("town", "satisfaction")
     assert satisfaction is not None and satisfaction.suspect is not None
     assert satisfaction.suspect.sides == ("baseline",) and satisfaction.suspect.baseline_months == ("2020-03",)
@@ -131,7 +131,7 @@ def test_latest_measures_are_suspect_only_through_the_two_months_compared() -> N
 
 def test_alert_conditions_cannot_tell_on_suspect_figures_unless_the_rule_opts_in() -> None:
     """A red result on suspect figures: the condition says 'cannot tell', or True with fire_on_suspect."""
-    result = evaluate(rules_from_text(RULES), town(), "2021-03").get("town", "violence")
+    result = evaluate(rules_from_text(RULES), town(), as_of="2021-03").get("town", "violence")
     assert result is not None
     condition = Condition(status=["red"])
     assert condition_holds(condition, result, None) is None
@@ -177,7 +177,7 @@ def test_suspect_figures_do_not_resolve_a_firing_alert(marked: bool, told: list[
 
 def test_every_text_output_shows_the_suspect_side_and_months(tmp_path: Path) -> None:
     """Table (column and note), JSON, CSV and the spreadsheet each name the suspect side and month."""
-    evaluation = evaluate(rules_from_text(RULES), town(), "2021-03")
+    evaluation = evaluate(rules_from_text(RULES), town(), as_of="2021-03")
     table = render_table(evaluation)
     row = next(line for line in table.splitlines() if line.startswith("Violence"))
     assert "not tested: suspect figures" in row and "suspect: last year 2020-03" in row
@@ -200,7 +200,7 @@ def test_every_text_output_shows_the_suspect_side_and_months(tmp_path: Path) -> 
 def test_the_summary_email_and_report_carry_a_suspect_badge() -> None:
     """The email's both parts and the HTML report mark the suspect result and explain the mark."""
     rules, figures = rules_from_text(RULES), town()
-    evaluation = evaluate(rules, figures, "2021-03")
+    evaluation = evaluate(rules, figures, as_of="2021-03")
     summary = build_summary(rules, figures, evaluation, charts=False)
     row = next(r for r in summary.rows if r.measure == "violence")
     assert row.suspect == "last year's figure for 2020-03"
@@ -220,7 +220,7 @@ def test_the_summary_email_and_report_carry_a_suspect_badge() -> None:
 def test_the_trend_chart_marks_the_suspect_year() -> None:
     """The exception's trend chart hatches last year's bar and says so in its table and alt text."""
     rules, figures = rules_from_text(RULES), town()
-    evaluation = evaluate(rules, figures, "2021-03")
+    evaluation = evaluate(rules, figures, as_of="2021-03")
     summary = build_summary(rules, figures, evaluation, charts=False)
     trend = next(c for c in summary.charts if c.kind == "trend" and c.measure == "violence")
     assert trend.spec.suspect == (True, False)
@@ -297,7 +297,7 @@ def test_excluding_a_point_gives_the_limits_of_the_series_without_it(values: lis
 
 def test_the_engine_excludes_suspect_months_from_the_chart() -> None:
     """The result's control chart leaves the suspect March 2020 out of its limits."""
-    result = evaluate(rules_from_text(RULES), town(), "2021-12").get("town", "violence")
+    result = evaluate(rules_from_text(RULES), town(), as_of="2021-12").get("town", "violence")
     assert result is not None and result.spc is not None
     assert result.spc.excluded == ("2020-03",)
     kept = [i for i in range(len(STEADY)) if i != 2]

@@ -78,7 +78,7 @@ def _unmarked(figures: FigureSet) -> FigureSet:
 def test_violence_as_of_march_2021_is_flagged_not_a_real_rise(figures_file: Path) -> None:
     """The issue's +55.4% red 'real rise': still red, but suspect on last year's 2020-03 and not tested."""
     figures = load_figures(figures_file)
-    evaluation = evaluate(rules_from_text(RULES), figures, "2021-03")
+    evaluation = evaluate(rules_from_text(RULES), figures, as_of="2021-03")
     result = evaluation.get("harborough", "violence-policeuk")
     assert result is not None
     current = _harborough("Violence and sexual offences", ["2021-01", "2021-02", "2021-03"])
@@ -89,7 +89,7 @@ def test_violence_as_of_march_2021_is_flagged_not_a_real_rise(figures_file: Path
     assert result.suspect is not None and result.suspect.baseline_months == ("2020-03",)
     assert result.suspect.sides == ("baseline",)
     assert result.significance is None and result.not_tested == "suspect_figures"
-    before = evaluate(rules_from_text(RULES), _unmarked(figures), "2021-03").get("harborough", "violence-policeuk")
+    before = evaluate(rules_from_text(RULES), _unmarked(figures), as_of="2021-03").get("harborough", "violence-policeuk")
     assert before is not None and before.significance is not None
     assert before.significance.verdict == "significant_increase"  # what the fault used to be called
 
@@ -156,13 +156,13 @@ def test_decide_records_no_alert(figures_file: Path, tmp_path: Path, cli: Callab
 def test_spc_limits_leave_march_2020_out_and_see_march_2022(figures_file: Path) -> None:
     """Total crime as of 2022-03: limits 474.7 (not 519.2) and March 2022's 481 above them, as the issue says."""
     figures = load_figures(figures_file)
-    result = evaluate(rules_from_text(RULES), figures, "2022-03").get("harborough", "total-crime-policeuk")
+    result = evaluate(rules_from_text(RULES), figures, as_of="2022-03").get("harborough", "total-crime-policeuk")
     assert result is not None and result.spc is not None
     assert result.spc.excluded == ("2020-03",)
     assert round(result.spc.upper_limit, 1) == 474.7
     assert result.spc.values[-1] == _harborough(None, ["2022-03"]) == 481
     assert result.spc.rule == "outside_limits" and result.spc.variation == "special_cause_concern"
-    before = evaluate(rules_from_text(RULES), _unmarked(figures), "2022-03").get("harborough", "total-crime-policeuk")
+    before = evaluate(rules_from_text(RULES), _unmarked(figures), as_of="2022-03").get("harborough", "total-crime-policeuk")
     assert before is not None and before.spc is not None
     assert round(before.spc.upper_limit, 1) == 519.2 and before.spc.rule != "outside_limits"
 

@@ -10,10 +10,11 @@ that delivers it in the same breath.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from csp_monitor.alerts.decide import decide
+from csp_monitor.arguments import check_now
 from csp_monitor.models.decisions import Decision
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Evaluation
@@ -32,6 +33,7 @@ def decide_and_record(store: StateStore, rules: RuleSet, evaluation: Evaluation,
     by the next delivery run) are committed in one transaction: all of them,
     or (on any error) none. A notice already recorded is never returned again.
     """
+    now = check_now(now)
     with store.transaction() as connection:
         remembered = store.remembered(connection, evaluation, now=now)
         plan = decide(evaluation, rules, remembered, now=now)
@@ -43,11 +45,15 @@ def decide_and_record(store: StateStore, rules: RuleSet, evaluation: Evaluation,
 
 
 def evaluate_and_decide(store: StateStore, rules: RuleSet, figures: FigureSet, *, now: datetime,
-                        as_of: str | None = None) -> Decision:
-    """Evaluate the figures (as of ``as_of``, default the latest month), then decide and record alerts."""
+                        as_of: str | date | None = None) -> Decision:
+    """Evaluate the figures (as of ``as_of``, default the latest month), then decide and record alerts.
+
+    ``now`` must be timezone-aware; ``as_of`` is ``"YYYY-MM"`` or a :class:`datetime.date`.
+    """
     from csp_monitor.evaluation.engine import evaluate
 
-    evaluation = evaluate(rules, figures, as_of)
+    now = check_now(now)
+    evaluation = evaluate(rules, figures, as_of=as_of)
     decision = decide_and_record(store, rules, evaluation, now=now)
     if evaluation.warnings:
         decision = decision.model_copy(update={"warnings": (*evaluation.warnings, *decision.warnings)})

@@ -49,7 +49,7 @@ class Backtest:
 
 def backtest(rules: RuleSet, figures: FigureSet, first: str, last: str) -> Backtest:
     """Judge every month from ``first`` to ``last`` (YYYY-MM) and decide alerts month after month."""
-    from csp_monitor.evaluation.engine import evaluate
+    from csp_monitor.evaluation.engine import evaluate_month
 
     problems = []
     try:
@@ -73,7 +73,7 @@ def backtest(rules: RuleSet, figures: FigureSet, first: str, last: str) -> Backt
     months = []
     warnings: list[str] = []
     for month in range(start, end + 1):
-        evaluation = evaluate(rules, figures, month)
+        evaluation = evaluate_month(rules, figures, month)
         due = notifications_due(rules, evaluation, memory) if decide_alerts else []
         months.append(BacktestMonth(evaluation, tuple(due)))
         warnings.extend(evaluation.warnings)

@@ -214,7 +214,7 @@ def _recipients(rules: RuleSet, alert: AlertRule) -> str:
         if name == OWNER:
             who.append("the measure's owner")
         else:
-            addresses = rules.recipients.get(name, [])
+            addresses = rules.recipients.get(name, ())
             who.append(f"the '{name}' list ({', '.join(addresses)})" if addresses else f"the '{name}' list")
     return _and(who)
 

@@ -95,13 +95,13 @@ def _who(notice: DueNotification | None) -> str:
 def diff_rules(old_rules: RuleSet, new_rules: RuleSet, figures: FigureSet, as_of: str | int | None = None
                ) -> RuleDiff:
     """Judge the figures with both rule sets and list what differs, measure by measure."""
-    from csp_monitor.evaluation.engine import default_as_of, evaluate
+    from csp_monitor.evaluation.engine import default_as_of, evaluate, evaluate_month
 
     if as_of is None:
         months = [m for m in (default_as_of(old_rules, figures), default_as_of(new_rules, figures)) if m is not None]
         as_of = max(months) if months else None
-    old_eval = evaluate(old_rules, figures, as_of)
-    new_eval = evaluate(new_rules, figures, old_eval.as_of)
+    old_eval = evaluate_month(old_rules, figures, as_of)
+    new_eval = evaluate(new_rules, figures, as_of=old_eval.as_of)
     compare_alerts = alerts_available() and bool(old_rules.alerts or new_rules.alerts)
     old_due = _notices(notifications_due(old_rules, old_eval)) if compare_alerts else {}
     new_due = _notices(notifications_due(new_rules, new_eval)) if compare_alerts else {}

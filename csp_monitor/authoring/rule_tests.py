@@ -259,7 +259,7 @@ def _run_test(context: _Context, index: int, test: RuleTest) -> list[Problem]:
     from csp_monitor.evaluation.engine import evaluate
 
     try:
-        evaluation = evaluate(context.rules, figures, test.as_of)
+        evaluation = evaluate(context.rules, figures, as_of=test.as_of)
     except CspMonitorError as exc:
         return [positions.problem((*where, "as_of"), f"the rules could not be evaluated: {exc.message}")]
     for e_index, expectation in enumerate(test.expect or []):

@@ -17,7 +17,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from csp_monitor.models.results import RESULTS_SCHEMA_VERSION
 
 __all__ = [
     "DRAFT_07",
@@ -50,6 +52,10 @@ class SchemaSpec:
     model: str
     title: str
     description: str
+    mode: Literal["validation", "serialization"] = "validation"
+    """validation for files people write; serialization for output csp-monitor writes (results)."""
+    version: int | None = None
+    """For output: the ``schema_version`` every document carries (bumped when a field is removed or changes)."""
 
     @property
     def file_name(self) -> str:
@@ -80,6 +86,10 @@ SCHEMAS: tuple[SchemaSpec, ...] = (
     SchemaSpec(
         "config", "csp_monitor.models.config:MonitorConfig", "csp-monitor configuration",
         "The monitor's configuration: rule and figure sources, the state store, schedules and delivery."),
+    SchemaSpec(
+        "results", "csp_monitor.models.results:Evaluation", "csp-monitor evaluation results",
+        "What `csp-monitor evaluate --format json` prints and `Evaluation.model_dump(mode=\"json\")` gives, "
+        "with its schema_version.", mode="serialization", version=RESULTS_SCHEMA_VERSION),
 )
 """Every schema csp-monitor publishes; a model that is not installed is skipped."""
 
@@ -96,8 +106,14 @@ def available_schemas() -> list[tuple[SchemaSpec, type[Any]]]:
 
 def schema_for(spec: SchemaSpec, model: type[Any]) -> dict[str, Any]:
     """The draft-07 schema of one model, with a title, description and ``$id``."""
-    raw = model.model_json_schema(mode="validation", ref_template="#/definitions/{model}")
+    raw = model.model_json_schema(mode=spec.mode, ref_template="#/definitions/{model}")
     schema = draft07(raw)
+    if spec.version is not None:
+        schema["properties"] = {"schema_version": {
+            "const": spec.version, "type": "integer",
+            "description": "The version of this schema: it changes when a field is removed, renamed or changes "
+                           "meaning; new fields may appear without a change."}, **schema.get("properties", {})}
+        schema["required"] = ["schema_version", *schema.get("required", [])]
     head = {
         "$schema": DRAFT_07,
         "$id": _BASE_ID + spec.file_name,

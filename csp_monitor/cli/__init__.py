@@ -153,9 +153,29 @@ def _run(argv: list[str] | None) -> int:
     except Exception as exc:  # a bug: say so plainly, keep the traceback for those who ask
         if os.environ.get("CSP_MONITOR_DEBUG"):
             raise
+        missing = _missing_package(exc)
+        if missing is not None:
+            click.echo(f"error: {missing}", err=True)
+            return EXIT_INPUT
         click.echo(
             f"internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in csp-monitor. Run again with CSP_MONITOR_DEBUG=1 for the details, "
             "and please report it.", err=True)
         return EXIT_INTERNAL
     return returned if isinstance(returned, int) and not isinstance(returned, bool) else EXIT_OK
+
+
+def _missing_package(exc: Exception) -> str | None:
+    """A plain message for an optional (or missing core) package that a code path imported unguarded."""
+    from csp_monitor.errors import MissingExtraError
+    from csp_monitor.extras import CORE_PACKAGES, extra_for
+
+    if not isinstance(exc, ImportError) or not exc.name:
+        return None
+    extra = extra_for(exc.name)
+    if extra is not None:
+        return MissingExtraError(exc.name.partition(".")[0], extra=extra, purpose="this command").message
+    if exc.name.partition(".")[0] in CORE_PACKAGES:
+        return (f"{exc.name} is missing although csp-monitor needs it: the installation is incomplete; "
+                "reinstall it (pip install --force-reinstall csp-monitor)")
+    return None

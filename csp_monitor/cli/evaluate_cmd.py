@@ -44,7 +44,7 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
         raise click.UsageError("--format xlsx writes a spreadsheet: give the file with --out FILE.xlsx")
     refuse_overwriting_inputs(out, [*rules, *figures])
     rule_set, figure_set = load_inputs(rules, figures)
-    result = run_evaluation(rule_set, figure_set, as_of)
+    result = run_evaluation(rule_set, figure_set, as_of=as_of)
     echo_warnings(result.warnings)
     if output_format == "xlsx":
         from csp_monitor.render.table import evaluation_title

@@ -44,7 +44,7 @@ def report(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None, 
     templates_read = [str(path) for path in Path(templates).rglob("*")] if templates else []
     refuse_overwriting_inputs(out, [*rules, *figures, *templates_read])
     rule_set, figure_set = load_inputs(rules, figures)
-    evaluation = evaluate(rule_set, figure_set, as_of)
+    evaluation = evaluate(rule_set, figure_set, as_of=as_of)
     echo_warnings(evaluation.warnings)
     summary = build_summary(rule_set, figure_set, evaluation,
                             previous=previous_evaluation(rule_set, figure_set, evaluation), charts=charts)

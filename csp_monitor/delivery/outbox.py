@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 from csp_monitor.delivery.transport import Transport
 from csp_monitor.errors import DeliveryError, StateError
 from csp_monitor.models.config import RetrySettings
+from csp_monitor.plain_data import PlainData
 from csp_monitor.state.store import reading_rows
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def claimant() -> str:
 
 
 @dataclass(frozen=True)
-class OutboxMessage:
+class OutboxMessage(PlainData):
     """One row of the outbox, without the message bytes."""
 
     id: int
@@ -129,7 +130,7 @@ class OutboxMessage:
 
 
 @dataclass(frozen=True)
-class Attempt:
+class Attempt(PlainData):
     """What happened to one message in one run."""
 
     message: OutboxMessage

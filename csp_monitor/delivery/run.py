@@ -27,13 +27,15 @@ import json
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from csp_monitor.arguments import check_as_of, check_now
 from csp_monitor.delivery.outbox import Attempt, OutboxMessage
-from csp_monitor.errors import CspMonitorError, StateError
+from csp_monitor.errors import ArgumentError, CspMonitorError, StateError
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
+from csp_monitor.plain_data import PlainData
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -79,7 +81,7 @@ def alert_message_key(recipient: str, notification_keys: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True)
-class FiguresShown:
+class FiguresShown(PlainData):
     """The figures a risk summary shows: every figure of its measures up to its month, and their digest."""
 
     partnership: str
@@ -108,7 +110,7 @@ class FiguresShown:
 
 
 @dataclass(frozen=True)
-class PlannedMessage:
+class PlannedMessage(PlainData):
     """A message built and ready to be queued or written."""
 
     key: str
@@ -124,7 +126,7 @@ class PlannedMessage:
 
 
 @dataclass(frozen=True)
-class SendReport:
+class SendReport(PlainData):
     """What one run did: what it queued, what it sent (or tried to), and what it wrote in a dry run."""
 
     as_of: str
@@ -242,7 +244,7 @@ def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str]) -> _I
                 problems.extend(exc.problems)
     if problems or rules is None or figures is None:
         raise InputError(problems)
-    return _Inputs(rules, figures, evaluate(rules, figures, as_of), summary_to, notes)
+    return _Inputs(rules, figures, evaluate(rules, figures, as_of=as_of), summary_to, notes)
 
 
 def _envelope(addresses: Sequence[str]) -> tuple[str, ...]:
@@ -389,7 +391,7 @@ def _pending_messages(config: MonitorConfig, inputs: _Inputs, pending: Sequence[
         judged = inputs
         if period != inputs.evaluation.as_of:  # decided for another month (by another entry point)
             try:
-                judged = _Inputs(inputs.rules, inputs.figures, evaluate(inputs.rules, inputs.figures, period),
+                judged = _Inputs(inputs.rules, inputs.figures, evaluate(inputs.rules, inputs.figures, as_of=period),
                                  inputs.summary_to, inputs.notes)
             except CspMonitorError:
                 judged = inputs  # that month cannot be judged now: the notices' own words still say it all
@@ -486,14 +488,14 @@ def _plan_summaries(config: MonitorConfig, inputs: _Inputs, store: StateStore, n
         if shown.digest == digest:
             continue
         earlier = inputs if month == evaluation.as_of else replace(
-            inputs, evaluation=evaluate(inputs.rules, inputs.figures, month))
+            inputs, evaluation=evaluate(inputs.rules, inputs.figures, as_of=month))
         changes = tuple(shown.changes_since(json.loads(figures))) if figures else ()
         planned.append(_summary_message(config, earlier, now, shown=shown,
                                         correction=_Correction(number=count, sent_at=recorded_at, changes=changes)))
     return planned
 
 
-def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime | None = None,
+def send_once(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,
               dry_run: str | Path | None = None, jobs: Collection[str] = JOBS,
               stop: Callable[[], bool] | None = None) -> SendReport:
     """Evaluate, decide, render and deliver once; see the module docstring.
@@ -505,10 +507,12 @@ def send_once(config: MonitorConfig, *, as_of: str | None = None, now: datetime 
     (the daemon's "SIGTERM received") ends delivery after the message being
     sent; the rest stay queued for the next run.
     """
-    moment = now or datetime.now(UTC)
+
+    as_of = check_as_of(as_of)
+    moment = datetime.now(UTC) if now is None else check_now(now)
     unknown = set(jobs) - set(JOBS)
-    if unknown:
-        raise ValueError(f"unknown jobs: {', '.join(sorted(unknown))}")
+    if unknown or isinstance(jobs, str):
+        raise ArgumentError(f"jobs must be a list of {' and '.join(JOBS)}, not {jobs!r}", argument="jobs")
     if dry_run is not None:
         return _dry_run(config, as_of=as_of, now=moment, folder=Path(dry_run), jobs=jobs)
     inputs = _load(config, as_of, jobs)
@@ -550,7 +554,7 @@ def _deliver(config: MonitorConfig, inputs: _Inputs, *, jobs: Collection[str], n
                       waiting=waiting)
 
 
-def plan_messages(config: MonitorConfig, *, as_of: str | None = None, now: datetime | None = None,
+def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,
                   jobs: Collection[str] = JOBS, include_sent: bool = False) -> tuple[str, list[PlannedMessage],
                                                                                     list[str]]:
     """The messages a run would queue now, rendered, with nothing recorded: (as_of, messages, warnings).
@@ -562,7 +566,8 @@ def plan_messages(config: MonitorConfig, *, as_of: str | None = None, now: datet
     from csp_monitor.delivery.outbox import has_key
     from csp_monitor.models.alert_state import RememberedState
 
-    moment = now or datetime.now(UTC)
+    as_of = check_as_of(as_of)
+    moment = datetime.now(UTC) if now is None else check_now(now)
     inputs = _load(config, as_of, jobs)
     evaluation = inputs.evaluation
     warnings = [*inputs.notes, *evaluation.warnings]

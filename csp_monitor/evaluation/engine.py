@@ -12,9 +12,13 @@ is what lets the daemon, the CLI, rule tests and backtests share one path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
+from typing import Any
+from warnings import warn
 
-from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.arguments import check_areas, check_as_of
+from csp_monitor.errors import ArgumentError, FiguresError, Problem
 from csp_monitor.evaluation.coverage import nothing_to_judge
 from csp_monitor.evaluation.rag import direction_of, judge
 from csp_monitor.evaluation.statistics import (
@@ -52,7 +56,7 @@ from csp_monitor.periods import (
 )
 from csp_monitor.statistics import PeerComparison
 
-__all__ = ["default_as_of", "evaluate", "evaluate_measure"]
+__all__ = ["default_as_of", "evaluate", "evaluate_measure", "evaluate_month"]
 
 
 def default_as_of(rules: RuleSet, figures: FigureSet) -> int | None:
@@ -68,14 +72,31 @@ def default_as_of(rules: RuleSet, figures: FigureSet) -> int | None:
     return latest
 
 
-def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None, *,
-             areas: Sequence[str] | None = None) -> Evaluation:
+_UNSET: Any = object()
+
+
+def evaluate(rules: RuleSet, figures: FigureSet, _as_of: str | date | None = _UNSET, /, *,
+             as_of: str | date | None = None, areas: Collection[str] | None = None) -> Evaluation:
     """Judge every measure of every area as of one month.
 
-    ``as_of`` defaults to the latest month with figures for the rules' measures.
-    ``areas`` limits the areas judged; by default the rules' ``area``, or every
-    area that has figures for a measure the rules read.
+    ``as_of`` (keyword-only: ``"YYYY-MM"`` or a :class:`datetime.date`) defaults to
+    the latest month with figures for the rules' measures. ``areas`` (a list of
+    names, matched as slugs) limits the areas judged; by default the rules'
+    ``area``, or every area that has figures for a measure the rules read.
+    Giving ``as_of`` positionally still works but is deprecated.
     """
+    if _as_of is not _UNSET:
+        warn("evaluate(rules, figures, as_of) is deprecated: write evaluate(rules, figures, as_of=...)",
+             DeprecationWarning, stacklevel=2)
+        if as_of is not None:
+            raise ArgumentError("as_of is given twice, positionally and by keyword", argument="as_of")
+        as_of = _as_of
+    return evaluate_month(rules, figures, check_as_of(as_of), areas=check_areas(areas))
+
+
+def evaluate_month(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None, *,
+                   areas: Sequence[str] | None = None) -> Evaluation:
+    """:func:`evaluate` with its arguments already checked; ``as_of`` may be a month index (internal)."""
     chosen = areas if areas is not None else [rules.area] if rules.area is not None else []
     nothing = nothing_to_judge(rules, figures, chosen)
     if nothing is not None:

@@ -45,6 +45,7 @@ from concurrent.futures import (
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from csp_monitor.arguments import check_paths
 from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.importers._street_counting import (
     ENGINES,
@@ -173,8 +174,7 @@ def import_police_uk(
     found, before writing anything, when the input cannot be imported.
     """
     started = time.perf_counter()
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
+    paths = check_paths(paths)
     if area_by not in AREA_BY:
         raise ValueError(f"area_by must be one of {', '.join(AREA_BY)}")
     if engine not in ENGINES:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from csp_monitor.arguments import check_path
 from csp_monitor.errors import ConfigError, Problem
 from csp_monitor.files import not_regular, read_regular
 from csp_monitor.load.validation import closest, validate_located
@@ -51,7 +52,8 @@ DEFAULT_FOLDER = "outbox"
 
 def load_config(path: str | os.PathLike[str]) -> MonitorConfig:
     """Read and validate a configuration file; raise :class:`ConfigError` with every problem."""
-    name = str(path)
+    path = check_path(path)
+    name = str(path)  # as the caller wrote it
     try:
         located = read_yaml_file(Path(path))
     except YamlProblems as exc:
@@ -232,7 +234,7 @@ def figure_files(config: MonitorConfig) -> list[str]:
     return files
 
 
-def summary_recipients(config: MonitorConfig, recipients: dict[str, list[str]]) -> tuple[str, ...]:
+def summary_recipients(config: MonitorConfig, recipients: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
     """The addresses the summary goes to: list names resolved against the rules' ``recipients``."""
     if config.summary is None:
         return ()

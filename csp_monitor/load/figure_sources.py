@@ -172,14 +172,14 @@ def load_dropped(files: Sequence[DroppedFile], figures: FigureSet | None = None
 
 def load_sources(config: MonitorConfig) -> LoadedFigures:
     """The figures of every source the configuration names, read now; :class:`FiguresError` with every problem."""
-    from csp_monitor.load.figures import load_figures
+    from csp_monitor.load.figures import read_figures
 
     problems: list[Problem] = []
     figures = FigureSet()
     notes: list[str] = []
     if any(isinstance(source, str) for source in config.figures):
         try:
-            figures = load_figures(figure_files(config))
+            figures = read_figures(figure_files(config))  # police.uk counts and drop folders are added below
         except InputError as exc:
             problems.extend(exc.problems)
     for index, source in enumerate(config.figures):

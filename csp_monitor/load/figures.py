@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from csp_monitor.arguments import check_paths
 from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.files import open_regular, read_regular
 from csp_monitor.load.json_positions import json_positions
@@ -33,7 +34,15 @@ from csp_monitor.load.yaml_source import MAX_DEPTH, Located, Positions
 from csp_monitor.models.figures import FigureSet, normalise_name
 from csp_monitor.periods import LAST_YEAR, format_month, parse_month
 
-__all__ = ["MAX_FIGURE", "MAX_FIGURES_BYTES", "FigureEntry", "figures_from_entries", "load_figures", "parse_value"]
+__all__ = [
+    "MAX_FIGURE",
+    "MAX_FIGURES_BYTES",
+    "FigureEntry",
+    "figures_from_entries",
+    "load_figures",
+    "parse_value",
+    "read_figures",
+]
 
 MAX_FIGURES_BYTES = 512 * 1024 * 1024
 """A national five-year set is tens of megabytes; anything this large is a mistake."""
@@ -73,9 +82,13 @@ def parse_value(text: str) -> float | None:
 
 
 def load_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
-    """Load one or more figures files into one :class:`FigureSet`."""
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
+    """Load one or more figures files into one :class:`FigureSet` (which refuses changes)."""
+    return read_figures(paths).freeze()
+
+
+def read_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
+    """:func:`load_figures` for loaders that go on adding to the set (figures sources): not frozen."""
+    paths = check_paths(paths)
     problems: list[Problem] = []
     result = FigureSet()
     earlier: list[tuple[str | Path, str]] = []

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from csp_monitor.errors import Problem, RulesError
+from csp_monitor.arguments import check_paths
+from csp_monitor.errors import ArgumentError, Problem, RulesError
 from csp_monitor.files import read_regular
 from csp_monitor.load.alert_rules import check_alert_rules
 from csp_monitor.load.rule_slips import rule_slips
@@ -16,13 +20,14 @@ from csp_monitor.load.validation import validate_located
 from csp_monitor.load.yaml_source import (
     MAX_YAML_BYTES,
     Located,
+    Positions,
     YamlProblems,
     parse_yaml,
     read_yaml_file,
 )
 from csp_monitor.models.rules import RuleFile, RuleSet
 
-__all__ = ["LoadedRuleFile", "load_rule_files", "load_rules", "rules_from_text"]
+__all__ = ["LoadedRuleFile", "load_rule_files", "load_rules", "rules_from_data", "rules_from_text", "rules_from_texts"]
 
 _SET_LEVEL = ("partnership", "area", "year_starts", "tolerance", "statistics")
 
@@ -116,6 +121,92 @@ def rules_from_text(text: str, name: str = "<rules>") -> RuleSet:
     return combine([file])
 
 
+def rules_from_texts(texts: Mapping[str, str]) -> RuleSet:
+    """Parse and combine several rule files given as ``{name: text}`` (rules, alerts, shared defaults).
+
+    Exactly what :func:`load_rules` does with files of those names and contents:
+    the same checks, every problem at once, located as ``name:line:col``.
+    """
+    if isinstance(texts, str) or not isinstance(texts, Mapping):
+        raise ArgumentError("texts must be a mapping of file name to rule text, e.g. {'rules.yaml': text}",
+                            argument="texts")
+    if not texts:
+        raise RulesError([Problem("no rule texts were given")])
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    files: list[LoadedRuleFile] = []
+    for name, text in texts.items():
+        if not isinstance(name, str) or not isinstance(text, str):
+            raise ArgumentError(f"texts: {name!r} must name a rule text (str), not {type(text).__name__}",
+                                argument="texts")
+        try:
+            located = parse_yaml(text, name)
+        except YamlProblems as exc:
+            problems.extend(exc.problems)
+            if exc.mended is not None:  # as load_rules: what else is wrong, in the same run
+                _validate(name, exc.mended, text.encode("utf-8"), problems, warnings)
+            continue
+        file = _validate(name, located, text.encode("utf-8"), problems, warnings)
+        if file is not None:
+            files.append(file)
+    if problems:
+        raise RulesError([*problems, *warnings])
+    return combine(files)
+
+
+def rules_from_data(data: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, source: str = "<rules>") -> RuleSet:
+    """Build a :class:`RuleSet` from Python data shaped like a rule file (or a list of them).
+
+    The data gets exactly the checks a rule file gets (``RuleSet.model_validate``
+    skips them: ids, sign of change targets, alert rules, conflicts between
+    files): numbers, booleans and dates are read as a rule file's text would be,
+    and every problem is reported at once, located by ``source`` and its key
+    path, e.g. ``<rules>: priorities[0].measures[1].better: ...``. Several
+    mappings combine as several files would; they are named ``source[0]``,
+    ``source[1]``...
+    """
+    if isinstance(data, Mapping):
+        parts: list[tuple[str, Any]] = [(source, data)]
+    elif isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        parts = [(f"{source}[{index}]", item) for index, item in enumerate(data)]
+    else:
+        raise ArgumentError(f"data must be a mapping shaped like a rule file (or a list of them), not "
+                            f"{type(data).__name__}", argument="data")
+    if not parts:
+        raise RulesError([Problem("no rule data was given", file=source)])
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    files: list[LoadedRuleFile] = []
+    for name, item in parts:
+        plain = _as_read(item, (), name, problems)
+        raw = json.dumps(plain, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        file = _validate(name, Located(plain, Positions(file=name)), raw, problems, warnings)
+        if file is not None:
+            files.append(file)
+    if problems:
+        raise RulesError([*problems, *warnings])
+    return combine(files)
+
+
+def _as_read(value: Any, path: tuple[str | int, ...], name: str, problems: list[Problem]) -> Any:
+    """``value`` as the strict YAML reader gives a rule file's contents: every scalar but null as text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): _as_read(item, (*path, str(key)), name, problems) for key, item in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, bytes):
+        return [_as_read(item, (*path, index), name, problems) for index, item in enumerate(value)]
+    problems.append(Problem(f"a rule file cannot hold a {type(value).__name__} ({value!r}): give text, a "
+                            "number, true/false, a list or a mapping", file=name, path=path))
+    return None
+
+
 def load_rules(paths: str | Path | Sequence[str | Path]) -> RuleSet:
     """Load one or more rule files into one :class:`RuleSet`.
 
@@ -123,8 +214,7 @@ def load_rules(paths: str | Path | Sequence[str | Path]) -> RuleSet:
     in any of the files, but not differently in two of them; priorities and
     measures are collected from every file and their ids must be unique.
     """
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
+    paths = check_paths(paths)
     if not paths:
         raise RulesError([Problem("no rule files were given")])
     return combine(load_rule_files(paths))

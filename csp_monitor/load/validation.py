@@ -9,6 +9,7 @@ lead would say it, with a "did you mean" for misspelt keys and values.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import difflib
 import re
@@ -91,6 +92,8 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], locat
     problems: list[Problem] = []
     seen: set[tuple[Any, ...]] = set()
     for error in exc.errors(include_url=False):
+        if _only_because_items_failed(error):
+            continue
         path = _clean_path(error["loc"], located.positions, located.data)
         problem = _problem(error, path, model, located.positions)
         signature = (problem.line, problem.column, problem.message)
@@ -98,6 +101,13 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], locat
             seen.add(signature)
             problems.append(problem)
     return _link_misspellings(problems)
+
+
+def _only_because_items_failed(error: Any) -> bool:
+    """A tuple's "too short" counts only the items that validated: with items given, their errors say it all."""
+    given = error.get("input")
+    return (error["type"] == "too_short" and isinstance(given, list | tuple)
+            and len(given) >= (error.get("ctx") or {}).get("min_length", 0) > 0)
 
 
 def _link_misspellings(problems: list[Problem]) -> list[Problem]:
@@ -177,7 +187,7 @@ def _annotations_at(model: type[BaseModel], path: tuple[str | int, ...]) -> list
                                 field = concrete.model_fields[name]
                     if field is not None:
                         following.append(field.annotation)
-                elif isinstance(segment, str) and origin is dict:
+                elif isinstance(segment, str) and origin in (dict, collections.abc.Mapping):
                     args = typing.get_args(concrete)
                     if len(args) == 2:
                         following.append(args[1])
@@ -293,7 +303,7 @@ def _belongs_under(model: type[BaseModel], parent: tuple[str | int, ...], key: s
         return None
     for field_name, info in here.model_fields.items():
         for concrete in _unwrap(info.annotation):
-            is_list = typing.get_origin(concrete) is list
+            is_list = typing.get_origin(concrete) in (list, tuple)
             inner = _unwrap(typing.get_args(concrete)[0]) if is_list and typing.get_args(concrete) else [concrete]
             for candidate in inner:
                 if not (isinstance(candidate, type) and issubclass(candidate, BaseModel)):

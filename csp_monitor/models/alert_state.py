@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from csp_monitor.frozen import FrozenMapping
 from csp_monitor.models.decisions import NotificationKind
 from csp_monitor.models.results import Status
 
@@ -137,7 +138,7 @@ class HistoryEntry(_Record):
     period: str | None = Field(default=None, description="The period decided.")
     detail: str = Field(description="What happened, in a few words.")
     recipients: tuple[str, ...] = Field(default=(), description="Who the notice is for.")
-    delivery: dict[str, str] = Field(
+    delivery: FrozenMapping[str, str] = Field(
         default_factory=dict,
         description="For a notice: where each recipient's email is, by address: queued (not delivered yet), "
                     "sending, sent (the mail server took it) or failed (given up). Empty when no email was "

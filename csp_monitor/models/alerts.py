@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from csp_monitor.frozen import FrozenMapping
 from csp_monitor.models.results import MeasureResult, Status
 from csp_monitor.models.rules import EmailAddress, Identifier, KeyedValueError, LongText, Number
 from csp_monitor.names import near_typo
@@ -119,8 +120,9 @@ class Threshold(_Model):
 class Condition(_Model):
     """When an alert's condition holds for a result. Every key given must hold."""
 
-    status: Annotated[list[StatusValue], BeforeValidator(_as_list), _one_or_more(StatusValue)] | None = Field(
-        default=None, min_length=1,
+    status: Annotated[tuple[StatusValue, ...], Field(min_length=1), BeforeValidator(_as_list),
+                  _one_or_more(StatusValue)] | None = Field(
+        default=None,
         description="The result's status is one of these: green, amber, red, no_target, no_data.",
         examples=[["red"], ["amber", "red"]])
     worse_than_previous: bool | None = Field(
@@ -129,25 +131,29 @@ class Condition(_Model):
             "true: the status is worse (green < amber < red) than at the previous evaluation recorded in "
             "the state store."),
         examples=[True])
-    projected_status: Annotated[list[ProjectedStatusValue], BeforeValidator(_as_list), _one_or_more(ProjectedStatusValue)] | None = Field(
-        default=None, min_length=1,
+    projected_status: Annotated[tuple[ProjectedStatusValue, ...], Field(min_length=1), BeforeValidator(_as_list),
+                  _one_or_more(ProjectedStatusValue)] | None = Field(
+        default=None,
         description="The status the year-end projection is heading for is one of these (e.g. [red]).",
         examples=[["red"]])
-    significance: Annotated[list[VerdictValue], BeforeValidator(_as_list), _one_or_more(VerdictValue)] | None = Field(
-        default=None, min_length=1,
+    significance: Annotated[tuple[VerdictValue, ...], Field(min_length=1), BeforeValidator(_as_list),
+                  _one_or_more(VerdictValue)] | None = Field(
+        default=None,
         description=(
             "The significance verdict on the change against last year is one of these: "
             "significant_increase, significant_decrease, no_significant_change."),
         examples=[["significant_increase"]])
-    variation: Annotated[list[Variation], BeforeValidator(_as_list), _one_or_more(Variation)] | None = Field(
-        default=None, min_length=1,
+    variation: Annotated[tuple[Variation, ...], Field(min_length=1), BeforeValidator(_as_list),
+                  _one_or_more(Variation)] | None = Field(
+        default=None,
         description=(
             "The SPC (Making Data Count) variation of the latest month is one of these: common_cause, "
             "special_cause_improvement, special_cause_concern, special_cause_neutral_high, "
             "special_cause_neutral_low."),
         examples=[["special_cause_concern"]])
-    assurance: Annotated[list[Assurance], BeforeValidator(_as_list), _one_or_more(Assurance)] | None = Field(
-        default=None, min_length=1,
+    assurance: Annotated[tuple[Assurance, ...], Field(min_length=1), BeforeValidator(_as_list),
+                  _one_or_more(Assurance)] | None = Field(
+        default=None,
         description=(
             "The SPC assurance against the target is one of these: consistently_passing, "
             "consistently_failing, hit_and_miss."),
@@ -198,13 +204,13 @@ class Condition(_Model):
 class Scope(_Model):
     """Which results an alert watches; every list given must match (none given: every result)."""
 
-    areas: list[Identifier] | None = Field(default=None, min_length=1, description="Only these areas.",
-                                           examples=[["harborough"]])
-    priorities: list[Identifier] | None = Field(
-        default=None, min_length=1, description="Only the measures of these priorities (by id).",
+    areas: Annotated[tuple[Identifier, ...], Field(min_length=1)] | None = Field(
+        default=None, description="Only these areas.", examples=[["harborough"]])
+    priorities: Annotated[tuple[Identifier, ...], Field(min_length=1)] | None = Field(
+        default=None, description="Only the measures of these priorities (by id).",
         examples=[["serious-acquisitive-crime"]])
-    measures: list[Identifier] | None = Field(default=None, min_length=1, description="Only these measures (by id).",
-                                              examples=[["domestic-burglary", "theft-of-motor-vehicle"]])
+    measures: Annotated[tuple[Identifier, ...], Field(min_length=1)] | None = Field(
+        default=None, description="Only these measures (by id).", examples=[["domestic-burglary", "theft-of-motor-vehicle"]])
 
     def matches(self, area: str, priority: str, measure: str) -> bool:
         """Whether a result for this area, priority and measure is in scope."""
@@ -213,7 +219,7 @@ class Scope(_Model):
                 and (self.measures is None or measure in self.measures))
 
 
-RecipientLists = dict[Identifier, Annotated[list[EmailAddress], Field(min_length=1)]]
+RecipientLists = FrozenMapping[Identifier, Annotated[tuple[EmailAddress, ...], Field(min_length=1)]]
 """Named lists of email addresses: ``board: [csp-board@example.org]``."""
 
 
@@ -357,7 +363,7 @@ class AlertRule(_Model):
             "Let the alert fire on a result whose figures are suspect (a likely data fault on either side of the "
             "comparison). Left out: such a result neither fires nor resolves the alert."),
         examples=[True])
-    notify: list[Identifier] = Field(
+    notify: tuple[Identifier, ...] = Field(
         min_length=1,
         description="Who is told: 'owner' (the measure's owner, else its priority's) and names of recipients lists.",
         examples=[["owner", "board"]])
@@ -377,7 +383,7 @@ class AlertRule(_Model):
 
     @field_validator("notify")
     @classmethod
-    def _no_duplicates(cls, value: list[str]) -> list[str]:
+    def _no_duplicates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for index, name in enumerate(value):
             if name in value[:index]:
                 raise KeyedValueError(f"'{name}' is listed twice in notify: list it once", at=(index,))

@@ -92,7 +92,7 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-OneOrMore = Annotated[list[str], BeforeValidator(_as_list), WithJsonSchema(
+OneOrMore = Annotated[tuple[str, ...], BeforeValidator(_as_list), WithJsonSchema(
     {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]})]
 """A list that may be written as one value (``rules: rules.yaml``)."""
 

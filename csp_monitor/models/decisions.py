@@ -59,8 +59,7 @@ class Decision(_Result):
     alerts: tuple[AlertStatus, ...] = Field(
         description="Every alert that is pending, firing or silenced, or resolved in this month.")
     warnings: tuple[str, ...] = Field(
-        default=(), exclude=True,
-        description="Things worth knowing that are not errors (printed on stderr, not part of the JSON).")
+        default=(), description="Things worth knowing that are not errors (the CLI prints them on stderr too).")
 
     def by_state(self, state: AlertState) -> list[AlertStatus]:
         """The alerts in one state."""

@@ -80,8 +80,8 @@ class _OneOrList:
         return {"anyOf": [schema["items"], schema]}
 
 
-Paths = Annotated[list[Annotated[str, Field(min_length=1)]], BeforeValidator(_as_list), _OneOrList(),
-                  Field(min_length=1)]
+Paths = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1), BeforeValidator(_as_list),
+                  _OneOrList()]
 
 
 class _Model(BaseModel):
@@ -187,5 +187,5 @@ FigureSource = Annotated[
 ]
 """One entry of ``figures:``: a file or pattern (text), a drop folder, or police.uk archives."""
 
-FigureSources = Annotated[list[FigureSource], BeforeValidator(_as_list), _OneOrList()]
+FigureSources = Annotated[tuple[FigureSource, ...], BeforeValidator(_as_list), _OneOrList()]
 """The ``figures:`` list, which may be written as one entry."""

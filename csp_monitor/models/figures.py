@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 
+from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.names import slug as normalise_name
 from csp_monitor.periods import Month, format_month, parse_month
 
@@ -45,6 +54,18 @@ class Figure(BaseModel):
     suspect: str | None = Field(
         default=None, description="Why this figure is suspected to be a data fault, if it is.")
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_error_tree(cls, data: Any, handler: ModelWrapValidatorHandler[Figure]) -> Figure:
+        # A council tool building figures catches CspMonitorError for every input problem, so a bad
+        # month or value is a FiguresError (with every problem) rather than pydantic's ValidationError.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise FiguresError([Problem(error["msg"].removeprefix("Value error, "), file="<figure>",
+                                        path=tuple(error["loc"]))
+                                for error in exc.errors()]) from None
+
 
 class FigureSet:
     """Monthly series indexed by (area, measure); months are integer indexes.
@@ -52,25 +73,70 @@ class FigureSet:
     Missing months are simply absent: a missing month is not a zero.
     """
 
-    __slots__ = ("_series", "_suspect")
+    __slots__ = ("_frozen", "_series", "_suspect")
 
     def __init__(self) -> None:
         self._series: dict[tuple[str, str], dict[int, float]] = {}
         self._suspect: dict[tuple[str, str, int], str] = {}
+        self._frozen = False
+
+    def freeze(self) -> FigureSet:
+        """Refuse every change from now on (what :func:`load_figures` and :meth:`from_figures` give); return self."""
+        self._frozen = True
+        return self
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the set refuses changes."""
+        return self._frozen
+
+    def _check_open(self) -> None:
+        if self._frozen:
+            raise TypeError("this FigureSet cannot be changed: build a new one with FigureSet.from_figures([...])")
 
     @classmethod
     def from_figures(cls, figures: Iterable[Figure]) -> FigureSet:
-        """Build a set from :class:`Figure` models; a later duplicate raises ValueError."""
+        """Build a set from :class:`Figure` models; duplicates raise :class:`FiguresError` (all of them at once)."""
         result = cls()
-        for figure in figures:
+        problems: list[Problem] = []
+        for index, figure in enumerate(figures):
+            if not isinstance(figure, Figure):
+                problems.append(Problem(f"item {index} is a {type(figure).__name__}, not a Figure", file="<figures>",
+                                        path=(index,)))
+                continue
             month = parse_month(figure.period)
+            if month in result.series(figure.area, figure.measure):
+                problems.append(Problem(f"{figure.area} {figure.measure} {figure.period} is given twice: keep one",
+                                        file="<figures>", path=(index,)))
+                continue
             result.add(figure.area, figure.measure, month, figure.value)
             if figure.suspect:
                 result.mark_suspect(figure.area, figure.measure, month, figure.suspect)
-        return result
+        if problems:
+            raise FiguresError(problems)
+        return result.freeze()
+
+    def __eq__(self, other: object) -> bool:
+        """Two sets are equal when they hold the same values and suspect marks."""
+        if not isinstance(other, FigureSet):
+            return NotImplemented
+        mine = {key: series for key, series in self._series.items() if series}
+        theirs = {key: series for key, series in other._series.items() if series}
+        return mine == theirs and dict(self._suspect) == dict(other._suspect)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, so not hashable
+
+    def __repr__(self) -> str:
+        months = [month for series in self._series.values() for month in series]
+        span = f", {format_month(min(months))} to {format_month(max(months))}" if months else ""
+        areas, measures = self.areas(), self.measures()
+        return (f"<FigureSet: {len(self):,} figures, {len(areas)} area{'s' if len(areas) != 1 else ''} "
+                f"({_shortlist(areas)}), {len(measures)} measure{'s' if len(measures) != 1 else ''} "
+                f"({_shortlist(measures)}){span}, {len(self._suspect)} suspect>")
 
     def add(self, area: str, measure: str, month: int, value: float) -> None:
         """Add one value; a second value for the same area, measure and month is an error."""
+        self._check_open()
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"{value!r} is not a valid figure")
         series = self._series.setdefault((area, measure), {})
@@ -84,6 +150,7 @@ class FigureSet:
         The loaders' fast path: the caller must add only finite, non-negative
         values and must check ``month in series`` for duplicates itself.
         """
+        self._check_open()
         return self._series.setdefault((area, measure), {})
 
     def revise(self, area: str, measure: str, month: int, value: float, suspect: str | None = None) -> float | None:
@@ -92,6 +159,7 @@ class FigureSet:
         For revised figures (a later file of a drop folder): the revision's own
         ``suspect`` reason, or none, replaces the earlier one's.
         """
+        self._check_open()
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"{value!r} is not a valid figure")
         series = self._series.setdefault((area, measure), {})
@@ -105,6 +173,7 @@ class FigureSet:
 
     def mark_suspect(self, area: str, measure: str, month: int, reason: str) -> None:
         """Record that a figure is likely a data fault."""
+        self._check_open()
         self._suspect[(area, measure, month)] = reason
 
     def series(self, area: str, measure: str) -> Mapping[int, float]:
@@ -148,7 +217,12 @@ class FigureSet:
 
     def merge(self, other: FigureSet) -> None:
         """Add every figure of ``other``; duplicates raise ValueError."""
+        self._check_open()
         for (area, measure), series in other._series.items():
             for month, value in series.items():
                 self.add(area, measure, month, value)
         self._suspect.update(other._suspect)
+
+
+def _shortlist(names: list[str], most: int = 3) -> str:
+    return ", ".join(names[:most]) + (f", +{len(names) - most} more" if len(names) > most else "")

@@ -10,6 +10,7 @@ from csp_monitor.models.rules import Aggregate, Better, Unit
 from csp_monitor.statistics import PeerComparison, ProjectionMethod, Significance, SpcResult
 
 __all__ = [
+    "RESULTS_SCHEMA_VERSION",
     "STATUS_ORDER",
     "Direction",
     "Evaluation",
@@ -26,6 +27,10 @@ Status = Literal["green", "amber", "red", "no_target", "no_data"]
 Direction = Literal["improving", "worsening", "no_change", "unknown"]
 Side = Literal["current", "baseline"]
 NotTested = Literal["suspect_figures"]
+
+RESULTS_SCHEMA_VERSION = 1
+"""The ``schema_version`` of JSON results (docs/schema/results.schema.json): raised when a field is removed,
+renamed or changes meaning; new fields may appear without a change."""
 
 STATUS_ORDER: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
 """Worse statuses rank higher; no_target and no_data are not ranked."""

@@ -343,8 +343,8 @@ class Priority(_Model):
                                          examples=["Focus on violence in the night-time economy."])
     tolerance: Tolerance | None = Field(default=None, description="The amber band for this priority's measures.",
                                         examples=[5])
-    measures: list[Measure] = Field(
-        default_factory=list, description="The measures of this priority.",
+    measures: tuple[Measure, ...] = Field(
+        default=(), description="The measures of this priority.",
         examples=[[{"id": "domestic-burglary", "name": "Domestic Burglary", "better": "lower",
                     "target": {"change": "-13%"}}]])
 
@@ -374,8 +374,8 @@ class RuleFile(_Model):
         ),
         examples=[{"confidence": "95%", "spc": {"baseline_points": 12}}],
     )
-    priorities: list[Priority] = Field(
-        default_factory=list, description="The partnership's priorities and measures.",
+    priorities: tuple[Priority, ...] = Field(
+        default=(), description="The partnership's priorities and measures.",
         examples=[[{"id": "serious-acquisitive-crime", "title": "To reduce serious acquisitive crime",
                     "measures": [{"id": "domestic-burglary", "name": "Domestic Burglary", "better": "lower",
                                   "target": {"change": "-13%"}}]}]])
@@ -383,8 +383,8 @@ class RuleFile(_Model):
         default_factory=dict,
         description="Named lists of email addresses that alerts can notify, e.g. board: [csp-board@example.org].",
         examples=[{"board": ["csp-board@example.org", "analyst@example.org"]}])
-    alerts: list[AlertRule] = Field(
-        default_factory=list,
+    alerts: tuple[AlertRule, ...] = Field(
+        default=(),
         description="Alert rules: a condition on results, how long it must hold and whom to tell.",
         examples=[[{"id": "off-target", "when": {"status": ["red"]}, "severity": "high",
                     "notify": ["owner", "board"], "message": "{{ result.summary }}"}]])
@@ -399,9 +399,9 @@ class RuleSet(_Model):
     tolerance: Tolerance | None = Field(default=None, description="The default amber band.")
     statistics: StatisticsRules | None = Field(
         default=None, description="The statistics settings for every measure (see the rule file's).")
-    priorities: list[Priority] = Field(default_factory=list, description="Every priority, in the order given.")
+    priorities: tuple[Priority, ...] = Field(default=(), description="Every priority, in the order given.")
     recipients: RecipientLists = Field(default_factory=dict, description="Named lists of email addresses.")
-    alerts: list[AlertRule] = Field(default_factory=list, description="Every alert rule, in the order given.")
+    alerts: tuple[AlertRule, ...] = Field(default=(), description="Every alert rule, in the order given.")
     files: tuple[str, ...] = Field(default=(), description="The rule files the set was read from.")
     content_hash: str = Field(default="", description="A SHA-256 of the files' contents, to record which rules judged.")
     warnings: tuple[str, ...] = Field(

@@ -85,7 +85,7 @@ class Schedule(BaseModel):
         description="What the job does: 'summary' sends the risk summary (once per reporting month), "
                     "'alerts' sends every alert notification that is due.",
         examples=["summary"])
-    to: list[Identifier] | None = Field(
+    to: tuple[Identifier, ...] | None = Field(
         default=None,
         description="For a summary: the recipient lists (named in the rules) who receive it, instead "
                     "of the summary's own 'to'. Alerts go to whoever each alert rule notifies.",
@@ -161,8 +161,8 @@ class ScheduleSettings(BaseModel):
         default=DEFAULT_TIMEZONE,
         description="The time zone the crons are read in, as an IANA name.",
         examples=["Europe/London"])
-    schedules: list[Schedule] = Field(
-        default_factory=list,
+    schedules: tuple[Schedule, ...] = Field(
+        default=(),
         description="The jobs the daemon runs, each with an id, a cron and what it runs.",
         examples=[[{"id": "monthly-summary", "cron": "0 7 10 * *", "run": "summary"},
                    {"id": "weekly-exceptions", "cron": "30 8 * * mon", "run": "alerts"}]])

@@ -29,6 +29,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from csp_monitor.frozen import FrozenMapping
 from csp_monitor.models.rules import Identifier, KeyedValueError
 from csp_monitor.periods import Month, parse_month
 from csp_monitor.statistics import PeerSettings, SpcSettings
@@ -116,8 +117,8 @@ class SpcRules(_Model):
         description="How many months in a row on one side of the average make a shift.",
         examples=[8],
     )
-    rebase_at: list[Month] = Field(
-        default_factory=list,
+    rebase_at: tuple[Month, ...] = Field(
+        default=(),
         description=(
             "Months where the process changed (a new recording standard, a boundary change): "
             "the chart starts afresh there, with its own limits."
@@ -183,12 +184,12 @@ class PeerRules(_Model):
         default=0.95, description="The funnel limits: 95% or 99.8%.", examples=["95%", "99.8%"]
     )
     per: int = Field(default=1000, ge=1, le=1_000_000_000, description="Rates are per this many people.", examples=[1000])
-    populations: dict[Identifier, Annotated[float, Field(ge=1, le=MAX_POPULATION)]] = Field(
+    populations: FrozenMapping[Identifier, Annotated[float, Field(ge=1, le=MAX_POPULATION)]] = Field(
         default_factory=dict,
         description="The population of every area of every group (usually given once, for the rule set).",
         examples=[{"harborough": 92000, "blaby": 100000}],
     )
-    groups: dict[Identifier, list[Identifier]] = Field(
+    groups: FrozenMapping[Identifier, tuple[Identifier, ...]] = Field(
         default_factory=dict,
         description=(
             "Named groups of similar areas (about fifteen each, like the Home Office's most similar "

@@ -43,8 +43,8 @@ def _time(moment: datetime | None) -> str:
 
 
 def decision_json(decision: Decision) -> str:
-    """The decision as JSON: {as_of, notifications: [...], alerts: [...]}."""
-    return json.dumps(decision.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    """The decision as JSON: {as_of, notifications: [...], alerts: [...]} (its warnings go to stderr)."""
+    return json.dumps(decision.model_dump(mode="json", exclude={"warnings"}), indent=2, ensure_ascii=False)
 
 
 def decision_table(decision: Decision, *, colour: bool = False) -> str:

@@ -467,7 +467,7 @@ def previous_evaluation(rules: RuleSet, figures: FigureSet, evaluation: Evaluati
     from csp_monitor.evaluation.engine import evaluate
     from csp_monitor.periods import format_month
 
-    previous = evaluate(rules, figures, format_month(parse_month(evaluation.as_of) - 1))
+    previous = evaluate(rules, figures, as_of=format_month(parse_month(evaluation.as_of) - 1))
     if all(result.status == "no_data" for result in previous.results):
         return None
     return previous

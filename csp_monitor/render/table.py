@@ -14,7 +14,7 @@ import unicodedata
 from typing import Any
 
 from csp_monitor.evaluation.wording import format_number, format_pct, months_phrase, span_phrase
-from csp_monitor.models.results import Evaluation, MeasureResult
+from csp_monitor.models.results import RESULTS_SCHEMA_VERSION, Evaluation, MeasureResult
 from csp_monitor.periods import parse_month
 
 __all__ = [
@@ -152,7 +152,7 @@ _SERIES_FIELDS = {"results": {"__all__": {"spc": {"periods", "values", "rules", 
 def render_json(evaluation: Evaluation, *, include_series: bool = False) -> str:
     """The whole evaluation as one JSON object; each SPC chart's monthly series only with ``include_series``."""
     data = evaluation.model_dump(mode="json", exclude=None if include_series else _SERIES_FIELDS)
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return json.dumps({"schema_version": RESULTS_SCHEMA_VERSION, **data}, indent=2, ensure_ascii=False)
 
 
 def render_csv(evaluation: Evaluation) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from csp_monitor.errors import CspMonitorError
+from csp_monitor.extras import require
 from csp_monitor.files import atomic_path
 
 __all__ = ["COLUMNS", "STATUS_FILLS", "write_xlsx_table"]
@@ -50,6 +51,7 @@ _MAX_WIDTH = {"summary": 90, "name": 40, "priority": 40}
 def write_xlsx_table(rows: Sequence[Mapping[str, Any]], out: str | Path, *, title: str | None = None,
                      sheet: str = "Performance") -> Path:
     """Write the rows (keys as in :data:`COLUMNS`) to an .xlsx file atomically; return its path."""
+    require("openpyxl", purpose="writing an .xlsx workbook")
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter

@@ -29,8 +29,8 @@ def load_schedule_config(path: str | os.PathLike[str], *, need_schedules: bool =
     try:
         import apscheduler  # noqa: F401 - only to say plainly when it is missing
     except ImportError:
-        raise CspMonitorError("schedules need APScheduler, which is not installed: install "
-                              "'csp-monitor[daemon]'") from None
+        raise CspMonitorError("schedules need APScheduler, which csp-monitor installs: reinstall it "
+                              "(pip install --force-reinstall csp-monitor)") from None
     config = load_config(path)
     problems = check_schedules(config, need_schedules=need_schedules)
     if problems:
@@ -57,7 +57,7 @@ def check_schedules(config: MonitorConfig, *, need_schedules: bool = True) -> li
             config, (), "this configuration has no schedules: add a schedules: list (for example "
             "- {id: monthly-summary, cron: \"0 7 10 * *\", run: summary}), or use 'csp-monitor send' to "
             "run once by hand"))
-    recipients: dict[str, list[str]] = {}
+    recipients: dict[str, tuple[str, ...]] = {}
     if any(schedule.to for schedule in config.schedules):
         try:
             recipients = dict(load_rules(config.rules).recipients)

@@ -55,6 +55,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from csp_monitor.arguments import check_path
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -67,4 +69,5 @@ def open_store(target: str | Path, *, create: bool = True) -> StateStore:
     """Open (and, for a new SQLite file, create) the state store at a path or SQLAlchemy URL."""
     from csp_monitor.state.store import StateStore
 
+    check_path(target, argument="target")  # a path or a URL: text or a Path
     return StateStore.open(target, create=create)

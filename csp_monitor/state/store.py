@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from csp_monitor.errors import InputError, Problem, StateError
+from csp_monitor.errors import InputError, MissingExtraError, Problem, StateError
+from csp_monitor.extras import extra_for
 from csp_monitor.files import not_regular
 from csp_monitor.models.alert_state import (
     AlertKey,
@@ -115,6 +116,9 @@ class StateStore:
         try:
             engine = create_engine(url)
         except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
+            if isinstance(exc, ImportError) and extra_for(exc.name) == "postgres":
+                raise MissingExtraError("psycopg", extra="postgres",
+                                        purpose=f"the PostgreSQL state store {location}") from None
             raise StateError(
                 f"cannot open {location}: the database driver is not installed ({exc}); for PostgreSQL "
                 "install csp-monitor[postgres]", store=location) from None

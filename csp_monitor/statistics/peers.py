@@ -36,6 +36,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from csp_monitor.frozen import FrozenMapping
 from csp_monitor.statistics import _plain_english
 from csp_monitor.statistics._poisson import (
     poisson_cdf,
@@ -132,7 +133,7 @@ class PeerComparison(BaseModel):
             "below its peers when this is under (1 - funnel_level) / 2."
         ),
     )
-    rates: dict[str, float] = Field(description="The rate of every area in the group.")
+    rates: FrozenMapping[str, float] = Field(description="The rate of every area in the group.")
     explanation: str = Field(
         description="One plain-English sentence comparing the area with its peers."
     )

@@ -93,7 +93,7 @@ def harborough() -> RiskSummary:
     """The Harborough risk summary for March 2014, with its charts."""
     rules = load_rules(HARBOROUGH_RULES)
     figures = load_figures(HARBOROUGH_FIGURES)
-    evaluation = evaluate(rules, figures, "2014-03")
+    evaluation = evaluate(rules, figures, as_of="2014-03")
     return build_summary(rules, figures, evaluation, previous=previous_evaluation(rules, figures, evaluation))
 
 
@@ -152,7 +152,7 @@ def test_the_alert_email_fits_a_phone(chromium: str, tmp_path_factory: pytest.Te
         "  - {id: off-target, when: {status: [red]}, notify: [owner]}\n", "rules.yaml")
     figures_file = folder / "figures.csv"
     figures_file.write_text("area,measure,period,value\ntown,burglary,2013-03,10\ntown,burglary,2014-03,30\n")
-    evaluation = evaluate(rules, load_figures(figures_file), "2014-03")
+    evaluation = evaluate(rules, load_figures(figures_file), as_of="2014-03")
     plan = decide(evaluation, rules, RememberedState(), now=_NOW)
     email: AlertEmail = build_alert_email(rules, evaluation, "lead@example.org", plan.decision.notifications)
     rendered = render_alert_email(email)

@@ -355,7 +355,7 @@ def test_every_built_in_template_renders_hostile_names_or_refuses_them(partnersh
             plan_messages(load_config(config_path), as_of="2014-03", now=datetime(2014, 4, 10, tzinfo=UTC),
                           include_sent=True)
             rule_set, figure_set = load_rules([rules_path, alerts_path]), load_figures([HARBOROUGH_FIGURES])
-            evaluation = evaluate(rule_set, figure_set, "2014-03")
+            evaluation = evaluate(rule_set, figure_set, as_of="2014-03")
             render_report(build_summary(rule_set, figure_set, evaluation, charts=False))
 
         _only_our_errors(render)
