@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.load.figures_columns import read_csv_columns
 from csp_monitor.load.validation import closest, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, parse_yaml
 from csp_monitor.models.figures import FigureSet, normalise_name
@@ -92,7 +93,8 @@ def load_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
         if suffix == ".json":
             _load_json(path, name, result, problems)
         elif suffix in {".csv", ".txt"}:
-            _load_csv(path, name, result, earlier, problems)
+            if not read_csv_columns(path, result):
+                _load_csv(path, name, result, earlier, problems)
         else:
             problems.append(Problem(
                 f"csp-monitor cannot read '{suffix or 'this'}' files as figures: use a .csv or .json file "
