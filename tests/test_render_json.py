@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from csp_monitor import FigureSet, evaluate, rules_from_text
 from csp_monitor.models.results import Evaluation
-from csp_monitor.render.table import _SERIES_FIELDS, render_json
+from csp_monitor.render.table import _SERIES_FIELDS, render_json, render_json_bytes
 
 RULES = rules_from_text("""\
 partnership: Random partnership
@@ -97,3 +97,12 @@ def test_json_keeps_names_readable() -> None:
     text = render_json(evaluate(RULES, figures, _as_of(23), areas=["north"]))
     assert "Ünusual drop" in text and "\\u00dc" not in text
     assert text.startswith('{\n  "partnership": "Random partnership",\n')
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32), series=st.booleans())
+def test_json_bytes_are_the_json_text(seed: int, series: bool) -> None:
+    """The bytes written to a file are the JSON text, encoded as UTF-8."""
+    evaluation = evaluate(RULES, random_figures(seed), _as_of(MONTHS - 1))
+    assert render_json_bytes(evaluation, include_series=series) == \
+        render_json(evaluation, include_series=series).encode()

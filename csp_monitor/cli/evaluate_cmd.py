@@ -47,6 +47,17 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
                                 title=f"{result.partnership}: {result.reporting_year} to {result.as_of}")
         click.echo(f"wrote {path}")
         return
+    if output_format == "json" and out is not None:
+        from csp_monitor.files import atomic_path
+        from csp_monitor.render.table import render_json_bytes
+
+        data = render_json_bytes(result, include_series="series" in include)
+        with atomic_path(out) as temporary, open(temporary, "wb") as stream:
+            # The newline written on its own: added to the bytes it would copy tens of MB.
+            stream.write(data)
+            stream.write(b"\n")
+        click.echo(f"wrote {out}")
+        return
     if output_format == "json":
         text = render_json(result, include_series="series" in include) + "\n"
     elif output_format == "csv":
