@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from csp_monitor import FigureSet, evaluate, rules_from_text
 from csp_monitor.models.results import Evaluation
-from csp_monitor.render.table import _SERIES_FIELDS, render_json, render_json_bytes
+from csp_monitor.render.table import _SERIES_FIELDS, render_json, write_json
 
 RULES = rules_from_text("""\
 partnership: Random partnership
@@ -99,10 +100,12 @@ def test_json_keeps_names_readable() -> None:
     assert text.startswith('{\n  "partnership": "Random partnership",\n')
 
 
-@settings(max_examples=10, deadline=None)
-@given(seed=st.integers(0, 2**32), series=st.booleans())
-def test_json_bytes_are_the_json_text(seed: int, series: bool) -> None:
-    """The bytes written to a file are the JSON text, encoded as UTF-8."""
-    evaluation = evaluate(RULES, random_figures(seed), _as_of(MONTHS - 1))
-    assert render_json_bytes(evaluation, include_series=series) == \
-        render_json(evaluation, include_series=series).encode()
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32), series=st.booleans(), chunk=st.integers(1, 20),
+       areas=st.lists(st.sampled_from(AREAS), max_size=4, unique=True))
+def test_json_written_in_pieces_is_the_json_text(seed: int, series: bool, chunk: int, areas: list[str]) -> None:
+    """JSON written a few results at a time is byte for byte the JSON text, for any number of results."""
+    evaluation = evaluate(RULES, random_figures(seed), _as_of(MONTHS - 1), areas=areas)
+    stream = io.BytesIO()
+    write_json(evaluation, stream, include_series=series, chunk=chunk)
+    assert stream.getvalue() == render_json(evaluation, include_series=series).encode()

@@ -49,12 +49,10 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
         return
     if output_format == "json" and out is not None:
         from csp_monitor.files import atomic_path
-        from csp_monitor.render.table import render_json_bytes
+        from csp_monitor.render.table import write_json
 
-        data = render_json_bytes(result, include_series="series" in include)
         with atomic_path(out) as temporary, open(temporary, "wb") as stream:
-            # The newline written on its own: added to the bytes it would copy tens of MB.
-            stream.write(data)
+            write_json(result, stream, include_series="series" in include)
             stream.write(b"\n")
         click.echo(f"wrote {out}")
         return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from typing import Any
+from typing import Any, BinaryIO
 
 from csp_monitor.evaluation.wording import format_number, format_pct, months_phrase
 from csp_monitor.models.results import Evaluation, MeasureResult
@@ -23,9 +23,9 @@ __all__ = [
     "period_heading",
     "render_csv",
     "render_json",
-    "render_json_bytes",
     "render_table",
     "suspect_text",
+    "write_json",
 ]
 
 STATUS_LABELS = {
@@ -126,15 +126,29 @@ def render_json(evaluation: Evaluation, *, include_series: bool = False) -> str:
     return evaluation.model_dump_json(indent=2, exclude=None if include_series else _SERIES_FIELDS)
 
 
-def render_json_bytes(evaluation: Evaluation, *, include_series: bool = False) -> bytes:
-    """:func:`render_json` as UTF-8 bytes, for writing to a file.
+def write_json(evaluation: Evaluation, stream: BinaryIO, *, include_series: bool = False,
+               chunk: int = 500) -> None:
+    """Write :func:`render_json`'s text to a binary stream as UTF-8, a few hundred results at a time.
 
-    A national run's JSON is tens of MB: made as bytes it is held once, not as text and
-    again as the bytes written.
+    A national run's JSON is tens of MB: written in pieces it is never held whole, neither as
+    text nor as bytes, so the command's memory stays that of the results.
     """
     from pydantic import TypeAdapter
 
-    return TypeAdapter(Evaluation).dump_json(evaluation, indent=2, exclude=None if include_series else _SERIES_FIELDS)
+    skeleton = evaluation.model_copy(update={"results": ()}).model_dump_json(indent=2).encode()
+    head, _, tail = skeleton.partition(b'"results": []')
+    if not evaluation.results:
+        stream.write(skeleton)
+        return
+    adapter = TypeAdapter(list[MeasureResult])
+    exclude = None if include_series else _SERIES_FIELDS["results"]
+    stream.write(head + b'"results": [')
+    for start in range(0, len(evaluation.results), chunk):
+        # A chunk is a list of results one level less deep than in the whole: strip its
+        # brackets and indent each line two more spaces.
+        piece = adapter.dump_json(list(evaluation.results[start : start + chunk]), indent=2, exclude=exclude)
+        stream.write((b"," if start else b"") + piece[1:-2].replace(b"\n", b"\n  "))
+    stream.write(b"\n  ]" + tail)
 
 
 def render_csv(evaluation: Evaluation) -> str:
