@@ -128,6 +128,17 @@ def test_out_writes_the_table_to_a_file(tmp_path: Path, cli) -> None:  # type: i
     assert json.loads(target.read_text())["as_of"] == "2014-03"
 
 
+def test_json_in_a_file_is_what_stdout_prints(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The JSON written with --out is byte for byte the JSON printed without it, newline included."""
+    target = tmp_path / "results.json"
+    for include in ((), ("--include", "series")):
+        printed = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--format", "json", *include)
+        written = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--format", "json", *include,
+                      "--out", target)
+        assert printed.exit_code == written.exit_code == 0
+        assert target.read_bytes() == printed.stdout.encode() and printed.stdout.endswith("}\n")
+
+
 def test_import_is_a_registered_command(cli) -> None:  # type: ignore[no-untyped-def]
     """`csp-monitor import` lists the police.uk and spreadsheet importers."""
     out = cli("import", "--help")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from jsonschema import Draft7Validator
 
 from csp_monitor import evaluate, load_figures, load_rules
 from csp_monitor.models.results import RESULTS_SCHEMA_VERSION
+from csp_monitor.render.table import _SERIES_FIELDS
 from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT, CliResult
 
 COMMITTED = ROOT / "docs" / "schema" / "results.schema.json"
@@ -25,10 +27,11 @@ def test_schema_results_prints_a_versioned_draft_07_schema(cli: Callable[..., Cl
     assert "schema_version" in schema["required"] and schema["additionalProperties"] is False
 
 
-def test_evaluate_json_carries_the_version_and_conforms(cli: Callable[..., CliResult]) -> None:
-    """evaluate --format json starts with schema_version and validates against the results schema."""
+@pytest.mark.parametrize("include", [(), ("--include", "series")])
+def test_evaluate_json_carries_the_version_and_conforms(cli: Callable[..., CliResult], include: tuple[str, ...]) -> None:
+    """evaluate --format json starts with schema_version and validates against the results schema, series or not."""
     result = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--as-of", "2014-03",
-                 "--format", "json")
+                 "--format", "json", *include)
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
     assert next(iter(document)) == "schema_version" and document["schema_version"] == RESULTS_SCHEMA_VERSION
@@ -36,7 +39,7 @@ def test_evaluate_json_carries_the_version_and_conforms(cli: Callable[..., CliRe
     assert errors == []
     evaluation = evaluate(load_rules(HARBOROUGH_RULES), load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
     assert {key: value for key, value in document.items() if key != "schema_version"} == \
-        evaluation.model_dump(mode="json")
+        evaluation.model_dump(mode="json", exclude=None if include else _SERIES_FIELDS)
 
 
 def test_the_schema_refuses_a_document_of_another_version() -> None:

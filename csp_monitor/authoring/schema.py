@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from csp_monitor.models.results import RESULTS_SCHEMA_VERSION
+from csp_monitor.models.results import RESULTS_SCHEMA_VERSION, SPC_SERIES_FIELDS
 
 __all__ = [
     "DRAFT_07",
@@ -114,6 +114,8 @@ def schema_for(spec: SchemaSpec, model: type[Any]) -> dict[str, Any]:
             "description": "The version of this schema: it changes when a field is removed, renamed or changes "
                            "meaning; new fields may appear without a change."}, **schema.get("properties", {})}
         schema["required"] = ["schema_version", *schema.get("required", [])]
+    if spec.name == "results":
+        _series_on_request(schema["definitions"]["SpcResult"])
     head = {
         "$schema": DRAFT_07,
         "$id": _BASE_ID + spec.file_name,
@@ -123,6 +125,15 @@ def schema_for(spec: SchemaSpec, model: type[Any]) -> dict[str, Any]:
     schema.pop("title", None)
     schema.pop("description", None)
     return {**head, **schema}
+
+
+def _series_on_request(spc: dict[str, Any]) -> None:
+    """An SPC chart's monthly series is written only with ``--include series``: not required, and said so."""
+    spc["required"] = [name for name in spc.get("required", []) if name not in SPC_SERIES_FIELDS]
+    for name in sorted(SPC_SERIES_FIELDS):
+        field = spc["properties"][name]
+        field["description"] = (f"{field.get('description', '').rstrip('.')}. In `evaluate --format json` only "
+                                "with `--include series`.").lstrip(". ")
 
 
 def draft07(schema: dict[str, Any]) -> dict[str, Any]:

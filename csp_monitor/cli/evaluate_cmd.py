@@ -55,6 +55,15 @@ def evaluate(rules: tuple[str, ...], figures: tuple[str, ...], as_of: str | None
                                 title=evaluation_title(result))
         click.echo(f"wrote {path}")
         return
+    if output_format == "json" and out is not None:
+        from csp_monitor.files import atomic_path
+        from csp_monitor.render.table import write_json
+
+        with atomic_path(out) as temporary, open(temporary, "wb") as stream:
+            write_json(result, stream, include_series="series" in include)
+            stream.write(b"\n")
+        click.echo(f"wrote {out}")
+        return
     if output_format == "json":
         text = render_json(result, include_series="series" in include) + "\n"
     elif output_format == "csv":

@@ -12,6 +12,7 @@ is what lets the daemon, the CLI, rule tests and backtests share one path.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -57,6 +58,9 @@ from csp_monitor.periods import (
 from csp_monitor.statistics import PeerComparison
 
 __all__ = ["default_as_of", "evaluate", "evaluate_measure", "evaluate_month"]
+
+# A national run labels tens of thousands of months: each label is made once and shared.
+_month = functools.cache(format_month)
 
 
 def default_as_of(rules: RuleSet, figures: FigureSet) -> int | None:
@@ -269,20 +273,20 @@ def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area:
         aggregate=measure.aggregate,
         unit=measure.unit,
         sensitive=measure.sensitive,
-        period_start=format_month(year_start),
-        period_end=format_month(as_of),
-        baseline_start=format_month(year_start - 12),
-        baseline_end=format_month(as_of - 12),
+        period_start=_month(year_start),
+        period_end=_month(as_of),
+        baseline_start=_month(year_start - 12),
+        baseline_end=_month(as_of - 12),
         months_present=len(present),
         months_expected=len(months),
         baseline_months_present=sum(1 for m in months if m - 12 in series),
-        compared_months=tuple(format_month(m) for m in compared),
+        compared_months=tuple(map(_month, compared)),
         partial=partial,
         suspect=suspect,
         not_tested=not_tested,
-        missing_months=tuple(format_month(m) for m in missing),
-        missing_baseline_months=tuple(format_month(m) for m in missing_baseline),
-        suspect_months=tuple(format_month(m) for m in suspect_months),
+        missing_months=tuple(map(_month, missing)),
+        missing_baseline_months=tuple(map(_month, missing_baseline)),
+        suspect_months=tuple(map(_month, suspect_months)),
         current=current,
         baseline=baseline,
         difference=difference,

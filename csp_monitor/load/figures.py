@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from csp_monitor.arguments import check_paths
 from csp_monitor.errors import FiguresError, Problem
 from csp_monitor.files import open_regular, read_regular
+from csp_monitor.load.figures_columns import read_csv_columns
 from csp_monitor.load.json_positions import json_positions
 from csp_monitor.load.validation import closest_word, validate_located
 from csp_monitor.load.yaml_source import MAX_DEPTH, Located, Positions
@@ -113,7 +114,8 @@ def read_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
         if suffix == ".json":
             _load_json(path, name, result, problems)
         elif suffix in {".csv", ".txt"}:
-            _load_csv(path, name, result, earlier, problems)
+            if not read_csv_columns(path, result, max_value=MAX_FIGURE, max_bytes=MAX_FIGURES_BYTES):
+                _load_csv(path, name, result, earlier, problems)
         else:
             problems.append(Problem(
                 f"csp-monitor cannot read '{suffix or 'this'}' files as figures: use a .csv or .json file "

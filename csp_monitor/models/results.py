@@ -11,6 +11,7 @@ from csp_monitor.statistics import PeerComparison, ProjectionMethod, Significanc
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
+    "SPC_SERIES_FIELDS",
     "STATUS_ORDER",
     "Direction",
     "Evaluation",
@@ -29,6 +30,9 @@ Side = Literal["current", "baseline"]
 NotTested = Literal["suspect_figures"]
 
 RESULTS_SCHEMA_VERSION = 1
+
+SPC_SERIES_FIELDS = frozenset({"periods", "values", "rules", "variations", "special_causes"})
+"""An SPC result's monthly series: in JSON output only when asked for (``--include series``)."""
 """The ``schema_version`` of JSON results (docs/schema/results.schema.json): raised when a field is removed,
 renamed or changes meaning; new fields may appear without a change."""
 
