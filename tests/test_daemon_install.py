@@ -20,18 +20,18 @@ from tests.conftest import ROOT
 UNIT = ROOT / "examples" / "csp-monitor.service"
 DOCS = ROOT / "docs" / "daemon.md"
 ETC_EXAMPLE = ROOT / "examples" / "etc" / "csp-monitor.yaml"
-_PIP = re.compile(r"/opt/csp-monitor/bin/pip install '(csp-monitor\[[a-z,]+\])'")
+_PIP = re.compile(r"/opt/csp-monitor/bin/pip install '?(csp-monitor(?:\[[a-z,]+\])?)'?")
 
 
 def test_the_unit_and_the_docs_give_the_same_install_lines_with_psycopg_for_postgresql() -> None:
     """Regression: the unit installed csp-monitor[daemon,email,charts] and the docs csp-monitor[all]; now both
-    give the same lines, one of them with the postgres extra, which brings psycopg."""
+    give the same lines: the plain install (which brings the daemon's packages) and one with the postgres
+    extra, which brings psycopg."""
     in_unit, in_docs = _PIP.findall(UNIT.read_text(encoding="utf-8")), _PIP.findall(DOCS.read_text(encoding="utf-8"))
-    assert in_unit == in_docs == ["csp-monitor[all]", "csp-monitor[all,postgres]"]
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
-    assert {"all", "postgres"} <= set(extras)
-    assert any(requirement.startswith("psycopg") for requirement in extras["postgres"])
-    assert any(requirement.startswith("APScheduler") for requirement in extras["all"])
+    assert in_unit == in_docs == ["csp-monitor", "csp-monitor[postgres]"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert any(requirement.startswith("psycopg") for requirement in project["optional-dependencies"]["postgres"])
+    assert any(requirement.startswith("APScheduler") for requirement in project["dependencies"])
     assert "examples/etc/csp-monitor.yaml" in DOCS.read_text(encoding="utf-8")
     assert "etc/csp-monitor.yaml /etc/csp-monitor/" in UNIT.read_text(encoding="utf-8")
 
@@ -51,8 +51,8 @@ def test_the_etc_example_works_when_copied_paths_resolving_beside_it(tmp_path: P
     state store and drop folder stay where the unit expects them, and its summary recipients exist."""
     config_path = _install(tmp_path / "etc" / "csp-monitor")
     config = load_config(config_path)
-    assert config.rules == [str(tmp_path / "etc" / "csp-monitor" / "rules" / "targets.yaml"),
-                            str(tmp_path / "etc" / "csp-monitor" / "rules" / "alerts.yaml")]
+    assert config.rules == (str(tmp_path / "etc" / "csp-monitor" / "rules" / "targets.yaml"),
+                            str(tmp_path / "etc" / "csp-monitor" / "rules" / "alerts.yaml"))
     assert config.state == "/var/lib/csp-monitor/csp-monitor.db"
     rules = load_rules(config.rules)
     assert summary_recipients(config, rules.recipients)

@@ -41,9 +41,9 @@ def _rows(rows: list[tuple[str, str, str, float]]) -> FigureSet:
 def _with_unread_measure() -> tuple[object, FigureSet, object]:
     """Harborough's rules and figures plus figures for a measure no rule reads (a warning for the rule author)."""
     rules = load_rules(HARBOROUGH_RULES)
-    figures = load_figures(HARBOROUGH_FIGURES)
-    extra = _rows([("harborough", "parking-fines", f"2013-{m:02d}", 5.0) for m in range(4, 13)])
-    figures.merge(extra)
+    figures = FigureSet()  # a loaded set is frozen: a new one holds both
+    figures.merge(load_figures(HARBOROUGH_FIGURES))
+    figures.merge(_rows([("harborough", "parking-fines", f"2013-{m:02d}", 5.0) for m in range(4, 13)]))
     return rules, figures, evaluate(rules, figures, as_of="2014-03")
 
 
