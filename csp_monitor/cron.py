@@ -54,22 +54,25 @@ FIELD_NAMES = ("minute", "hour", "day of the month", "month", "day of the week")
 _APSCHEDULER_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _DAY_PART = re.compile(r"^(?P<range>\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(?P<step>\d+))?$")
+_LONGEST_ZONE = 64  # the longest IANA name is 32 characters ("America/Argentina/ComodRivadavia")
 _EXAMPLE = "for example '0 7 10 * *' is 07:00 on the 10th of every month"
 
 
 def load_timezone(name: str) -> ZoneInfo:
     """The IANA time zone ``name``; raise ValueError in plain English."""
     try:
-        if not name or name != name.strip() or ".." in name or name.startswith("/"):
+        if not name or name != name.strip() or ".." in name or name.startswith("/") or len(name) > _LONGEST_ZONE:
             raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name the file system cannot look up
         import difflib
 
-        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1, cutoff=0.6) \
+            if len(name) <= _LONGEST_ZONE else []
         hint = f" (did you mean '{close[0]}'?)" if close else ""
+        shown = name if len(name) <= _LONGEST_ZONE else f"{name[:_LONGEST_ZONE]}..."
         raise ValueError(
-            f"'{name}' is not a time zone this computer knows{hint}: use an IANA name "
+            f"'{shown}' is not a time zone this computer knows{hint}: use an IANA name "
             "such as Europe/London") from None
 
 

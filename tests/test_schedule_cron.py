@@ -119,6 +119,23 @@ def test_unknown_timezone_is_refused_with_a_suggestion() -> None:
         "'Europe/London'?): use an IANA name such as Europe/London"]
 
 
+@pytest.mark.parametrize("name", ["1" * 300, "Europe/" + "x" * 400])
+def test_a_time_zone_name_too_long_for_the_file_system_is_refused_at_its_place(name: str) -> None:
+    """Regression (found by the fuzz test): a 300-character zone name gave OSError 'File name too long'."""
+    model, problems = validate_located(ScheduleSettings, parse_yaml(f"timezone: '{name}'\n", "m.yaml"))
+    assert model is None
+    assert [str(p) for p in problems] == [
+        f"m.yaml:1:11: '{name[:64]}...' is not a time zone this computer knows: use an IANA name such as "
+        "Europe/London"]
+
+
+def test_a_time_zone_folder_is_not_a_time_zone() -> None:
+    """'Europe' (a folder of the time-zone database) is refused with a suggestion, not an OSError."""
+    model, problems = validate_located(ScheduleSettings, parse_yaml("timezone: Europe\n", "m.yaml"))
+    assert model is None and len(problems) == 1
+    assert "'Europe' is not a time zone this computer knows" in problems[0].message
+
+
 def test_duplicate_schedule_ids_are_refused() -> None:
     """Two schedules with one id are refused, since the run ledger is keyed on it."""
     text = ("schedules:\n"
