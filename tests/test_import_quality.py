@@ -227,11 +227,20 @@ def test_suspect_figures_are_flagged_in_the_csv(leicestershire_import: tuple[obj
 
 
 def _poisson(rng: random.Random, level: float) -> int:
-    threshold, count, product = math.exp(-level), 0, rng.random()
-    while product > threshold:
-        count += 1
-        product *= rng.random()
-    return count
+    """A Poisson count around ``level``, by Knuth's method in parts of at most 500.
+
+    Past about 745, exp(-level) underflows to 0 and one part would stop near 745 whatever the level;
+    a sum of Poisson counts is a Poisson count of the summed levels.
+    """
+    parts = max(1, math.ceil(level / 500))
+    total = 0
+    for _ in range(parts):
+        threshold, count, product = math.exp(-level / parts), 0, rng.random()
+        while product > threshold:
+            count += 1
+            product *= rng.random()
+        total += count
+    return total
 
 
 def test_pure_poisson_noise_is_not_mistaken_for_faults() -> None:
@@ -281,6 +290,24 @@ def test_a_jump_no_area_accounts_for_leaves_every_area_short() -> None:
     found = [finding for _, finding in check_unallocated("f", unallocated, rows, crimes)]
     assert [(f.kind, f.suspect) for f in found] == [("unallocated-jump", True)]
     assert "every area's crime counts that month are short by about" in found[0].message
+
+
+def test_rows_beyond_the_lost_areas_noise_still_leave_every_area_short() -> None:
+    """One area lost and every other area an eighth short: the area is pinned and the jump still marks every area short."""
+    months = range(100, 112)
+    crimes = _area_crimes({"harborough": 300, "charnwood": 900, "melton": 250, "blaby": 450}, months)
+    moved = crimes["harborough"][108] - 3
+    crimes["harborough"][108] = 3
+    for area in ("charnwood", "melton", "blaby"):
+        moved += crimes[area][108] - round(crimes[area][108] * 0.875)
+        crimes[area][108] = round(crimes[area][108] * 0.875)
+    unallocated = dict.fromkeys(months, 150)
+    unallocated[108] += moved
+    rows = {m: sum(c[m] for c in crimes.values()) + unallocated[m] for m in months}
+    found = [finding for _, finding in check_unallocated("f", unallocated, rows, crimes)]
+    assert [(f.kind, f.area, f.suspect) for f in found] == [
+        ("unallocated-jump", None, True), ("unallocated-area", "harborough", True)]
+    assert "every area's crime counts that month are short by about 11%" in found[0].message
 
 
 def test_a_lasting_change_in_the_share_with_no_location_is_context() -> None:
@@ -370,24 +397,36 @@ def test_a_force_counted_whole_keeps_its_rows_with_no_location_and_is_not_suspec
     assert result.suspects == {}
 
 
-@pytest.mark.xfail(strict=False, reason="known bug found by this property after merging: when one area is much larger "
-                   "than the rest (levels [261, 60, 60, 60], area-0 lost), the force-wide unallocated-jump finding "
-                   "stays suspect although the lost area is pinned; to be fixed in importers/quality.py")
-@settings(max_examples=30, deadline=None)
-@given(levels=st.lists(st.integers(60, 1500), min_size=4, max_size=9), lost=st.data(), seed=st.integers(0, 10_000))
-def test_a_lost_area_is_the_only_one_pinned(levels: list[int], lost: st.DataObject, seed: int) -> None:
-    """Whatever the areas' sizes, when one area's crimes all go to no location, only that area is suspect."""
+def _one_area_lost(levels: list[int], victim: str, month: int, seed: int) -> list[QualityFinding]:
+    """The no-location findings of 14 months of areas ``area-0``, ... at ``levels``, ``victim`` losing all of ``month``'s crimes."""
     months = range(100, 114)
-    names = [f"area-{i}" for i in range(len(levels))]
-    crimes = _area_crimes(dict(zip(names, levels, strict=True)), months, seed=seed)
-    victim = lost.draw(st.sampled_from(names))
-    month = lost.draw(st.sampled_from(list(range(106, 114))))
+    crimes = _area_crimes({f"area-{i}": level for i, level in enumerate(levels)}, months, seed=seed)
     base = sum(levels) // 20 + 5
     unallocated = dict.fromkeys(months, base)
     unallocated[month] += crimes[victim][month]
     crimes[victim][month] = 0
     rows = {m: sum(c[m] for c in crimes.values()) + unallocated[m] for m in months}
-    found = [finding for _, finding in check_unallocated("f", unallocated, rows, crimes)]
+    return [finding for _, finding in check_unallocated("f", unallocated, rows, crimes)]
+
+
+def test_a_large_lost_area_whose_month_ran_above_its_usual_is_pinned_alone() -> None:
+    """One large area (261 a month among three of 60) losing a month well above its median is the only suspect."""
+    # The counterexample the property found: about 300 extra rows with no location against the 249 the
+    # area usually has, 11% of the force's rows left over, which is the area's own noise, not every area short.
+    found = _one_area_lost([261, 60, 60, 60], "area-0", 108, seed=5)
+    assert [(f.kind, f.area, f.suspect) for f in found] == [
+        ("unallocated-jump", None, False), ("unallocated-area", "area-0", True)]
+    assert "(about 300 more than usual), matching the about 249 crimes missing from area-0" in found[0].message
+    assert "every area's crime counts" not in found[0].message
+
+
+@settings(max_examples=30, deadline=None)
+@given(levels=st.lists(st.integers(60, 1500), min_size=4, max_size=9), lost=st.data(), seed=st.integers(0, 10_000))
+def test_a_lost_area_is_the_only_one_pinned(levels: list[int], lost: st.DataObject, seed: int) -> None:
+    """Whatever the areas' sizes, when one area's crimes all go to no location, only that area is suspect."""
+    names = [f"area-{i}" for i in range(len(levels))]
+    victim = lost.draw(st.sampled_from(names))
+    found = _one_area_lost(levels, victim, lost.draw(st.sampled_from(list(range(106, 114)))), seed)
     pinned = [f.area for f in found if f.kind == "unallocated-area"]
     jumps = [f for f in found if f.kind == "unallocated-jump"]
     if jumps:  # a small area's loss can be too little to move the force's share: then nothing is claimed

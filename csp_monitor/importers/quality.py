@@ -15,8 +15,10 @@ what was seen, against what, and what it probably means.
   that have it: an area whose crimes that month fall far below its own
   history, when together such areas' missing crimes account for the extra
   rows with no location, is suspect; the other areas, normal against their
-  own history, are not. Only when no area accounts for the rows is every
-  area taken to be short.
+  own history, are not. Only when no area accounts for the rows, or the
+  rows left over are both 5 points of the force's crimes and beyond three
+  spreads of the short areas' own variation and of the usual rows with no
+  location, is every area taken to be short.
 - **Collapses and leaps.** A count far from its own recent history, judged
   as a robust z-score of log counts (median and MAD of up to 12 previous
   months; never less spread than Poisson noise allows) that is also beyond
@@ -80,6 +82,7 @@ _WIDESPREAD_RATIO = 1.25
 _UNALLOCATED_POINTS = 0.05
 _SHORT_Z = 3.0
 _EXPLAINED_SHARE = 0.5
+_EXPLAINED_Z = 3.0
 _FORCE_Z = 3.0
 _FORCE_HISTORY = 3
 _SHIFT_POINTS = 0.02
@@ -151,7 +154,10 @@ def check_unallocated(force: str, unallocated: Mapping[int, int], rows: Mapping[
     finding, and one suspect ``unallocated-area`` finding per area whose
     crimes fell far below its own history that month. The jump finding is
     itself suspect (every area short) only when no area, or too few,
-    account for the extra rows with no location. With ``whole_force`` (figures
+    account for the extra rows with no location: the rows left over are at
+    least 5 points of the force's crimes and three spreads of the noise (the
+    short areas' month-to-month spread and the Poisson spread of the usual
+    rows with no location). With ``whole_force`` (figures
     counted per force, rows with no location included) nothing is short.
     """
     found: list[tuple[int, QualityFinding]] = []
@@ -169,7 +175,13 @@ def check_unallocated(force: str, unallocated: Mapping[int, int], rows: Mapping[
         short, normal = _short_areas(month, area_crimes or {})
         missing = sum(j.usual - j.value for j in short.values())
         left = (extra - missing) / rows[month]
-        if short and missing >= _EXPLAINED_SHARE * extra and left < _UNALLOCATED_POINTS:
+        # Rows left over mean every area is short only when they are many (5 points) and beyond noise:
+        # a short area's usual is a median its lost month may well have run above, and the usual rows
+        # with no location vary too. Without the noise, one large area's ordinary swing above its median
+        # would read as every other area short.
+        noise = math.sqrt(sum(j.count_spread ** 2 for j in short.values()) + usual * rows[month])
+        unexplained = left >= _UNALLOCATED_POINTS and extra - missing >= _EXPLAINED_Z * noise
+        if short and missing >= _EXPLAINED_SHARE * extra and not unexplained:
             named = " and ".join(f"{area} ({_number(j.value)} against a usual {_number(j.usual)})"
                                  for area, j in sorted(short.items()))
             fine = ", ".join(f"{area} {_number(j.value)} (usual {_number(j.low)}-{_number(j.high)})"
@@ -355,7 +367,7 @@ def _judge_against(series: Mapping[int, float], month: int, history: list[int]) 
     change = math.log(series[month] + 1) - centre
     quarter = max(1, len(values) // 4)
     return _Judgement(value=series[month], usual=usual, low=values[quarter - 1], high=values[-quarter],
-                      change=change, z=change / sigma)
+                      change=change, z=change / sigma, sigma=sigma)
 
 
 def check_repeats(figures: Mapping[tuple[str, str, int], float]) -> list[QualityFinding]:
@@ -403,6 +415,12 @@ class _Judgement:
     high: float
     change: float  # log(value + 1) - the reference centre
     z: float
+    sigma: float  # the spread the z-score divides by, on the log scale
+
+    @property
+    def count_spread(self) -> float:
+        """The spread in counts around the usual level: d log(v + 1) = dv / (v + 1)."""
+        return (self.usual + 1) * self.sigma
 
 
 def _judge(series: Mapping[int, float], month: int, months: list[int]) -> _Judgement | None:
@@ -422,7 +440,7 @@ def _judge(series: Mapping[int, float], month: int, months: list[int]) -> _Judge
     change = math.log(value + 1) - centre
     quarter = max(1, len(values) // 4)
     return _Judgement(value=value, usual=usual, low=values[quarter - 1], high=values[-quarter],
-                      change=change, z=change / sigma)
+                      change=change, z=change / sigma, sigma=sigma)
 
 
 def _number(value: float) -> str:
