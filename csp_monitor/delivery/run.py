@@ -622,7 +622,7 @@ def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now
         sent = _SummariesSent()
         remembered = RememberedState()
         if store is not None:
-            with store.transaction() as connection:  # read only: a dry run records nothing
+            with store.transaction(read_only=True) as connection:  # a dry run records nothing
                 sent = _summaries_sent(connection, evaluation.partnership, evaluation.as_of)
                 if "alerts" in jobs and inputs.rules.alerts:
                     remembered = store.remembered(connection, evaluation, now=moment)
@@ -635,7 +635,7 @@ def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now
         if store is not None:
             from csp_monitor.delivery.pending import pending_notifications
 
-            notices.extend(pending_notifications(store))
+            notices.extend(pending_notifications(store, read_only=True))
         if "alerts" in jobs and inputs.rules.alerts:
             plan = decide(evaluation, inputs.rules, remembered, now=moment)
             warnings.extend(plan.decision.warnings)
