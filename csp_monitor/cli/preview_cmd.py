@@ -20,8 +20,10 @@ def preview(config: str, as_of: str | None, out: str, now: str | None) -> None:
     """Render the exact messages a send would deliver, without deciding, recording or sending.
 
     The risk summary is always rendered (even when this month's was sent), and
-    the alert emails a send would make now. Open the .html files in a browser
-    and the .eml files in a mail client.
+    the alert emails a send would make now. When the figures of a summary
+    already sent have changed, the correction a send would make is written
+    too, and what changed is listed. Open the .html files in a browser and the
+    .eml files in a mail client.
 
     \b
     Example:
@@ -38,5 +40,8 @@ def preview(config: str, as_of: str | None, out: str, now: str | None) -> None:
     paths = write_planned(planned, Path(out))
     for message, path in zip(planned, paths, strict=True):
         click.echo(f"{message.kind} '{message.subject}' to {', '.join(message.recipients)}: {path}")
+    for message in planned:
+        for line in message.correction_lines():
+            click.echo(line)
     if not planned:
         click.echo(f"no message for {as_of_month}: the configuration has no summary and no alert is due")

@@ -26,13 +26,13 @@ if TYPE_CHECKING:
 __all__ = ["mark_queued", "pending_notifications"]
 
 
-def pending_notifications(store: StateStore) -> list[Notification]:
-    """Every notice decided and not yet queued, in the order decided."""
+def pending_notifications(store: StateStore, *, read_only: bool = False) -> list[Notification]:
+    """Every notice decided and not yet queued, in the order decided (``read_only``: in a read-only transaction)."""
     from sqlalchemy import select
 
     from csp_monitor.state.alert_tables import notifications as table
 
-    with store.transaction() as connection:
+    with store.transaction(read_only=read_only) as connection:
         rows = connection.execute(select(table).where(table.c.queued_at.is_(None)).order_by(table.c.id)).all()
     return [Notification(key=row.key, alert=row.alert, kind=row.kind, area=row.area, measure=row.measure,
                          period=row.period, recipients=tuple(json.loads(row.recipients)), message=row.message)

@@ -16,7 +16,8 @@
 5. deliver everything due in the outbox, retrying what failed before.
 
 :func:`plan_messages` renders the messages a run would send without writing
-anything (``--dry-run`` and ``preview``).
+anything (``--dry-run`` and ``preview``), corrections of summaries already
+sent included.
 """
 
 from __future__ import annotations
@@ -123,6 +124,20 @@ class PlannedMessage(PlainData):
     data: bytes
     notifications: tuple[str, ...] = ()
     shown: FiguresShown | None = None  # a summary's figures, recorded with it (corrections compare them)
+    correction: int = 0  # a correction of the summary of ``period`` already sent: its number (1, 2 ...)
+    changes: tuple[str, ...] = ()  # a correction's changed figures, one line each (none when too many to keep)
+
+    def correction_lines(self) -> list[str]:
+        """For a correction, what it corrects and why, for people (dry runs and previews); else nothing."""
+        if not self.correction:
+            return []
+        count = len(self.changes)
+        why = f"{count} figure{'s' if count != 1 else ''} changed" if count else \
+            "its figures changed (too many to have been kept, so not listed)"
+        shown = [f"  - {line}" for line in self.changes[:_MAX_CHANGES]]
+        if count > _MAX_CHANGES:
+            shown.append(f"  - and {count - _MAX_CHANGES} more")
+        return [f"would send 1 correction of the {self.period} summary: {why}", *shown]
 
 
 @dataclass(frozen=True)
@@ -169,6 +184,8 @@ class SendReport(PlainData):
             for planned, path in zip(self.queued, self.written, strict=False):
                 out.append(f"would send {planned.kind} '{planned.subject}' to {', '.join(planned.recipients)}: "
                            f"written to {path}")
+            for planned in self.queued:  # listed apart: revised figures mean the board hears of it again
+                out.extend(planned.correction_lines())
             if not self.queued:
                 out.append(f"nothing would be sent for {self.as_of}")
             return out
@@ -281,6 +298,8 @@ def _summary_message(config: MonitorConfig, inputs: _Inputs, now: datetime, *, s
         key = correction_key(evaluation.partnership, evaluation.as_of, correction.number)
     planned = _build(config, key=key, kind="summary", period=evaluation.as_of, rendered=rendered,
                      recipients=inputs.summary_to, now=now)
+    if correction is not None:
+        planned = replace(planned, correction=correction.number, changes=correction.changes)
     return replace(planned, shown=shown)
 
 
@@ -450,37 +469,39 @@ def _last_shown(connection: Connection, partnership: str, period: str) -> tuple[
     return None if row is None else (count, row.digest, row.figures, row.recorded_at)
 
 
-def _plan_summaries(config: MonitorConfig, inputs: _Inputs, store: StateStore, now: datetime,
-                    jobs: Collection[str]) -> list[PlannedMessage]:
-    """The summaries to queue now: the month's first (summary runs), and corrections of months already sent
-    whose figures have changed since (summary and alerts runs, so that a revised file is corrected soon)."""
+@dataclass(frozen=True)
+class _SummariesSent:
+    """What the store says of a partnership's summaries: whether this month's was queued, and for the latest
+    months whose summary was sent, (how many recorded, digest, figures as JSON, when) of the last one."""
+
+    done: bool = False
+    last: dict[str, tuple[int, str, str | None, str] | None] = field(default_factory=dict)
+
+
+def _summaries_sent(connection: Connection, partnership: str, as_of: str) -> _SummariesSent:
+    """Read (only) what :func:`_corrections` compares with: a dry run reads the same as a real run."""
     from sqlalchemy import select
 
     from csp_monitor.delivery.outbox import has_key
-    from csp_monitor.evaluation.engine import evaluate
     from csp_monitor.state.summary_tables import summary_figures
 
-    assert config.summary is not None
+    done = has_key(connection, summary_key(partnership, as_of))
+    months = list(connection.execute(
+        select(summary_figures.c.period).distinct().where(summary_figures.c.partnership == partnership,
+                                                         summary_figures.c.period <= as_of)
+        .order_by(summary_figures.c.period.desc()).limit(CORRECTED_MONTHS)).scalars())
+    return _SummariesSent(done, {month: _last_shown(connection, partnership, month) for month in months})
+
+
+def _corrections(config: MonitorConfig, inputs: _Inputs, sent: _SummariesSent,
+                 now: datetime) -> list[PlannedMessage]:
+    """A correction for each month already sent whose figures differ now from those its summary showed."""
+    from csp_monitor.evaluation.engine import evaluate
+
     evaluation = inputs.evaluation
-    partnership = evaluation.partnership
-    with store.transaction() as connection:
-        done = has_key(connection, summary_key(partnership, evaluation.as_of))
-        months = list(connection.execute(
-            select(summary_figures.c.period).distinct().where(summary_figures.c.partnership == partnership,
-                                                             summary_figures.c.period <= evaluation.as_of)
-            .order_by(summary_figures.c.period.desc()).limit(CORRECTED_MONTHS)).scalars())
-        last = {month: _last_shown(connection, partnership, month) for month in months}
     planned: list[PlannedMessage] = []
-    if "summary" in jobs and not done:
-        planned.append(_summary_message(config, inputs, now, shown=_figures_shown(inputs)))
-    if not config.summary.corrections:
-        return planned
-    if "summary" in jobs and done and evaluation.as_of not in last:
-        # Sent before figures were remembered (an older csp-monitor): what there is now is the baseline.
-        with store.transaction() as connection:
-            _record_shown(connection, _figures_shown(inputs), None, now)
-    for month in sorted(last):
-        recorded = last[month]
+    for month in sorted(sent.last):
+        recorded = sent.last[month]
         if recorded is None:
             continue
         count, digest, figures, recorded_at = recorded
@@ -495,6 +516,27 @@ def _plan_summaries(config: MonitorConfig, inputs: _Inputs, store: StateStore, n
     return planned
 
 
+def _plan_summaries(config: MonitorConfig, inputs: _Inputs, store: StateStore, now: datetime,
+                    jobs: Collection[str]) -> list[PlannedMessage]:
+    """The summaries to queue now: the month's first (summary runs), and corrections of months already sent
+    whose figures have changed since (summary and alerts runs, so that a revised file is corrected soon)."""
+    assert config.summary is not None
+    evaluation = inputs.evaluation
+    with store.transaction() as connection:
+        sent = _summaries_sent(connection, evaluation.partnership, evaluation.as_of)
+    planned: list[PlannedMessage] = []
+    if "summary" in jobs and not sent.done:
+        planned.append(_summary_message(config, inputs, now, shown=_figures_shown(inputs)))
+    if not config.summary.corrections:
+        return planned
+    if "summary" in jobs and sent.done and evaluation.as_of not in sent.last:
+        # Sent before figures were remembered (an older csp-monitor): what there is now is the baseline.
+        with store.transaction() as connection:
+            _record_shown(connection, _figures_shown(inputs), None, now)
+    planned.extend(_corrections(config, inputs, sent, now))
+    return planned
+
+
 def send_once(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,
               dry_run: str | Path | None = None, jobs: Collection[str] = JOBS,
               stop: Callable[[], bool] | None = None) -> SendReport:
@@ -503,7 +545,8 @@ def send_once(config: MonitorConfig, *, as_of: str | date | None = None, now: da
     ``jobs`` limits the run to the risk summary or the alerts (the daemon
     schedules them apart); the outbox is delivered either way. With
     ``dry_run`` (a folder) nothing is recorded or sent: the messages the run
-    would send are written there as ``.eml`` and ``.html`` files. ``stop``
+    would send are written there as ``.eml`` and ``.html`` files, a correction
+    of a summary already sent among them when its figures have changed. ``stop``
     (the daemon's "SIGTERM received") ends delivery after the message being
     sent; the rest stay queued for the next run.
     """
@@ -559,11 +602,13 @@ def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now
                                                                                     list[str]]:
     """The messages a run would queue now, rendered, with nothing recorded: (as_of, messages, warnings).
 
-    With ``include_sent`` the summary is rendered even when this period's
-    summary is already in the outbox (``preview``).
+    Corrections are among them: a summary already sent whose figures have
+    changed since (its :attr:`PlannedMessage.correction` is set, and
+    :attr:`PlannedMessage.changes` lists what changed). With ``include_sent``
+    the summary is rendered even when this period's summary is already in
+    the outbox (``preview``).
     """
     from csp_monitor.alerts.decide import decide
-    from csp_monitor.delivery.outbox import has_key
     from csp_monitor.models.alert_state import RememberedState
 
     as_of = check_as_of(as_of)
@@ -574,21 +619,23 @@ def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now
     store = _open_existing(config)
     planned: list[PlannedMessage] = []
     try:
-        summary_done = False
+        sent = _SummariesSent()
         remembered = RememberedState()
         if store is not None:
-            with store.transaction() as connection:
-                summary_done = has_key(connection, summary_key(evaluation.partnership, evaluation.as_of))
+            with store.transaction(read_only=True) as connection:  # a dry run records nothing
+                sent = _summaries_sent(connection, evaluation.partnership, evaluation.as_of)
                 if "alerts" in jobs and inputs.rules.alerts:
                     remembered = store.remembered(connection, evaluation, now=moment)
-        if "summary" in jobs and config.summary is not None and inputs.summary_to and \
-                (include_sent or not summary_done):
+        summaries = config.summary is not None and bool(inputs.summary_to)
+        if "summary" in jobs and summaries and (include_sent or not sent.done):
             planned.append(_summary_message(config, inputs, moment))
+        if summaries and config.summary is not None and config.summary.corrections:
+            planned.extend(_corrections(config, inputs, sent, moment))  # as a real run of either job would
         notices: list[Notification] = []
         if store is not None:
             from csp_monitor.delivery.pending import pending_notifications
 
-            notices.extend(pending_notifications(store))
+            notices.extend(pending_notifications(store, read_only=True))
         if "alerts" in jobs and inputs.rules.alerts:
             plan = decide(evaluation, inputs.rules, remembered, now=moment)
             warnings.extend(plan.decision.warnings)

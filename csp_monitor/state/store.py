@@ -240,11 +240,19 @@ class StateStore:
     # -- transactions ------------------------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One database transaction: everything in the block is written together, or not at all."""
+    def transaction(self, *, read_only: bool = False) -> Iterator[Connection]:
+        """One database transaction: everything in the block is written together, or not at all.
+
+        With ``read_only`` the database itself refuses any write in the block, and no write lock is taken
+        (dry runs and previews read the store and must leave it exactly as it was).
+        """
         from sqlalchemy.exc import DBAPIError, IntegrityError
 
         try:
+            if read_only:
+                with self._engine.connect() as connection:
+                    yield from _reading(connection)
+                return
             with self._engine.begin() as connection:
                 yield connection
         except IntegrityError as exc:
@@ -496,6 +504,23 @@ class StateStore:
             connection.execute(update(silences).where(silences.c.id == silence_id).values(
                 expired_at=format_time(now), expired_by=by.strip()))
             return silence.model_copy(update={"expired_at": parse_time(format_time(now)), "expired_by": by.strip()})
+
+
+def _reading(connection: Connection) -> Iterator[Connection]:
+    """A transaction on ``connection`` in which every write fails; the connection is left as it was found."""
+    sqlite = connection.dialect.name == "sqlite"
+    connection.execution_options(csp_monitor_read_only=True)  # SQLite: a plain BEGIN, no write lock
+    try:
+        with connection.begin():
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA query_only=ON")
+            else:
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            yield connection
+    finally:
+        if sqlite:  # the flag belongs to the pooled connection, not the transaction: clear it for the next user
+            connection.exec_driver_sql("PRAGMA query_only=OFF")
+            connection.rollback()
 
 
 def _deliveries(connection: Connection) -> dict[str, dict[str, str]]:
