@@ -21,7 +21,7 @@ from csp_monitor import (
 from csp_monitor.delivery.outbox import list_messages
 from csp_monitor.load.config import load_config
 from csp_monitor.state.outbox_tables import outbox
-from tests.delivery_fixtures import ALERTS, NOW, RULES, write_config
+from tests.delivery_fixtures import ALERTS, NOW, RULES, smtp_delivery, write_config
 from tests.mail_fixtures import LoopbackSmtp
 
 
@@ -37,11 +37,7 @@ def outbox_notices(state: str) -> Counter[str]:
 def decide_through_the_api(tmp_path: Path, smtp_port: int, *, as_of: str) -> tuple[MonitorConfig, Decision]:
     """Harborough's configuration (SMTP on ``smtp_port``), and the notices evaluate_and_decide records in its
     store as of ``as_of``."""
-    config = load_config(write_config(tmp_path, f"""
-        delivery:
-          from: "Harborough CSP monitor <csp-monitor@example.org>"
-          smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none, timeout: 10}}
-        """))
+    config = load_config(write_config(tmp_path, smtp_delivery(smtp_port, timeout=10)))
     rules = load_rules([RULES, ALERTS])
     figures = load_figures(tmp_path / "figures" / "harborough.csv")
     with open_store(config.state) as store:
