@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from tests.daemon_fixtures import (
     DaemonProcess,
     add_month,
+    edit_config,
     received_ids,
     wait_for,
     write_partnership,
@@ -29,8 +30,7 @@ def test_postgres_cut_off_mid_send_in_a_running_daemon(postgres_url: str, tmp_pa
     server = LoopbackSmtp(handler=FaultAfterFirst(lambda: proxy.cut_for(4.0))).start()
     folder = tmp_path / "live"
     config = write_partnership(folder, smtp_port=server.port)
-    config.write_text(config.read_text(encoding="utf-8").replace("state: state.db", f'state: "{through_proxy}"'),
-                      encoding="utf-8")
+    edit_config(config, "state: state.db", f'state: "{through_proxy}"')
     expected = control_ids["2020-04"]
     daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
     engine = create_engine(postgres_url)
