@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 HARBOROUGH_RULES = ROOT / "rules" / "harborough-2013-14.yaml"
 HARBOROUGH_FIGURES = ROOT / "examples" / "harborough" / "figures.csv"
+HARBOROUGH_ALERTS = ROOT / "rules" / "harborough-alerts.yaml"
 
 
 @dataclass

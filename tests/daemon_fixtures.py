@@ -95,6 +95,14 @@ def write_partnership(folder: Path, *, smtp_port: int | None = None, schedules: 
     return config
 
 
+def edit_config(config: Path, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in the configuration file ``config``; ``old`` must be there, so that an
+    edit never silently leaves the file as it was."""
+    text = config.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {config}"
+    config.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def add_month(folder: Path, month: str) -> None:
     """Publish one month's figures: A and B take turns to miss the target."""
     index = MONTHS.index(month)

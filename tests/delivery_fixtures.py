@@ -14,6 +14,13 @@ RULES = ROOT / "rules" / "harborough-2013-14.yaml"
 ALERTS = ROOT / "rules" / "harborough-alerts.yaml"
 
 
+def smtp_delivery(port: int, *, timeout: int = 5) -> str:
+    """The ``delivery:`` YAML for Harborough's sender through a mail server on loopback ``port``, without TLS."""
+    return ("delivery:\n"
+            '  from: "Harborough CSP monitor <csp-monitor@example.org>"\n'
+            f"  smtp: {{host: 127.0.0.1, port: {port}, security: none, timeout: {timeout}}}\n")
+
+
 def write_config(folder: Path, delivery: str, *, summary: str = "summary:\n  to: [board]\n  charts: false\n",
                  rules: tuple[Path, ...] = (RULES, ALERTS), extra: str = "") -> Path:
     """A configuration in ``folder`` with the Harborough rules and figures and the given ``delivery:`` YAML."""

@@ -6,7 +6,7 @@ import csv
 import io
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,6 +32,20 @@ needs_shared = pytest.mark.skipif(
     reason="needs the full police.uk archives and ONS lookup in ../shared/data (absent beside this clone)",
 )
 """For tests that need the full archives: they skip, with that one-line reason, without ../shared."""
+
+# Two measures of a rule file that reads police.uk figures, as YAML indented for a priority's measures.
+TOTAL_AND_VIOLENCE_MEASURES = """\
+      - id: total-crime-policeuk
+        name: Total crime (police.uk)
+        better: lower
+        source: total-crime
+        target: {change: -5%}
+      - id: violence-policeuk
+        name: Violence and sexual offences (police.uk)
+        better: lower
+        source: violent-crime
+        target: {change: -2%}
+"""
 
 HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
           "Crime type,Last outcome category,Context")
@@ -97,3 +111,12 @@ def independent_count(archive: Path) -> tuple[Counter[tuple[str, str, str]], Cou
                     district = slugify(lsoa.rsplit(" ", 1)[0])
                     counts[(district, row["Crime type"], row["Month"])] += 1
     return counts, unallocated
+
+
+def district_total(archive: Path, district: str, crime_type: str | None, months: Collection[str]) -> int:
+    """An archive's crimes of one type (None: every crime but anti-social behaviour) in ``district`` and
+    ``months``, counted with the csv module alone."""
+    counts, _ = independent_count(archive)
+    return sum(n for (where, kind, month), n in counts.items()
+               if where == district and month in months
+               and (kind == crime_type if crime_type else kind != "Anti-social behaviour"))

@@ -68,6 +68,11 @@ class TcpProxy:
         for connection in doomed:
             _close(connection)
 
+    def cut_for(self, seconds: float) -> None:
+        """:meth:`cut` now and :meth:`restore` ``seconds`` later, on a timer thread: a server away for a while."""
+        self.cut()
+        threading.Timer(seconds, self.restore).start()
+
     def restore(self) -> None:
         """Forward new connections again."""
         with self._lock:
@@ -85,3 +90,12 @@ def _close(connection: socket.socket) -> None:
         connection.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         connection.close()
+
+
+def postgres_proxy(url: str) -> tuple[TcpProxy, str]:
+    """A proxy to the PostgreSQL server of ``url`` (an SQLAlchemy URL), and that URL going through the proxy."""
+    from sqlalchemy.engine import make_url  # imported on use: only the PostgreSQL tests need it
+
+    parsed = make_url(url)
+    proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+    return proxy, parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)

@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from csp_monitor import RulesError, load_rules
-from tests.conftest import HARBOROUGH_RULES, ROOT
-
-HARBOROUGH_ALERTS = ROOT / "rules" / "harborough-alerts.yaml"
+from tests.conftest import HARBOROUGH_ALERTS, HARBOROUGH_RULES
 
 MINIMUM = """\
 recipients:

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 from csp_monitor import evaluate, load_figures, load_rules
-from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT
+from tests.conftest import HARBOROUGH_ALERTS, HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT
 
-HARBOROUGH_ALERTS = ROOT / "rules" / "harborough-alerts.yaml"
 DECIDE = ("decide", HARBOROUGH_RULES, HARBOROUGH_ALERTS, "--figures", HARBOROUGH_FIGURES, "--as-of", "2014-03")
 OWNERS = {"total-crime": "community.safety@example.org", "violence-with-injury": "violence@example.org",
           "domestic-burglary": "acquisitive.crime@example.org",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from csp_monitor import Figure, FigureSet, evaluate, rules_from_text
+from csp_monitor import FigureSet, evaluate, rules_from_text
+from tests.town_fixtures import monthly
 
 RULES = """
 partnership: Test CSP
@@ -46,12 +47,7 @@ priorities:
 def figures(measure: str, baseline: list[float | None], current: list[float | None]) -> FigureSet:
     """Monthly figures from April 2012: ``baseline`` months then ``current`` months."""
     values = [*baseline, *([None] * (12 - len(baseline))), *current]
-    out = []
-    for offset, value in enumerate(values):
-        if value is not None:
-            year, month = divmod(2012 * 12 + 3 + offset, 12)
-            out.append(Figure(area="town", measure=measure, period=f"{year}-{month + 1:02d}", value=value))
-    return FigureSet.from_figures(out)
+    return FigureSet.from_figures(monthly(measure, "2012-04", values))
 
 
 def result(measure: str, baseline: list[float | None], current: list[float | None], as_of: str = "2014-03"):  # type: ignore[no-untyped-def]

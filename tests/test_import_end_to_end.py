@@ -14,7 +14,13 @@ from csp_monitor.cli import COMMANDS
 from csp_monitor.cli.import_cmd import import_group
 from csp_monitor.importers import import_police_uk
 from tests.conftest import CliResult
-from tests.police_uk_fixtures import LEICESTERSHIRE, LOOKUP, independent_count, needs_shared
+from tests.police_uk_fixtures import (
+    LEICESTERSHIRE,
+    LOOKUP,
+    TOTAL_AND_VIOLENCE_MEASURES,
+    district_total,
+    needs_shared,
+)
 
 RULES = """\
 partnership: Harborough District Community Safety Partnership
@@ -42,16 +48,7 @@ priorities:
   - id: overall-crime
     title: To reduce overall crime
     measures:
-      - id: total-crime-policeuk
-        name: Total crime (police.uk)
-        better: lower
-        source: total-crime
-        target: {change: -5%}
-      - id: violence-policeuk
-        name: Violence and sexual offences (police.uk)
-        better: lower
-        source: violent-crime
-        target: {change: -2%}
+""" + TOTAL_AND_VIOLENCE_MEASURES + """\
       - id: asb-policeuk
         name: Anti-social behaviour incidents (police.uk)
         better: lower
@@ -70,12 +67,8 @@ LAST_YEAR = [f"2020-{m:02d}" for m in range(4, 13)] + [f"2021-{m:02d}" for m in 
 
 def _expected() -> dict[str, tuple[int, int, str]]:
     """(current, baseline, status) per measure, from the csv-module count and the RAG rules by hand."""
-    counts, _ = independent_count(LEICESTERSHIRE)
-
     def total(type_name: str | None, months: list[str]) -> int:
-        return sum(n for (district, kind, month), n in counts.items()
-                   if district == "harborough" and month in months
-                   and (kind == type_name if type_name else kind != "Anti-social behaviour"))
+        return district_total(LEICESTERSHIRE, "harborough", type_name, months)
 
     expected = {}
     for measure, type_name in SOURCES.items():

@@ -9,27 +9,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import Workbook
 
 from csp_monitor.cli.import_cmd import import_group
 from csp_monitor.errors import FiguresError
 from csp_monitor.importers.spreadsheet import import_spreadsheet, parse_month_heading
 from tests.police_uk_fixtures import CITY_OF_LONDON, LOOKUP, needs_shared
-
-
-def _workbook(path: Path, rows: list[list[object]], sheet: str = "Sheet1") -> Path:
-    workbook = Workbook()
-    worksheet = workbook.active
-    assert worksheet is not None
-    worksheet.title = sheet
-    for row in rows:
-        worksheet.append(row)
-    workbook.save(path)
-    return path
+from tests.spreadsheet_fixtures import write_workbook
 
 
 def _harborough_sheet(tmp_path: Path, cell: object = 25) -> Path:
-    return _workbook(tmp_path / "performance.xlsx", [
+    return write_workbook(tmp_path / "performance.xlsx", [
         ["Harborough CSP performance 2013/14"],
         [],
         ["Measure", dt.datetime(2013, 4, 1), dt.datetime(2013, 5, 1), "Jun-13", "Target", "Notes"],
@@ -94,7 +83,7 @@ def test_a_windows_excel_csv_in_cp1252_is_read(tmp_path: Path) -> None:
 
 def test_bad_xlsx_cells_are_reported_with_their_sheet_and_cell(tmp_path: Path) -> None:
     """Every bad cell is named as file.xlsx:Sheet!C4, all at once."""
-    path = _workbook(tmp_path / "bad.xlsx", [
+    path = write_workbook(tmp_path / "bad.xlsx", [
         ["Measure", "Apr-13", "May-13", "Jun-13"],
         ["Burglary", 3, "#DIV/0!", "twelve"],
         ["Robbery", -2, 1, 1],

@@ -7,6 +7,7 @@ tests/integration/test_plain_install.py checks the same in a real install withou
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,12 +17,31 @@ import pytest
 from csp_monitor import CspMonitorError, MissingExtraError, open_store
 from csp_monitor.extras import CORE_PACKAGES, EXTRAS, extra_for, require
 from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, CliResult
+from tests.spreadsheet_fixtures import write_workbook
 
 
 def _block(monkeypatch: pytest.MonkeyPatch, package: str) -> None:
     for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, package, None)
+
+
+def _run_a_command_importing(cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, module: str) -> CliResult:
+    """Run a CLI command, added for this test alone, that imports ``module`` while its package is unimportable."""
+    import click
+
+    from csp_monitor import cli as cli_module
+
+    @click.command()
+    def broken() -> None:
+        importlib.import_module(module)
+
+    _block(monkeypatch, module.partition(".")[0])
+    cli_module.cli.add_command(broken, "broken-for-test")
+    try:
+        return cli("broken-for-test")
+    finally:
+        cli_module.cli.commands.pop("broken-for-test")
 
 
 def test_missing_extra_error_names_the_extra() -> None:
@@ -84,14 +104,7 @@ def test_evaluate_xlsx_without_openpyxl_names_the_extra(
 def test_import_spreadsheet_xlsx_without_openpyxl_names_the_extra(
         cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """import spreadsheet on a real .xlsx without openpyxl exits 1 naming csp-monitor[xlsx] and writes nothing."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.append(["measure", "2014-01", "2014-02"])
-    sheet.append(["burglary", 10, 12])
-    workbook.save(tmp_path / "performance.xlsx")
+    write_workbook(tmp_path / "performance.xlsx", [["measure", "2014-01", "2014-02"], ["burglary", 10, 12]])
     _block(monkeypatch, "openpyxl")
     out = tmp_path / "figures.csv"
     result = cli("import", "spreadsheet", tmp_path / "performance.xlsx", "--area", "harborough", "--out", out)
@@ -112,20 +125,7 @@ def test_open_store_on_postgresql_without_psycopg_names_the_extra(monkeypatch: p
 def test_an_unguarded_import_of_an_extra_is_not_an_internal_error(
         cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch) -> None:
     """Should any command import an extra's package unguarded, the CLI still names the extra and exits 1."""
-    import click
-
-    from csp_monitor import cli as cli_module
-
-    @click.command()
-    def broken() -> None:
-        import pyarrow.csv  # noqa: F401
-
-    _block(monkeypatch, "pyarrow")
-    cli_module.cli.add_command(broken, "broken-for-test")
-    try:
-        result = cli("broken-for-test")
-    finally:
-        cli_module.cli.commands.pop("broken-for-test")
+    result = _run_a_command_importing(cli, monkeypatch, "pyarrow.csv")
     assert result.exit_code == 1
     assert "install csp-monitor[fast]" in result.stderr and "internal error" not in result.stderr
 
@@ -133,19 +133,6 @@ def test_an_unguarded_import_of_an_extra_is_not_an_internal_error(
 def test_a_missing_core_package_says_the_installation_is_incomplete(
         cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch) -> None:
     """A core package missing (a broken install) is reported as such with exit 1, not as a bug."""
-    import click
-
-    from csp_monitor import cli as cli_module
-
-    @click.command()
-    def broken() -> None:
-        import css_inline  # noqa: F401
-
-    _block(monkeypatch, "css_inline")
-    cli_module.cli.add_command(broken, "broken-for-test")
-    try:
-        result = cli("broken-for-test")
-    finally:
-        cli_module.cli.commands.pop("broken-for-test")
+    result = _run_a_command_importing(cli, monkeypatch, "css_inline")
     assert result.exit_code == 1
     assert "installation is incomplete" in result.stderr and "internal error" not in result.stderr

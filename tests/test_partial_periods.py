@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
-from csp_monitor import Figure, FigureSet, evaluate, rules_from_text
+from csp_monitor import FigureSet, evaluate, rules_from_text
 from csp_monitor.render.messages import render_report
 from csp_monitor.render.summary import build_summary
 from csp_monitor.render.table import render_csv, render_table
+from tests.town_fixtures import monthly
 
 RULES = """
 partnership: Test CSP
@@ -33,12 +34,7 @@ priorities:
 
 def town(burglary: list[float], response: list[float]) -> FigureSet:
     """Monthly figures from April 2020, one list per measure (as many months as given)."""
-    figures = []
-    for measure, values in (("burglary", burglary), ("response", response)):
-        for offset, value in enumerate(values):
-            year, month = divmod(2020 * 12 + 3 + offset, 12)
-            figures.append(Figure(area="town", measure=measure, period=f"{year}-{month + 1:02d}", value=value))
-    return FigureSet.from_figures(figures)
+    return FigureSet.from_figures(monthly("burglary", "2020-04", burglary) + monthly("response", "2020-04", response))
 
 
 # A full year 2020/21 and April-October 2021: the data ends seven months into 2021/22.
@@ -111,12 +107,8 @@ def test_the_summary_and_report_never_claim_the_whole_year() -> None:
 def test_a_missing_month_last_year_still_leaves_a_sum_without_comparison() -> None:
     """A sum whose last-year month is missing is not compared at all (no data), rather than over fewer months."""
     gappy = [20.0] * 5 + [None] + [20.0] * 6
-    figures = []
-    for offset, value in enumerate(gappy + [15.0] * 12):
-        if value is not None:
-            year, month = divmod(2020 * 12 + 3 + offset, 12)
-            figures.append(Figure(area="town", measure="burglary", period=f"{year}-{month + 1:02d}", value=value))
-    result = evaluate(rules_from_text(RULES), FigureSet.from_figures(figures), as_of="2022-03").get("town", "burglary")
+    figures = FigureSet.from_figures(monthly("burglary", "2020-04", gappy + [15.0] * 12))
+    result = evaluate(rules_from_text(RULES), figures, as_of="2022-03").get("town", "burglary")
     assert result is not None
     assert result.status == "no_data" and result.baseline is None and not result.partial
     assert result.compared_months == () and result.missing_baseline_months == ("2020-09",)
@@ -125,12 +117,8 @@ def test_a_missing_month_last_year_still_leaves_a_sum_without_comparison() -> No
 def test_a_mean_with_a_month_missing_last_year_says_it_is_left_out() -> None:
     """A mean whose last-year month is missing compares the rest, marked partial, and says what was left out."""
     last_year: list[float | None] = [10.0] * 5 + [None] + [10.0] * 6
-    figures = []
-    for offset, value in enumerate(last_year + [12.0] * 12):
-        if value is not None:
-            year, month = divmod(2020 * 12 + 3 + offset, 12)
-            figures.append(Figure(area="town", measure="response", period=f"{year}-{month + 1:02d}", value=value))
-    result = evaluate(rules_from_text(RULES), FigureSet.from_figures(figures), as_of="2022-03").get("town", "response")
+    figures = FigureSet.from_figures(monthly("response", "2020-04", last_year + [12.0] * 12))
+    result = evaluate(rules_from_text(RULES), figures, as_of="2022-03").get("town", "response")
     assert result is not None
     assert (result.current, result.baseline, result.partial, len(result.compared_months)) == (12, 10, True, 11)
     assert "last year's figures for 2020-09 are missing, so last year's average leaves them out" in result.summary

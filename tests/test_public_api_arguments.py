@@ -20,9 +20,7 @@ from csp_monitor import (
     open_store,
     send_once,
 )
-from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT
-
-ALERTS = ROOT / "rules" / "harborough-alerts.yaml"
+from tests.conftest import HARBOROUGH_ALERTS, HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +87,7 @@ def test_areas_are_matched_as_slugs_as_figures_are(rules_and_figures: tuple) -> 
 def test_now_must_be_timezone_aware(tmp_path: Path, rules_and_figures: tuple) -> None:
     """evaluate_and_decide refuses a naive now before touching the store, saying how to make it aware."""
     _, figures = rules_and_figures
-    rules = load_rules([HARBOROUGH_RULES, ALERTS])
+    rules = load_rules([HARBOROUGH_RULES, HARBOROUGH_ALERTS])
     with open_store(tmp_path / "state.db") as store:
         with pytest.raises(ArgumentError) as caught:
             evaluate_and_decide(store, rules, figures, now=datetime(2014, 4, 10, 7), as_of="2014-03")

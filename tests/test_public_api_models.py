@@ -23,9 +23,7 @@ from csp_monitor import (
     open_store,
     send_once,
 )
-from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT
-
-ALERTS = ROOT / "rules" / "harborough-alerts.yaml"
+from tests.conftest import HARBOROUGH_ALERTS, HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT
 
 
 def test_a_figure_with_a_bad_month_or_value_is_a_figures_error() -> None:
@@ -74,7 +72,7 @@ def test_figure_set_repr_says_what_it_holds() -> None:
 
 def test_a_decision_round_trips_through_json_with_its_warnings(tmp_path: Path) -> None:
     """Decision.model_validate_json(decision.model_dump_json()) gives the same decision, warnings included."""
-    rules = load_rules([HARBOROUGH_RULES, ALERTS])
+    rules = load_rules([HARBOROUGH_RULES, HARBOROUGH_ALERTS])
     with open_store(tmp_path / "state.db") as store:
         decision = evaluate_and_decide(store, rules, load_figures(HARBOROUGH_FIGURES), as_of="2014-03",
                                        now=datetime(2014, 4, 10, 7, tzinfo=UTC))
@@ -143,7 +141,7 @@ def test_rules_cannot_be_changed_in_place() -> None:
     import copy
     import pickle
 
-    rules = load_rules([HARBOROUGH_RULES, ALERTS])
+    rules = load_rules([HARBOROUGH_RULES, HARBOROUGH_ALERTS])
     assert isinstance(rules.priorities, tuple) and isinstance(rules.alerts[0].notify, tuple)
     with pytest.raises(TypeError, match="cannot be changed"):
         rules.recipients["board"] = ("someone@example.org",)  # type: ignore[index]

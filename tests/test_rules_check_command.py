@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT, CliResult
-
-HARBOROUGH_ALERTS = ROOT / "rules" / "harborough-alerts.yaml"
+from tests.conftest import HARBOROUGH_ALERTS, HARBOROUGH_FIGURES, HARBOROUGH_RULES, CliResult
 
 
 def test_ok_line_counts_files_measures_and_alerts(cli: Callable[..., CliResult]) -> None:

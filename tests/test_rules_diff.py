@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT, CliResult
-
-HARBOROUGH_ALERTS = ROOT / "rules" / "harborough-alerts.yaml"
+from tests.conftest import HARBOROUGH_ALERTS, HARBOROUGH_FIGURES, HARBOROUGH_RULES, CliResult
 
 
 def proposed(tmp_path: Path, *replacements: tuple[str, str]) -> Path:

@@ -10,9 +10,7 @@ import pytest
 
 from csp_monitor.authoring.explain import explain_rules
 from csp_monitor.load.rules import rules_from_text
-from tests.conftest import HARBOROUGH_RULES, ROOT, CliResult
-
-HARBOROUGH_ALERTS = ROOT / "rules" / "harborough-alerts.yaml"
+from tests.conftest import HARBOROUGH_ALERTS, HARBOROUGH_RULES, CliResult
 
 
 def explained(measure: str, *, tolerance: str = "tolerance: 5", extra: str = "") -> str:

@@ -26,6 +26,7 @@ from csp_monitor.render.table import evaluation_rows, render_csv, render_json, r
 from csp_monitor.render.xlsx_table import write_xlsx_table
 from csp_monitor.statistics import SpcSettings, analyse_spc_columns
 from tests.conftest import CliResult
+from tests.town_fixtures import monthly
 
 RULES = """
 partnership: Test CSP
@@ -60,15 +61,8 @@ STEADY: list[float] = [130, 128, 4, 131, 129, 127, 133, 130, 126, 132, 129, 131,
 FAULT = "town violence 2020-03: 4 against a usual 118-152: likely a data fault"
 
 
-def _figures(values: list[float], *, measure: str = "violence", first: int = 2020 * 12,
-             suspect: dict[int, str] | None = None) -> list[Figure]:
-    out = []
-    for offset, value in enumerate(values):
-        year, month = divmod(first + offset, 12)
-        period = f"{year}-{month + 1:02d}"
-        out.append(Figure(area="town", measure=measure, period=period, value=value,
-                          suspect=(suspect or {}).get(offset)))
-    return out
+def _figures(values: list[float], *, measure: str = "violence", suspect: dict[int, str] | None = None) -> list[Figure]:
+    return monthly(measure, "2020-01", values, suspect=suspect)
 
 
 def town(*, suspect: bool = True, satisfaction_suspect: bool = False) -> FigureSet:

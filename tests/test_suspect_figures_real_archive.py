@@ -13,7 +13,12 @@ from csp_monitor.authoring.backtest import backtest
 from csp_monitor.authoring.backtest_report import render_backtest_table
 from csp_monitor.importers import import_police_uk
 from tests.conftest import CliResult
-from tests.police_uk_fixtures import LEICESTERSHIRE, LOOKUP, independent_count
+from tests.police_uk_fixtures import (
+    LEICESTERSHIRE,
+    LOOKUP,
+    TOTAL_AND_VIOLENCE_MEASURES,
+    district_total,
+)
 
 # The issue's rule set: a calendar year, so last year's January-March holds March 2020's fault.
 RULES = """\
@@ -28,16 +33,7 @@ priorities:
     title: To reduce overall crime
     owner: community.safety@example.org
     measures:
-      - id: total-crime-policeuk
-        name: Total crime (police.uk)
-        better: lower
-        source: total-crime
-        target: {change: -5%}
-      - id: violence-policeuk
-        name: Violence and sexual offences (police.uk)
-        better: lower
-        source: violent-crime
-        target: {change: -2%}
+""" + TOTAL_AND_VIOLENCE_MEASURES + """\
 alerts:
   - id: off-target
     when: {status: red}
@@ -60,10 +56,7 @@ def figures_file(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 def _harborough(kind: str | None, months: list[str]) -> int:
     """Harborough's crimes of one type (None: every crime but ASB) in ``months``, counted with the csv module."""
-    counts, _ = independent_count(LEICESTERSHIRE)
-    return sum(n for (district, name, month), n in counts.items()
-               if district == "harborough" and month in months
-               and (name == kind if kind else name != "Anti-social behaviour"))
+    return district_total(LEICESTERSHIRE, "harborough", kind, months)
 
 
 def _unmarked(figures: FigureSet) -> FigureSet:

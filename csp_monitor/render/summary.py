@@ -449,10 +449,7 @@ def _figure_notes(evaluation: Evaluation) -> tuple[str, ...]:
 
 
 def _span(first: str, last: str) -> str:
-    start, end = parse_month(first), parse_month(last)
-    if start == end:
-        return month_name(start)
-    return f"{month_name(start)} to {month_name(end)}"
+    return _span_of(parse_month(first), parse_month(last))
 
 
 def _draw(charts: Iterable[Chart]) -> list[Chart]:

@@ -13,6 +13,7 @@ from tests.conftest import CliResult
 from tests.daemon_fixtures import (
     DaemonProcess,
     add_month,
+    edit_config,
     ledger_rows,
     received_ids,
     wait_for,
@@ -33,9 +34,8 @@ MAY = "area,measure,period,value\ntestshire,satisfaction-a,2020-05,70\ntestshire
 def _partnership(folder: Path, smtp_port: int | None) -> Path:
     """Testshire with April's figures and a drop folder looked at every second."""
     config = write_partnership(folder, smtp_port=smtp_port, schedules=WEEKLY_ALERTS)
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "figures: [figures/*.csv]", "figures: [figures/*.csv, {drop_folder: incoming/, watch_seconds: 1}]"),
-        encoding="utf-8")
+    edit_config(config, "figures: [figures/*.csv]",
+                "figures: [figures/*.csv, {drop_folder: incoming/, watch_seconds: 1}]")
     (folder / "incoming").mkdir()
     add_month(folder, "2020-04")
     return config

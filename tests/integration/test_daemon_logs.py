@@ -14,6 +14,7 @@ from tests.conftest import ROOT
 from tests.daemon_fixtures import (
     DaemonProcess,
     add_month,
+    edit_config,
     proxy_for,
     through_proxy,
     wait_for,
@@ -63,7 +64,7 @@ def test_matplotlib_says_nothing_outside_the_json_log(tmp_path: Path) -> None:
     of a run that draws charts is JSON."""
     with LoopbackSmtp(port=free_port()) as server:
         config = write_partnership(tmp_path, smtp_port=server.port)
-        config.write_text(config.read_text(encoding="utf-8").replace("charts: false", "charts: true"))
+        edit_config(config, "charts: false", "charts: true")
         add_month(tmp_path, "2020-04")
         env = {key: value for key, value in os.environ.items()
                if key not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
@@ -85,8 +86,7 @@ def test_a_database_outage_leaves_no_traceback_in_the_plain_log(tmp_path: Path, 
     plain line saying it cannot connect to the state store, and the daemon carries on once it is back."""
     proxy = proxy_for(postgres_url).start()
     config = write_partnership(tmp_path)
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "state: state.db", f"state: '{through_proxy(postgres_url, proxy)}'"), encoding="utf-8")
+    edit_config(config, "state: state.db", f"state: '{through_proxy(postgres_url, proxy)}'")
     add_month(tmp_path, "2020-04")
     daemon = DaemonProcess(config, tmp_path / "daemon.log", log_format="plain").wait_started()
     try:
@@ -110,8 +110,7 @@ def test_a_mail_server_without_a_login_is_a_configuration_problem(tmp_path: Path
     "cannot reach"; now it is named as a configuration problem and the messages wait in the outbox."""
     with LoopbackSmtp(port=free_port()) as server:  # aiosmtpd without an authenticator offers no AUTH
         config = write_partnership(tmp_path, smtp_port=server.port, schedules=ONCE_A_DAY)
-        config.write_text(config.read_text(encoding="utf-8").replace(
-            "security: none,", "security: none, username: csp, password_env: TEST_SMTP_PASSWORD,"))
+        edit_config(config, "security: none,", "security: none, username: csp, password_env: TEST_SMTP_PASSWORD,")
         add_month(tmp_path, "2020-04")
         result = command("run-once", "--config", str(config), env={**os.environ, "TEST_SMTP_PASSWORD": "secret"})
         assert server.received == []
@@ -138,7 +137,7 @@ def test_alerts_sent_by_the_summary_job_are_logged_as_queued_by_an_earlier_run(t
         daemon.stop()
     summary_only = "timezone: Europe/London\nschedules:\n  - {id: monthly-summary, cron: \"0 7 10 * *\", run: " \
                    "summary}\n"
-    config.write_text(config.read_text(encoding="utf-8").replace(schedules, summary_only))
+    edit_config(config, schedules, summary_only)
     with server:  # run-once runs the summary job alone: its delivery takes the alerts waiting in the outbox
         result = command("run-once", "--config", str(config), "--log-format", "json", "--log-level", "info")
     assert result.returncode == 0, result.stderr

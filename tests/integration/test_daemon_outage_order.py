@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.daemon_fixtures import (
     DaemonProcess,
     add_month,
+    edit_config,
     outbox_periods,
     received_ids,
     wait_for,
@@ -25,7 +26,7 @@ def test_after_an_outage_the_oldest_messages_go_first(tmp_path: Path, control_id
     april, may = control_ids["2020-04"], control_ids["2020-05"]
     server = LoopbackSmtp(port=free_port())  # not started: connections are refused
     config = write_partnership(tmp_path, smtp_port=server.port)
-    config.write_text(config.read_text(encoding="utf-8").replace("max_delay: 2", "max_delay: 6"), encoding="utf-8")
+    edit_config(config, "max_delay: 2", "max_delay: 6")
     daemon = DaemonProcess(config, tmp_path / "daemon.log").wait_started()
     try:
         add_month(tmp_path, "2020-04")

@@ -3,43 +3,34 @@ the first message: every message arrives once and no run is left running."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from tests.daemon_fixtures import (
     DaemonProcess,
     add_month,
+    edit_config,
     received_ids,
     wait_for,
     write_partnership,
 )
 from tests.integration.test_delivery_faults import FaultAfterFirst
 from tests.mail_fixtures import LoopbackSmtp
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import postgres_proxy
 
 
 def test_postgres_cut_off_mid_send_in_a_running_daemon(postgres_url: str, tmp_path: Path,
                                                        control_ids: dict[str, set[str]]) -> None:
     """PostgreSQL unreachable for 4 s from the moment the first message is accepted: the daemon records it
     sent once the store is back, sends every other message once, and leaves no run running."""
-    url = make_url(postgres_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-
-    def cut_for_four_seconds() -> None:
-        proxy.cut()
-        threading.Timer(4.0, proxy.restore).start()
-
-    server = LoopbackSmtp(handler=FaultAfterFirst(cut_for_four_seconds)).start()
+    proxy, through_proxy = postgres_proxy(postgres_url)
+    server = LoopbackSmtp(handler=FaultAfterFirst(lambda: proxy.cut_for(4.0))).start()
     folder = tmp_path / "live"
     config = write_partnership(folder, smtp_port=server.port)
-    config.write_text(config.read_text(encoding="utf-8").replace("state: state.db", f'state: "{through_proxy}"'),
-                      encoding="utf-8")
+    edit_config(config, "state: state.db", f'state: "{through_proxy}"')
     expected = control_ids["2020-04"]
     daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
     engine = create_engine(postgres_url)

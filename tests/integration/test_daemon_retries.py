@@ -7,8 +7,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from csp_monitor.delivery.message import message_id
 from csp_monitor.delivery.run import summary_key
@@ -50,19 +53,30 @@ def schedules(interval: int, first_delay: int) -> str:
             f"retry_runs: {{first_delay: {first_delay}, max_delay: {max(first_delay, 2)}}}\n")
 
 
-def test_a_run_failing_on_a_bad_row_is_retried_and_the_month_is_summarised_once(tmp_path: Path) -> None:
-    """A bad figures row at the scheduled time fails the run; fixed seconds later, the daemon's retry of that
-    same run delivers May's summary exactly once, and the ledger shows the one run failed, then succeeded."""
-    interval, fires = interval_firing_soon()
+@contextmanager
+def failed_run(tmp_path: Path, interval: int, *, first_delay: int
+               ) -> Iterator[tuple[LoopbackSmtp, Path, Path, DaemonProcess, dict[str, Any]]]:
+    """A daemon whose scheduled summary run has failed on May's bad row (April's figures are good): yields the
+    mail server, the partnership's folder, its configuration, the daemon and the logged failure; stops both."""
     server = LoopbackSmtp().start()
     folder = tmp_path / "live"
-    config = write_partnership(folder, smtp_port=server.port, schedules=schedules(interval, 1))
+    config = write_partnership(folder, smtp_port=server.port, schedules=schedules(interval, first_delay))
     add_month(folder, "2020-04")
     (folder / "figures" / "2020-05.csv").write_text(BAD_ROW, encoding="utf-8")
     daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
     try:
         wait_for(lambda: daemon.logged("job.failed", job="monthly-summary"), 60, "the scheduled run to fail")
-        failure = daemon.logged("job.failed", job="monthly-summary")[0]
+        yield server, folder, config, daemon, daemon.logged("job.failed", job="monthly-summary")[0]
+    finally:
+        daemon.stop()
+        server.stop()
+
+
+def test_a_run_failing_on_a_bad_row_is_retried_and_the_month_is_summarised_once(tmp_path: Path) -> None:
+    """A bad figures row at the scheduled time fails the run; fixed seconds later, the daemon's retry of that
+    same run delivers May's summary exactly once, and the ledger shows the one run failed, then succeeded."""
+    interval, fires = interval_firing_soon()
+    with failed_run(tmp_path, interval, first_delay=1) as (server, folder, _, daemon, failure):
         assert "2020-05.csv:2:" in failure["error"] and failure["next_attempt"] is not None
         assert datetime.fromisoformat(failure["occurrence"].replace("Z", "+00:00")) == fires
         wait_for(lambda: len(daemon.logged("job.retry", job="monthly-summary")) >= 1, 20, "a retry")
@@ -70,9 +84,6 @@ def test_a_run_failing_on_a_bad_row_is_retried_and_the_month_is_summarised_once(
         add_month(folder, "2020-05")  # fixed a few seconds later
         wait_for(lambda: server.received, 30, "the summary")
         time.sleep(3)  # time enough for a wrong second copy (a retry, a catch-up) to show
-    finally:
-        daemon.stop()
-        server.stop()
     assert daemon.process.returncode == 0
     assert Counter(received_ids(server.received)) == {summary_id("2020-05"): 1}
     assert "May 2020" in str(server.received[0].message["Subject"])
@@ -84,24 +95,14 @@ def test_run_once_runs_a_failed_run_by_hand_beside_the_daemon(tmp_path: Path) ->
     """With the daemon running and its retry an hour away, run-once runs the failed run now, for its month,
     beside the daemon (not refused); the summary arrives once and the daemon does not send it again."""
     interval, _ = interval_firing_soon()
-    server = LoopbackSmtp().start()
-    folder = tmp_path / "live"
-    config = write_partnership(folder, smtp_port=server.port, schedules=schedules(interval, 3600))
-    add_month(folder, "2020-04")
-    (folder / "figures" / "2020-05.csv").write_text(BAD_ROW, encoding="utf-8")
-    daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
-    try:
-        wait_for(lambda: daemon.logged("job.failed", job="monthly-summary"), 60, "the scheduled run to fail")
-        occurrence = daemon.logged("job.failed", job="monthly-summary")[0]["occurrence"]
+    with failed_run(tmp_path, interval, first_delay=3600) as (server, folder, config, daemon, failure):
+        occurrence = failure["occurrence"]
         add_month(folder, "2020-05")
         by_hand = subprocess.run([sys.executable, "-m", "csp_monitor.cli", "run-once", "--config", str(config)],
                                  cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert by_hand.returncode == 0, by_hand.stdout + by_hand.stderr
         assert by_hand.stdout.splitlines()[0] == "monthly-summary (summary): as of 2020-05, queued 1 (1 summary), sent 1 (1 summary)"
         time.sleep(3)  # housekeeping runs every second: time enough for a wrong second copy to show
-    finally:
-        daemon.stop()
-        server.stop()
     assert daemon.process.returncode == 0
     assert Counter(received_ids(server.received)) == {summary_id("2020-05"): 1}
     rows = [row for row in ledger_rows(folder) if row[0] == "monthly-summary" and row[3] != "skipped"]

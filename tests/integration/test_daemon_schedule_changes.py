@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from csp_monitor.cron import load_timezone
-from tests.daemon_fixtures import DaemonProcess, add_month, ledger_rows, wait_for, write_partnership
+from tests.daemon_fixtures import (
+    DaemonProcess,
+    add_month,
+    edit_config,
+    ledger_rows,
+    wait_for,
+    write_partnership,
+)
 
 LONDON = load_timezone("Europe/London")
 
@@ -29,8 +36,7 @@ def test_a_changed_cron_does_not_run_a_past_time_at_once(tmp_path: Path) -> None
     try:
         wait_for(lambda: bool(daemon.logged("job.finished", job="summary-every-2s")), 30, "the summary job to run")
         first = cron_minutes_ago(3)
-        config.write_text(config.read_text(encoding="utf-8").replace("interval_seconds: 2", f"cron: \"{first}\""),
-                          encoding="utf-8")
+        edit_config(config, "interval_seconds: 2", f"cron: \"{first}\"")
         daemon.signal(signal.SIGHUP)
         wait_for(lambda: bool(daemon.logged("config.reloaded")), 20, "the reload")
         reloaded_at = len(daemon.events())
@@ -48,7 +54,7 @@ def test_a_changed_cron_does_not_run_a_past_time_at_once(tmp_path: Path) -> None
 
     # Changed again while the daemon is stopped: the next start does not run the new cron's past time either.
     second = cron_minutes_ago(2)
-    config.write_text(config.read_text(encoding="utf-8").replace(first, second), encoding="utf-8")
+    edit_config(config, first, second)
     daemon = DaemonProcess(config, tmp_path / "daemon-2.log").wait_started()
     try:
         wait_for(lambda: len(daemon.logged("job.finished", job="alerts-every-second")) >= 3, 20,

@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.daemon_fixtures import (
     DaemonProcess,
     add_month,
+    edit_config,
     outbox_counts,
     received_ids,
     wait_for,
@@ -26,8 +27,7 @@ def test_a_daemon_resends_a_message_answered_too_late_once_and_no_more(
     server = LoopbackSmtp(handler=SlowHandler(slow=1)).start()
     folder = tmp_path / "live"
     config = write_partnership(folder, smtp_port=server.port)
-    config.write_text(config.read_text(encoding="utf-8").replace("timeout: 5", f"timeout: {TIMEOUT}"),
-                      encoding="utf-8")
+    edit_config(config, "timeout: 5", f"timeout: {TIMEOUT}")
     expected = control_ids["2020-04"]
     daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
     try:

@@ -9,11 +9,19 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from csp_monitor import evaluate_and_decide, load_figures, load_rules, open_store, send_once
+from csp_monitor import (
+    Decision,
+    MonitorConfig,
+    evaluate_and_decide,
+    load_figures,
+    load_rules,
+    open_store,
+    send_once,
+)
 from csp_monitor.delivery.outbox import list_messages
 from csp_monitor.load.config import load_config
 from csp_monitor.state.outbox_tables import outbox
-from tests.delivery_fixtures import ALERTS, NOW, RULES, write_config
+from tests.delivery_fixtures import ALERTS, NOW, RULES, smtp_delivery, write_config
 from tests.mail_fixtures import LoopbackSmtp
 
 
@@ -26,19 +34,21 @@ def outbox_notices(state: str) -> Counter[str]:
     return carried
 
 
+def decide_through_the_api(tmp_path: Path, smtp_port: int, *, as_of: str) -> tuple[MonitorConfig, Decision]:
+    """Harborough's configuration (SMTP on ``smtp_port``), and the notices evaluate_and_decide records in its
+    store as of ``as_of``."""
+    config = load_config(write_config(tmp_path, smtp_delivery(smtp_port, timeout=10)))
+    rules = load_rules([RULES, ALERTS])
+    figures = load_figures(tmp_path / "figures" / "harborough.csv")
+    with open_store(config.state) as store:
+        return config, evaluate_and_decide(store, rules, figures, as_of=as_of, now=NOW)
+
+
 def test_notices_decided_through_the_public_api_are_queued_and_delivered_by_send_once(tmp_path: Path) -> None:
     """evaluate_and_decide records March's 5 notices; send_once on the same store queues an alert email for
     each recipient of each of them with the summary, and the server receives every one, once."""
     with LoopbackSmtp() as server:
-        config = load_config(write_config(tmp_path, f"""
-            delivery:
-              from: "Harborough CSP monitor <csp-monitor@example.org>"
-              smtp: {{host: 127.0.0.1, port: {server.port}, security: none, timeout: 10}}
-            """))
-        rules = load_rules([RULES, ALERTS])
-        figures = load_figures(tmp_path / "figures" / "harborough.csv")
-        with open_store(config.state) as store:
-            decision = evaluate_and_decide(store, rules, figures, as_of="2014-03", now=NOW)
+        config, decision = decide_through_the_api(tmp_path, server.port, as_of="2014-03")
         assert len(decision.notifications) == 5
 
         report = send_once(config, as_of="2014-03", now=NOW)
@@ -58,15 +68,7 @@ def test_notices_decided_for_an_earlier_month_go_out_with_that_month(tmp_path: P
     """Notices decided for February through the API, then a send for March: February's alert emails are queued
     too (as of February), so nothing decided is left unsent."""
     with LoopbackSmtp() as server:
-        config = load_config(write_config(tmp_path, f"""
-            delivery:
-              from: "Harborough CSP monitor <csp-monitor@example.org>"
-              smtp: {{host: 127.0.0.1, port: {server.port}, security: none, timeout: 10}}
-            """))
-        rules = load_rules([RULES, ALERTS])
-        figures = load_figures(tmp_path / "figures" / "harborough.csv")
-        with open_store(config.state) as store:
-            february = evaluate_and_decide(store, rules, figures, as_of="2014-02", now=NOW)
+        config, february = decide_through_the_api(tmp_path, server.port, as_of="2014-02")
         assert february.notifications
         send_once(config, as_of="2014-03", now=NOW)
     carried = outbox_notices(config.state)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from csp_monitor.schedule.occurrences import Occurrence
 from csp_monitor.state import open_store
 from tests.daemon_fixtures import add_month, received_ids, write_partnership
 from tests.mail_fixtures import Handler, LoopbackSmtp
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import postgres_proxy
 
 TIMEOUT = 1.0  # the client's SMTP timeout in these tests, in seconds
 
@@ -174,20 +173,11 @@ def test_postgres_cut_off_mid_send_records_the_delivery_and_the_run(
         postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """PostgreSQL becomes unreachable (a proxy in front of it is cut) just as the summary is accepted, and comes
     back 3 s later: the summary is recorded sent, not resent, and the run is recorded succeeded, not running."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(postgres_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-
-    def cut_for_three_seconds() -> None:
-        proxy.cut()
-        threading.Timer(3.0, proxy.restore).start()
-
+    proxy, through_proxy = postgres_proxy(postgres_url)
     schedule = Schedule(id="monthly-summary", interval_seconds=3600, run="summary")
     occurrence = Occurrence(schedule.id, datetime.now(UTC).replace(microsecond=0), "test-occurrence")
     try:
-        with LoopbackSmtp(handler=FaultAfterFirst(cut_for_three_seconds)) as server:
+        with LoopbackSmtp(handler=FaultAfterFirst(lambda: proxy.cut_for(3.0))) as server:
             config = monitor(tmp_path, server.port, state=through_proxy)
             with open_store(through_proxy) as store:
                 result = run_job(config, store, schedule, occurrence, reason="scheduled")
@@ -208,18 +198,13 @@ def test_postgres_cut_off_mid_send_records_the_delivery_and_the_run(
 
 def test_a_runs_outcome_is_recorded_when_postgres_comes_back(postgres_url: str) -> None:
     """PostgreSQL cut off as a run ends, back 2 s later: the run is recorded succeeded, not left running."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(postgres_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy, through_proxy = postgres_proxy(postgres_url)
     occurrence = Occurrence("monthly-summary", datetime.now(UTC).replace(microsecond=0), "test-occurrence")
     try:
         with open_store(through_proxy) as store:
             held = ledger.claim(store, occurrence, run="summary", reason="scheduled")
             assert held is not None
-            proxy.cut()
-            threading.Timer(2.0, proxy.restore).start()
+            proxy.cut_for(2.0)
             started = time.monotonic()
             ledger.finish(store, held, "succeeded", detail="as of 2020-04, queued 1, sent 1", as_of="2020-04")
             assert time.monotonic() - started >= 1.5  # it waited for the store rather than fail

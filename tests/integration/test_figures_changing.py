@@ -14,6 +14,7 @@ from tests.conftest import ROOT
 from tests.daemon_fixtures import (
     DaemonProcess,
     add_month,
+    edit_config,
     received_ids,
     wait_for,
     write_partnership,
@@ -77,8 +78,7 @@ def test_a_summary_read_from_a_half_written_file_is_corrected_by_the_next_run(tm
     server = LoopbackSmtp(port=free_port()).start()
     folder = tmp_path / "live"
     config = write_partnership(folder, smtp_port=server.port)
-    config.write_text(config.read_text(encoding="utf-8").replace("settle_seconds: 1", "settle_seconds: 0"),
-                      encoding="utf-8")
+    edit_config(config, "settle_seconds: 1", "settle_seconds: 0")
     target = folder / "figures" / "2020-04.csv"
     target.write_text(FIRST_HALF + "\n", encoding="utf-8")  # as read half-way: A is 9, B not there yet
     daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
@@ -122,8 +122,7 @@ def test_run_once_sends_one_correction_per_change_and_none_when_corrections_are_
         assert "testshire satisfaction-b 2020-04: 70 -> 88" in body
         received = len(server.received)
 
-        config.write_text(config.read_text(encoding="utf-8").replace("  charts: false\n",
-                                                                     "  charts: false\n  corrections: false\n"))
+        edit_config(config, "  charts: false\n", "  charts: false\n  corrections: false\n")
         revised.write_text(revised.read_text(encoding="utf-8").replace("satisfaction-b,2020-04,88",
                                                                        "satisfaction-b,2020-04,86"))
         assert command("run-once", "--config", str(config)).returncode == 0

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.spreadsheet_fixtures import write_workbook
 
 pytestmark = pytest.mark.slow
 
@@ -138,16 +139,8 @@ def test_a_postgresql_store_without_its_extra_names_the_extra(plain_venv: Path, 
 
 def test_importing_an_xlsx_spreadsheet_without_its_extra_names_the_extra(plain_venv: Path, tmp_path: Path) -> None:
     """import spreadsheet on a real .xlsx without openpyxl exits 1 naming csp-monitor[xlsx] (or CSV), writing nothing."""
-    from openpyxl import (
-        Workbook,  # the test environment has the extra; the plain install must not need it
-    )
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.append(["measure", "2014-01", "2014-02"])
-    sheet.append(["burglary", 10, 12])
-    workbook.save(tmp_path / "performance.xlsx")
+    # Written with the test environment's openpyxl; the plain install must not need it.
+    write_workbook(tmp_path / "performance.xlsx", [["measure", "2014-01", "2014-02"], ["burglary", 10, 12]])
     out = tmp_path / "figures.csv"
     result = _run(plain_venv, "import", "spreadsheet", str(tmp_path / "performance.xlsx"), "--area", "harborough",
                   "--out", str(out), cwd=tmp_path)

@@ -20,6 +20,7 @@ from tests.conftest import ROOT
 from tests.daemon_fixtures import (
     DaemonProcess,
     add_month,
+    edit_config,
     proxy_for,
     received_ids,
     through_proxy,
@@ -144,8 +145,7 @@ def test_a_database_server_unreachable_at_start_is_waited_for_then_everything_is
     url = through_proxy(postgres_url, proxy)
     server = LoopbackSmtp(port=free_port()).start()
     config = write_partnership(tmp_path, smtp_port=server.port)
-    config.write_text(config.read_text(encoding="utf-8").replace("state: state.db", f"state: '{url}'"),
-                      encoding="utf-8")
+    edit_config(config, "state: state.db", f"state: '{url}'")
     add_month(tmp_path, "2020-04")
     daemon = DaemonProcess(config, tmp_path / "daemon.log")
     try:
@@ -172,9 +172,7 @@ def test_a_database_server_unreachable_at_start_is_waited_for_then_everything_is
 def test_a_sigterm_while_waiting_for_the_database_server_stops_cleanly(tmp_path: Path) -> None:
     """A daemon waiting for an unreachable database server stops at SIGTERM with exit code 0."""
     config = write_partnership(tmp_path)
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "state: state.db", f"state: 'postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere'"),
-        encoding="utf-8")
+    edit_config(config, "state: state.db", f"state: 'postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere'")
     daemon = DaemonProcess(config, tmp_path / "daemon.log")
     try:
         wait_for(lambda: bool(daemon.logged("store.unreachable")), 30, "a try to reach the server")
@@ -189,9 +187,7 @@ def test_commands_name_an_unreachable_database_server_as_such(tmp_path: Path) ->
     """run-once and status against a database server that cannot be reached exit 3 saying they cannot connect,
     never that the store should be restored from a backup."""
     config = write_partnership(tmp_path, schedules=ONCE_A_DAY)
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "state: state.db", f"state: 'postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere'"),
-        encoding="utf-8")
+    edit_config(config, "state: state.db", f"state: 'postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere'")
     add_month(tmp_path, "2020-04")
     for how in ("run-once", "status"):
         result = command(how, "--config", str(config))

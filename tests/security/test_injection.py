@@ -11,7 +11,7 @@ import pytest
 from csp_monitor.cli.printing import printable
 from csp_monitor.render.messages import inline_css
 from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES
-from tests.delivery_fixtures import ALERTS, write_config
+from tests.delivery_fixtures import ALERTS, smtp_delivery, write_config
 from tests.mail_fixtures import Handler, LoopbackSmtp
 from tests.security.bounded_cli import assert_refused, run_cli
 
@@ -75,11 +75,7 @@ def test_an_smtp_reply_with_escapes_is_shown_printable_by_send_and_outbox(tmp_pa
     """A mail server's reply holding escapes is shown by send and outbox without them."""
     handler = Handler(data_reply="554 5.7.1 \x1b]2;owned\x07\x1b[2Jrejected by policy")
     with LoopbackSmtp(handler=handler) as server:
-        config = write_config(tmp_path, f"""
-            delivery:
-              from: "Harborough CSP monitor <csp-monitor@example.org>"
-              smtp: {{host: 127.0.0.1, port: {server.port}, security: none, timeout: 5}}
-            """)
+        config = write_config(tmp_path, smtp_delivery(server.port))
         sent = run_cli("send", "--config", config, "--as-of", "2014-03", "--only", "summary",
                        "--now", "2014-04-10T07:00")
     assert_refused(sent, codes=(1,))

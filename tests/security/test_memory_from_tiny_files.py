@@ -8,34 +8,40 @@ from pathlib import Path
 import pytest
 
 from tests.security.hostile_files import far_cell_workbook, write_config, zip_bomb
-from tests.security.limits import files_under, run_limited
+from tests.security.limits import Refusal, files_under, run_limited
+
+
+def _import(table: Path) -> Refusal:
+    """``import spreadsheet`` of ``table`` into figures.csv beside it, under the memory and time limits."""
+    return run_limited("import", "spreadsheet", table, "--area", "harborough", "--out", "figures.csv",
+                       cwd=table.parent)
+
+
+def _assert_import_refused(table: Path, message: str) -> None:
+    """Importing ``table`` is refused with ``message`` (a pattern) and writes no figures file."""
+    _import(table).assert_refused(message)
+    assert not (table.parent / "figures.csv").exists()
 
 
 def test_a_workbook_with_a_value_at_xfd1048576_is_refused_at_that_cell(tmp_path: Path) -> None:
     """A 5 KB workbook with one value at XFD1048576 is refused at that cell, not padded into a MemoryError."""
     workbook = far_cell_workbook(tmp_path / "far.xlsx", "XFD1048576")
     assert workbook.stat().st_size < 10_000
-    result = run_limited("import", "spreadsheet", workbook, "--area", "harborough", "--out", "figures.csv",
-                         cwd=tmp_path)
-    result.assert_refused(r"^far\.xlsx:Sheet!XFD1048576: this sheet has a value in column XFD, beyond the first "
-                          r"1,000 columns")
-    assert not (tmp_path / "figures.csv").exists()
+    _assert_import_refused(workbook, r"^far\.xlsx:Sheet!XFD1048576: this sheet has a value in column XFD, "
+                                     r"beyond the first 1,000 columns")
 
 
 def test_a_workbook_with_a_value_on_its_last_row_is_refused_at_that_cell(tmp_path: Path) -> None:
     """A value on row 1,048,576 (column A) is refused at A1048576 as beyond a table's length."""
     workbook = far_cell_workbook(tmp_path / "long.xlsx", "A1048576")
-    result = run_limited("import", "spreadsheet", workbook, "--area", "harborough", "--out", "figures.csv",
-                         cwd=tmp_path)
-    result.assert_refused(r"^long\.xlsx:Sheet!A1048576: this sheet has a value on row 1,048,576, beyond row 100,000")
-    assert not (tmp_path / "figures.csv").exists()
+    _assert_import_refused(workbook, r"^long\.xlsx:Sheet!A1048576: this sheet has a value on row 1,048,576, "
+                                     r"beyond row 100,000")
 
 
 def test_a_workbook_declaring_a_huge_dimension_is_read_as_stored(tmp_path: Path) -> None:
     """A sheet whose declared dimension is A1:XFD1048576 but whose cells are few imports its two figures."""
     workbook = far_cell_workbook(tmp_path / "declared.xlsx", "", dimension="A1:XFD1048576")
-    result = run_limited("import", "spreadsheet", workbook, "--area", "harborough", "--out", "figures.csv",
-                         cwd=tmp_path)
+    result = _import(workbook)
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "figures.csv").read_text(encoding="utf-8").splitlines()[1:] == [
         "harborough,burglary,2013-04,1,,", "harborough,burglary,2013-05,2,,"]
@@ -96,31 +102,22 @@ def test_sixty_megabytes_of_commas_are_refused_by_size(tmp_path: Path) -> None:
     """A 60 MB spreadsheet CSV of commas is refused unread, as too large for a partnership's table."""
     table = tmp_path / "commas.csv"
     table.write_bytes(b"," * 60_000_000)
-    result = run_limited("import", "spreadsheet", table, "--area", "harborough", "--out", "figures.csv",
-                         cwd=tmp_path)
-    result.assert_refused(r"^commas\.csv: this table is larger than 16 MiB")
-    assert not (tmp_path / "figures.csv").exists()
+    _assert_import_refused(table, r"^commas\.csv: this table is larger than 16 MiB")
 
 
 def test_a_line_of_ten_million_commas_is_refused_at_its_thousand_and_first_column(tmp_path: Path) -> None:
     """A row of ten million commas is refused at the character where its 1,001st column starts."""
     table = tmp_path / "wide.csv"
     table.write_bytes(b"Measure,Apr-13,May-13\nBurglary,1,2\n" + b"," * 10_000_000 + b"\n")
-    result = run_limited("import", "spreadsheet", table, "--area", "harborough", "--out", "figures.csv",
-                         cwd=tmp_path)
-    result.assert_refused(r"^wide\.csv:3:1001: this row has more than 1,000 columns")
-    assert not (tmp_path / "figures.csv").exists()
+    _assert_import_refused(table, r"^wide\.csv:3:1001: this row has more than 1,000 columns")
 
 
 def test_a_table_of_millions_of_cells_is_refused_where_it_passes_the_limit(tmp_path: Path) -> None:
     """A 12 MB CSV of a million nine-cell rows is refused on the line that passes two million cells."""
     table = tmp_path / "long.csv"
     table.write_bytes(b"Measure,Apr-13,May-13\n" + b"x,1,2,,,,,,\n" * 1_000_000)
-    result = run_limited("import", "spreadsheet", table, "--area", "harborough", "--out", "figures.csv",
-                         cwd=tmp_path)
     # 3 cells on line 1, then 9 a line: line 222,223 takes the count past 2,000,000.
-    result.assert_refused(r"^long\.csv:222223:1: this table holds more than 2,000,000 cells")
-    assert not (tmp_path / "figures.csv").exists()
+    _assert_import_refused(table, r"^long\.csv:222223:1: this table holds more than 2,000,000 cells")
 
 
 def test_a_workbook_inflating_past_any_table_is_refused_unread(tmp_path: Path) -> None:
@@ -133,8 +130,5 @@ def test_a_workbook_inflating_past_any_table_is_refused_unread(tmp_path: Path) -
         for _ in range(200):
             part.write(b" " * 2**20)
     assert workbook.stat().st_size < 2 * 2**20
-    result = run_limited("import", "spreadsheet", workbook, "--area", "harborough", "--out", "figures.csv",
-                         cwd=tmp_path)
-    result.assert_refused(r"^inflating\.xlsx: this workbook inflates to 200 MiB, more than any partnership's table "
-                          r"\(128 MiB\)")
-    assert not (tmp_path / "figures.csv").exists()
+    _assert_import_refused(workbook, r"^inflating\.xlsx: this workbook inflates to 200 MiB, more than any "
+                                     r"partnership's table \(128 MiB\)")

@@ -10,7 +10,7 @@ import pytest
 
 from csp_monitor.statistics.significance import binomial_p_value, significance_of_change
 from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES
-from tests.delivery_fixtures import ALERTS, write_config
+from tests.delivery_fixtures import ALERTS, smtp_delivery, write_config
 from tests.mail_fixtures import LoopbackSmtp
 from tests.security.bounded_cli import assert_refused, run_cli
 
@@ -46,11 +46,7 @@ def test_send_delivers_to_display_names_over_real_smtp(tmp_path: Path) -> None:
     """send delivers the summary to recipients with display names; the To header keeps each name intact."""
     recipients = _recipients_file(tmp_path, DISPLAY_NAMES)
     with LoopbackSmtp() as server:
-        config = write_config(tmp_path, f"""
-            delivery:
-              from: "Harborough CSP monitor <csp-monitor@example.org>"
-              smtp: {{host: 127.0.0.1, port: {server.port}, security: none, timeout: 5}}
-            """, rules=(HARBOROUGH_RULES, recipients))
+        config = write_config(tmp_path, smtp_delivery(server.port), rules=(HARBOROUGH_RULES, recipients))
         run = run_cli("send", "--config", config, "--as-of", "2014-03", "--only", "summary",
                       "--now", "2014-04-10T07:00")
         assert run.exit_code == 0, run.output
