@@ -207,6 +207,8 @@ def test_the_summary_email_and_report_carry_a_suspect_badge() -> None:
     report = render_report(summary)
     assert report.count('class="badge badge-suspect"') == 2  # the exception and the table row
     assert "Suspect figures: the result rests on figures flagged" in report
+    # The note says what the table says: an alert rule can opt in (it once said "raises no alert" alone).
+    assert "raises no alert unless the alert rule says fire_on_suspect: true" in report
     assert "SUSPECT FIGURES: last year&#39;s figure for 2020-03" not in report  # escaped, not raw
     assert "[SUSPECT FIGURES: last year's figure for 2020-03]" in text
 

@@ -42,7 +42,7 @@ def render_backtest_table(result: Backtest) -> str:
     header = "Measure".ljust(width) + " " + "".join(MONTH_NAMES[m % 12][:3].ljust(4) for m in months).rstrip()
     lines = [f"{_clean(result.partnership)}: backtest {first.as_of} to {result.months[-1].evaluation.as_of}",
              "R red, A amber, G green, - monitored, . no data"
-             + ("; ? suspect figures (likely a data fault): the status is not reliable and raises no alert"
+             + ("; ? suspect figures (likely a data fault): the status is not reliable and raises no alert unless the rule sets fire_on_suspect"
                 if any(cell.endswith("?") for cells in rows.values() for cell in cells) else ""),
              "", years, header]
     for key, cells in rows.items():

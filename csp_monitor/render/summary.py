@@ -441,7 +441,7 @@ def _figure_notes(evaluation: Evaluation) -> tuple[str, ...]:
     if evaluation.suspect_results():
         notes.append("Suspect figures: the result rests on figures flagged as likely data faults (the months are "
                      "named). Its status is shown but is not reliable, its change is not tested for "
-                     "significance, and it raises no alert.")
+                     "significance, and it raises no alert unless the alert rule says fire_on_suspect: true.")
     if evaluation.partial_results():
         notes.append("n of 12 months: months are missing, so only the months with figures in both years are "
                      "compared.")
