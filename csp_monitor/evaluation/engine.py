@@ -134,13 +134,11 @@ def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None,
     statistics = {measure.id: rules.statistics_for(measure) for _, measure in rules.measures()}
     warnings.extend(statistics_warnings(rules, statistics))
     peers = peer_comparisons(rules, figures, statistics, areas, month, year_start)
-    results = [
-        evaluate_measure(rules, priority, measure, area, figures.series(area, measure.figures_measure),
-                         month, year_start, suspects=_suspects(figures, area, measure.figures_measure),
-                         statistics=statistics[measure.id], peers=peers.get((area, measure.id)))
-        for area in areas
-        for priority, measure in rules.measures()
-    ]
+    # The fast path shares each measure's work across areas; it judges as evaluate_measure does.
+    # It builds on this module, so it is imported here.
+    from csp_monitor.evaluation.batch import evaluate_all
+
+    results = evaluate_all(rules, figures, areas, month, year_start, statistics, peers)
     return Evaluation(
         partnership=rules.partnership,
         as_of=format_month(month),
