@@ -15,7 +15,15 @@ from csp_monitor.evaluation.statistics import peer_comparisons
 from csp_monitor.models.results import Evaluation, MeasureResult
 from csp_monitor.models.rules import RuleSet
 from csp_monitor.periods import parse_month
-from csp_monitor.statistics import SpcSettings, analyse_spc_columns
+from csp_monitor.statistics import (
+    PeerComparison,
+    PeerSettings,
+    Projection,
+    SpcSettings,
+    analyse_spc_columns,
+    compare_group,
+    project_year_end,
+)
 from csp_monitor.statistics.spc import analyse_spc_prevalidated
 
 AREAS = ["north", "south", "east", "west"]
@@ -179,3 +187,32 @@ def test_the_fast_chart_equals_the_checked_chart(numbers: list[float], target: f
         assert fast.model_dump_json() == checked.model_dump_json()
         assert fast.model_fields_set == checked.model_fields_set
         assert fast.groups[0].model_fields_set == checked.groups[0].model_fields_set
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0, 1e7, allow_nan=False) | st.integers(0, 10**6), st.integers(1, 12),
+       st.none() | st.just(0.0) | st.floats(1e-3, 1e7), st.none() | st.just(0.0) | st.floats(1e-3, 1e7))
+def test_a_projection_is_the_model_validation_would_make(current: float, months: int, baseline: float | None,
+                                                        full_year: float | None) -> None:
+    """project_year_end's unvalidated result equals, in JSON and fields set, the validated model of its fields."""
+    projected = project_year_end(current, months, baseline=baseline, baseline_full_year=full_year)
+    validated = Projection(**projected.__dict__)
+    assert projected == validated
+    assert projected.model_dump_json() == validated.model_dump_json()
+    assert projected.model_fields_set == validated.model_fields_set
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(AREAS), st.tuples(st.floats(0, 1e5, allow_nan=False) | st.integers(0, 10**5),
+                                                          st.floats(1, 1e6, allow_nan=False) | st.integers(1, 10**6)),
+                       min_size=2, max_size=4),
+       st.builds(PeerSettings, method=st.sampled_from(["sd", "funnel"]), standard_deviations=st.floats(0.5, 3),
+                 per=st.sampled_from([1000, 100_000])))
+def test_a_peer_comparison_is_the_model_validation_would_make(group: dict[str, tuple[float, float]],
+                                                             peer_settings: PeerSettings) -> None:
+    """compare_group's unvalidated results equal, in JSON and fields set, the validated models of their fields."""
+    for comparison in compare_group(group, peer_settings).values():
+        validated = PeerComparison(**comparison.__dict__)
+        assert comparison == validated
+        assert comparison.model_dump_json() == validated.model_dump_json()
+        assert comparison.model_fields_set == validated.model_fields_set

@@ -117,15 +117,17 @@ def _result(rules: RuleSet, plan: _Plan, area: str, series: Mapping[int, float],
         missing_baseline = [as_of - 12] if baseline is None else []
         compared = [as_of] if current is not None and baseline is not None else []
     elif measure.aggregate == "mean":
-        current = sum(series[m] for m in present) / len(present) if present else None
+        # sum over map adds in the same order as the reference's generator: the same float.
+        current = sum(map(series.__getitem__, present)) / len(present) if present else None
         baseline_used = [m - 12 for m in present if m - 12 in series]
         missing_baseline = [m - 12 for m in present if m - 12 not in series]
-        baseline = sum(series[m] for m in baseline_used) / len(baseline_used) if baseline_used else None
+        baseline = sum(map(series.__getitem__, baseline_used)) / len(baseline_used) if baseline_used else None
         compared = [m + 12 for m in baseline_used]
     else:
-        current = sum(series[m] for m in present) if present else None
+        current = sum(map(series.__getitem__, present)) if present else None
         missing_baseline = [m - 12 for m in present if m - 12 not in series]
-        baseline = sum(series[m - 12] for m in present) if present and not missing_baseline else None
+        baseline = (sum(map(series.__getitem__, [m - 12 for m in present])) if present and not missing_baseline
+                    else None)
         compared = present if baseline is not None else []
     partial = measure.aggregate != "latest" and bool(compared) and len(compared) < len(months)
 
@@ -172,7 +174,7 @@ def _result(rules: RuleSet, plan: _Plan, area: str, series: Mapping[int, float],
         "missing_months": tuple(map(_month, missing)),
         "missing_baseline_months": tuple(map(_month, missing_baseline)),
         "suspect_months": (),
-        "baseline_months_present": sum(1 for m in months if m - 12 in series),
+        "baseline_months_present": sum(map(series.__contains__, range(year_start - 12, as_of - 11))),
         "compared_months": tuple(map(_month, compared)),
         "partial": partial,
         "suspect": None,

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from csp_monitor.statistics import _plain_english
 from csp_monitor.statistics._poisson import poisson_probability, poisson_quantile_and_cdf
+from csp_monitor.statistics._prevalidated import prevalidated
 
 __all__ = [
     "PeerComparison",
@@ -147,6 +148,8 @@ class _Group:
         self.settings = settings
         per = settings.per
         self.rates = {name: count / population * per for name, (count, population) in group.items()}
+        # Rates of ordinary numbers are floats; a caller's float-like numbers go through validation.
+        self.floats = all(type(rate) is float and type(name) is str for name, rate in self.rates.items())
         self.sorted_rates = sorted(self.rates.values())
         size = len(self.rates)
         self.average = math.fsum(self.rates.values()) / size
@@ -177,23 +180,28 @@ class _Group:
             lower = _funnel_limit(tail, expected) / population * per
             upper = _funnel_limit(1 - tail, expected) / population * per
         position: PeerPosition = "below" if rate < lower else "above" if rate > upper else "in_line"
-        return PeerComparison(
-            area=area,
-            method=settings.method,
-            rate=rate,
-            group_average=average,
-            difference_pct=difference,
-            rank=rank,
-            group_size=size,
-            centre=centre,
-            lower_limit=lower,
-            upper_limit=upper,
-            position=position,
-            rates=self.rates,
-            explanation=_explain(
+        fields = {
+            "area": area,
+            "method": settings.method,
+            "rate": rate,
+            "group_average": average,
+            "difference_pct": difference,
+            "rank": rank,
+            "group_size": size,
+            "centre": centre,
+            "lower_limit": lower,
+            "upper_limit": upper,
+            "position": position,
+            "rates": dict(self.rates),
+            "explanation": _explain(
                 area, rate, average, difference, rank, size, lower, upper, position, settings
             ),
-        )
+        }
+        if self.floats and type(lower) is float and type(upper) is float and type(centre) is float:
+            # Every number is a float by its arithmetic: a national run compares thousands of
+            # areas, and validating each comparison again costs more than making it.
+            return prevalidated(PeerComparison, fields)
+        return PeerComparison(**fields)
 
 
 def _funnel_limit(probability: float, expected: float) -> float:
