@@ -1,13 +1,14 @@
-"""evaluate pauses the cyclic garbage collector only while it builds results, and leaves it as it found it."""
+"""evaluate and the figures column reader pause the cyclic garbage collector while they work, and leave it as found."""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from csp_monitor import FigureSet, evaluate, rules_from_text
+from csp_monitor import FigureSet, evaluate, load_figures, rules_from_text
 from csp_monitor.evaluation.collection_pause import paused_collection
 
 RULES = """\
@@ -79,3 +80,15 @@ def test_evaluate_leaves_the_collector_on(collector: None) -> None:
     evaluation = evaluate(rules_from_text(RULES), _figures(), "2014-03")
     assert evaluation.results[0].status in {"green", "amber", "red"}
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_column_reader_leaves_the_collector_as_it_found_it(collector: None, tmp_path: Path,
+                                                               enabled: bool) -> None:
+    """load_figures' column reader pauses the collector and leaves it on, or off, as it was."""
+    path = tmp_path / "figures.csv"
+    path.write_text("area,measure,period,value\n" + "".join(f"town,burglary,2013-{m:02d},{m}\n" for m in range(1, 13)))
+    gc.enable() if enabled else gc.disable()
+    figures = load_figures(path)
+    assert len(figures) == 12
+    assert gc.isenabled() is enabled
