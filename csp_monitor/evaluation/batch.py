@@ -24,7 +24,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from csp_monitor.evaluation.collection_pause import paused_collection
 from csp_monitor.evaluation.engine import _month, _summary, _suspects, evaluate_measure
 from csp_monitor.evaluation.rag import direction_of, judge
 from csp_monitor.evaluation.statistics import (
@@ -77,18 +76,17 @@ def evaluate_all(rules: RuleSet, figures: FigureSet, areas: Sequence[str], as_of
     plans = [_plan(rules, priority, measure, statistics[measure.id]) for priority, measure in rules.measures()]
     any_suspect = bool(figures.suspects)
     results: list[MeasureResult] = []
-    with paused_collection():  # the results hold no reference cycles for the collector to find
-        for area in areas:
-            for plan in plans:
-                measure = plan.measure
-                series = figures.series(area, measure.figures_measure)
-                suspects = _suspects(figures, area, measure.figures_measure) if any_suspect else {}
-                peer = peers.get((area, measure.id))
-                if suspects or not set(map(type, series.values())) <= _FLOAT:
-                    results.append(evaluate_measure(rules, plan.priority, measure, area, series, as_of, year_start,
-                                                    suspects=suspects, statistics=plan.statistics, peers=peer))
-                else:
-                    results.append(_result(rules, plan, area, series, as_of, year_start, peer))
+    for area in areas:
+        for plan in plans:
+            measure = plan.measure
+            series = figures.series(area, measure.figures_measure)
+            suspects = _suspects(figures, area, measure.figures_measure) if any_suspect else {}
+            peer = peers.get((area, measure.id))
+            if suspects or not set(map(type, series.values())) <= _FLOAT:
+                results.append(evaluate_measure(rules, plan.priority, measure, area, series, as_of, year_start,
+                                                suspects=suspects, statistics=plan.statistics, peers=peer))
+            else:
+                results.append(_result(rules, plan, area, series, as_of, year_start, peer))
     return results
 
 

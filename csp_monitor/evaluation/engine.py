@@ -16,6 +16,7 @@ import functools
 from collections.abc import Mapping, Sequence
 
 from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.evaluation.collection_pause import paused_collection
 from csp_monitor.evaluation.rag import direction_of, judge
 from csp_monitor.evaluation.statistics import (
     measure_statistics,
@@ -133,12 +134,13 @@ def evaluate(rules: RuleSet, figures: FigureSet, as_of: str | int | None = None,
 
     statistics = {measure.id: rules.statistics_for(measure) for _, measure in rules.measures()}
     warnings.extend(statistics_warnings(rules, statistics))
-    peers = peer_comparisons(rules, figures, statistics, areas, month, year_start)
     # The fast path shares each measure's work across areas; it judges as evaluate_measure does.
     # It builds on this module, so it is imported here.
     from csp_monitor.evaluation.batch import evaluate_all
 
-    results = evaluate_all(rules, figures, areas, month, year_start, statistics, peers)
+    with paused_collection():  # the results hold no reference cycles for the collector to look for
+        peers = peer_comparisons(rules, figures, statistics, areas, month, year_start)
+        results = evaluate_all(rules, figures, areas, month, year_start, statistics, peers)
     return Evaluation(
         partnership=rules.partnership,
         as_of=format_month(month),
