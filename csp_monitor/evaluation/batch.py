@@ -20,6 +20,7 @@ the reference path's.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -250,7 +251,17 @@ def _chart(plan: _Plan, series: Mapping[int, float], as_of: int, baseline: float
         return _spc(measure, plan.statistics, series, as_of, baseline, months_present)
     months = sorted(series)
     del months[bisect.bisect_right(months, as_of):]
-    if len(months) < 2:
+    count = len(months)
+    if count < 2:
         return None
-    return analyse_spc_prevalidated(tuple(_labels(months)), tuple(map(series.__getitem__, months)),
+    # Every month from the first to the last (the usual national series): one tuple of labels
+    # shared by every such chart, rather than one each.
+    labels = _span_labels(months[0], months[-1]) if months[-1] - months[0] == count - 1 else tuple(_labels(months))
+    return analyse_spc_prevalidated(labels, tuple(map(series.__getitem__, months)),
                                     settings=plan.spc_settings, better=measure.better, target=target)
+
+
+@functools.lru_cache(maxsize=256)
+def _span_labels(first: int, last: int) -> tuple[str, ...]:
+    """The labels of the months ``first`` to ``last``."""
+    return tuple(_labels(list(range(first, last + 1))))
