@@ -80,6 +80,12 @@ def rule_sets(draw: st.DrawFn) -> dict[str, object]:
         if draw(st.booleans()):
             measure["statistics"] = {"significance": draw(st.booleans()), "projection": draw(st.booleans()),
                                      "spc": {"enabled": draw(st.booleans())}}
+        if draw(st.integers(0, 3)) == 0:
+            measure["owner"] = f"lead{number}@example.org"
+        if draw(st.integers(0, 3)) == 0:
+            measure["sensitive"] = True
+        if number and draw(st.integers(0, 3)) == 0:
+            measure["source"] = "m0"  # read another measure's figures
         measures.append(measure)
     spc: dict[str, object] = {"screen_outliers": draw(st.booleans())}
     if draw(st.booleans()):
@@ -94,8 +100,17 @@ def rule_sets(draw: st.DrawFn) -> dict[str, object]:
         statistics["peers"] = {"method": draw(st.sampled_from(["sd", "funnel"])),
                                "populations": {area: 50_000 + 10_000 * i for i, area in enumerate(AREAS)},
                                "groups": {"all": AREAS[: draw(st.integers(2, 4))]}}
-    return {"partnership": "Property", "tolerance": draw(st.sampled_from([None, 2, 5])), "statistics": statistics,
-            "priorities": [{"id": "all", "title": "All", "measures": measures}]}
+    # Two priorities when there are measures enough: the second with its own owner and tolerance.
+    split = draw(st.integers(1, len(measures)))
+    priorities: list[dict[str, object]] = [{"id": "first", "title": "First", "measures": measures[:split]}]
+    if measures[split:]:
+        priorities.append({"id": "second", "title": "Second", "owner": "second@example.org",
+                           "tolerance": draw(st.integers(0, 8)), "measures": measures[split:]})
+    rules: dict[str, object] = {"partnership": "Property", "tolerance": draw(st.sampled_from([None, 2, 5])),
+                                "statistics": statistics, "priorities": priorities}
+    if draw(st.integers(0, 4)) == 0:
+        rules["area"] = draw(st.sampled_from(AREAS))  # rules for one area only
+    return rules
 
 
 def _value(rnd: random.Random) -> float:
