@@ -19,10 +19,12 @@ from csp_monitor.statistics import (
     PeerComparison,
     PeerSettings,
     Projection,
+    Significance,
     SpcSettings,
     analyse_spc_columns,
     compare_group,
     project_year_end,
+    significance_of_change,
 )
 from csp_monitor.statistics.spc import analyse_spc_prevalidated
 
@@ -231,3 +233,16 @@ def test_a_peer_comparison_is_the_model_validation_would_make(group: dict[str, t
         assert comparison == validated
         assert comparison.model_dump_json() == validated.model_dump_json()
         assert comparison.model_fields_set == validated.model_fields_set
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 20_000), st.integers(0, 20_000), st.sampled_from([0.9, 0.95, 0.99, 0.998]),
+       st.sampled_from([1.0, 2.0, 0.5]))
+def test_a_significance_is_the_model_validation_would_make(current: int, baseline: int, confidence: float,
+                                                          exposure: float) -> None:
+    """significance_of_change's unvalidated result equals, in JSON and fields set, the validated model of its fields."""
+    tested = significance_of_change(current, baseline, confidence=confidence, current_exposure=exposure)
+    validated = Significance(**tested.__dict__)
+    assert tested == validated
+    assert tested.model_dump_json() == validated.model_dump_json()
+    assert tested.model_fields_set == validated.model_fields_set

@@ -44,12 +44,10 @@ from csp_monitor.statistics import (
     Significance,
     SpcResult,
     SpcSettings,
-    Verdict,
     project_year_end,
+    significance_of_change,
 )
 from csp_monitor.statistics._prevalidated import prevalidated
-from csp_monitor.statistics.significance import EXACT_POISSON, _count, binomial_p_value
-from csp_monitor.statistics.significance import _explain as _explain_significance
 from csp_monitor.statistics.spc import analyse_spc_prevalidated
 
 __all__ = ["evaluate_all"]
@@ -197,31 +195,11 @@ def _result(rules: RuleSet, plan: _Plan, area: str, series: Mapping[int, float],
 
 
 def _significance(current: float, baseline: float, confidence: float) -> Significance | None:
-    """:func:`significance_of_change` with equal periods, or None where the engine gets a ValueError."""
+    """:func:`significance_of_change` of the two counts, or None where it finds no whole counts."""
     try:
-        c = _count(current, "current")
-        b = _count(baseline, "baseline")
+        return significance_of_change(current, baseline, confidence=confidence)
     except ValueError:  # a count that is not a whole number: not a count of events
         return None
-    if not 0 < confidence < 1:
-        return None
-    n = c + b
-    p_value = binomial_p_value(c, n, 0.5)  # equal exposures: pi = 1 / (1 + 1)
-    expected = n * 0.5
-    verdict: Verdict
-    if p_value >= 1 - confidence:
-        verdict = "no_significant_change"
-    elif c > expected:
-        verdict = "significant_increase"
-    else:
-        verdict = "significant_decrease"
-    return prevalidated(Significance, {
-        "p_value": p_value,
-        "verdict": verdict,
-        "test": EXACT_POISSON,
-        "confidence": confidence,
-        "explanation": _explain_significance(n, c > expected, c == expected, p_value, verdict, confidence),
-    })
 
 
 def _projection(measure: Measure, series: Mapping[int, float], year_start: int, present: Sequence[int],

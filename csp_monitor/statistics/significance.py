@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from csp_monitor.statistics import _plain_english
 from csp_monitor.statistics._log_probability import log_binomial_probability
+from csp_monitor.statistics._prevalidated import prevalidated
 
 __all__ = [
     "Significance",
@@ -120,13 +121,18 @@ def significance_of_change(
         verdict = "significant_increase"
     else:
         verdict = "significant_decrease"
-    return Significance(
-        p_value=p_value,
-        verdict=verdict,
-        test=EXACT_POISSON,
-        confidence=confidence,
-        explanation=_explain(n, c > expected, c == expected, p_value, verdict, confidence),
-    )
+    fields = {
+        "p_value": p_value,
+        "verdict": verdict,
+        "test": EXACT_POISSON,
+        "confidence": confidence,
+        "explanation": _explain(n, c > expected, c == expected, p_value, verdict, confidence),
+    }
+    if type(confidence) is float and type(p_value) is float:
+        # Checked above and floats: a national run tests thousands of changes, and validating
+        # each result again costs more than a quick test.
+        return prevalidated(Significance, fields)
+    return Significance(**fields)
 
 
 def binomial_p_value(successes: int, trials: int, probability: float) -> float:
