@@ -71,7 +71,7 @@ def project_year_end(
     ``baseline`` is last year's total for the same months and
     ``baseline_full_year`` last year's total for the whole year. The seasonal
     method needs both, with ``baseline`` above zero and no larger than the full
-    year; otherwise the projection is linear. Raise ValueError for a number
+    year (and a finite projection from them); otherwise the projection is linear. Raise ValueError for a number
     that is not finite or a month count outside the year.
     """
     if not math.isfinite(current):
@@ -90,6 +90,8 @@ def project_year_end(
         baseline is not None
         and baseline_full_year is not None
         and 0 < baseline <= baseline_full_year
+        # A vanishingly small baseline (5e-324) makes the scale overflow: no usable shape.
+        and math.isfinite(current * (baseline_full_year / baseline))
     ):
         scale = baseline_full_year / baseline
         share = baseline / baseline_full_year
