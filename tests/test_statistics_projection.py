@@ -132,3 +132,12 @@ def test_seasonal_projection_never_falls_below_the_year_to_date(
 def test_linear_projection_is_the_monthly_average_times_twelve(current: float, months: int) -> None:
     """The linear projection is YTD / months elapsed x 12."""
     assert project_year_end(current, months).value == pytest.approx(current / months * 12)
+
+
+@pytest.mark.parametrize("current, months", [(1.0, 12), (1.0, 1), (0.0, 12), (250.0, 6)])
+def test_a_vanishingly_small_baseline_falls_back_to_a_straight_line(current: float, months: int) -> None:
+    """A baseline so small that the seasonal scale overflows (5e-324) projects linearly instead of crashing."""
+    projection = project_year_end(current, months, baseline=5e-324, baseline_full_year=1.0)
+    assert projection.method == "linear"
+    assert projection.value == current * (12 / months)
+    assert math.isfinite(projection.scale)

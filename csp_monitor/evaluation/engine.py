@@ -20,6 +20,7 @@ from warnings import warn
 
 from csp_monitor.arguments import check_areas, check_as_of
 from csp_monitor.errors import ArgumentError, FiguresError, Problem
+from csp_monitor.evaluation.collection_pause import paused_collection
 from csp_monitor.evaluation.coverage import nothing_to_judge
 from csp_monitor.evaluation.rag import direction_of, judge
 from csp_monitor.evaluation.statistics import (
@@ -159,14 +160,13 @@ def evaluate_month(rules: RuleSet, figures: FigureSet, as_of: str | int | None =
 
     statistics = {measure.id: rules.statistics_for(measure) for _, measure in rules.measures()}
     warnings.extend(statistics_warnings(rules, statistics))
-    peers = peer_comparisons(rules, figures, statistics, areas, month, year_start)
-    results = [
-        evaluate_measure(rules, priority, measure, area, figures.series(area, measure.figures_measure),
-                         month, year_start, suspects=_suspects(figures, area, measure.figures_measure),
-                         statistics=statistics[measure.id], peers=peers.get((area, measure.id)))
-        for area in areas
-        for priority, measure in rules.measures()
-    ]
+    # The fast path shares each measure's work across areas; it judges as evaluate_measure does.
+    # It builds on this module, so it is imported here.
+    from csp_monitor.evaluation.batch import evaluate_all
+
+    with paused_collection():  # the results hold no reference cycles for the collector to look for
+        peers = peer_comparisons(rules, figures, statistics, areas, month, year_start)
+        results = evaluate_all(rules, figures, areas, month, year_start, statistics, peers)
     return Evaluation(
         partnership=rules.partnership,
         as_of=format_month(month),

@@ -16,8 +16,10 @@ Both paths give the same figures (tests/test_figures_columns.py checks).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
+import operator
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
@@ -43,7 +45,15 @@ def read_csv_columns(path: str | Path, result: FigureSet, *, max_value: float, m
         text = read_regular(path, max_bytes).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return False
-    found = _read(text, max_value)
+    # Millions of new strings, floats and dictionaries, none in a reference cycle: the cyclic
+    # collector's walks over them while they are made would find nothing, so it waits.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        found = _read(text, max_value)
+    finally:
+        if collecting:
+            gc.enable()
     del text
     if found is None:
         return False
@@ -115,7 +125,17 @@ def _read(text: str, max_value: float) -> _Found | None:
             return None
         cells.pop()  # the empty text after the last line end
         area_texts, measure_texts, period_texts = cells[a_i::stride], cells[m_i::stride], cells[p_i::stride]
-        if not (_learn(area_texts, names, normalise_name) and _learn(measure_texts, names, normalise_name)
+        # Runs of rows of one series (files are usually grouped): where the area or the measure text
+        # changes from the row before, found by C-level maps; the work in Python is then per run.
+        cuts = set(itertools.compress(range(1, rows), map(operator.ne, itertools.islice(area_texts, 1, None),
+                                                             area_texts)))
+        cuts.update(itertools.compress(range(1, rows), map(operator.ne, itertools.islice(measure_texts, 1, None),
+                                                            measure_texts)))
+        bounds = [0, *sorted(cuts), rows]
+        starts = bounds[:-1]
+        # Every row of a run has its first row's texts, so the first rows' are the ones to check.
+        if not (_learn(map(area_texts.__getitem__, starts), names, normalise_name)
+                and _learn(map(measure_texts.__getitem__, starts), names, normalise_name)
                 and _learn(period_texts, months, parse_month)):
             return None
         try:
@@ -126,11 +146,9 @@ def _read(text: str, max_value: float) -> _Found | None:
         except (ValueError, OverflowError):
             return None
         periods = list(map(months.__getitem__, period_texts))
-        start = 0
-        # Runs of rows of one series (files are usually grouped): one dictionary update per run.
-        for (area_text, measure_text), run in itertools.groupby(zip(area_texts, measure_texts, strict=True)):
-            end = start + len(list(run))
-            key = (names[area_text], names[measure_text])
+        # One dictionary update per run.
+        for start, end in itertools.pairwise(bounds):
+            key = (names[area_texts[start]], names[measure_texts[start]])
             series = found.get(key)
             if series is None:
                 series = found[key] = dict(zip(periods[start:end], values[start:end], strict=True))
@@ -141,7 +159,6 @@ def _read(text: str, max_value: float) -> _Found | None:
                 series.update(zip(periods[start:end], values[start:end], strict=True))
                 if len(series) != before + end - start:
                     return None
-            start = end
         if flag_index is not None:
             flags = cells[flag_index::stride]
             if any(map(str.strip, flags)):

@@ -36,13 +36,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from csp_monitor.frozen import FrozenMapping
+from csp_monitor.frozen import FrozenDict, FrozenMapping
 from csp_monitor.statistics import _plain_english
 from csp_monitor.statistics._poisson import (
     poisson_cdf,
     poisson_probability,
     poisson_quantile_and_cdf,
 )
+from csp_monitor.statistics._prevalidated import prevalidated
 
 __all__ = [
     "PeerComparison",
@@ -178,6 +179,9 @@ class _Group:
         self.settings = settings
         per = settings.per
         self.rates = {name: count / population * per for name, (count, population) in group.items()}
+        # Rates of ordinary numbers are floats; a caller's float-like numbers go through validation.
+        self.floats = all(type(rate) is float and type(name) is str for name, rate in self.rates.items())
+        self.frozen_rates = FrozenDict(self.rates)  # one for every member's comparison: it cannot change
         self.sorted_rates = sorted(self.rates.values())
         size = len(self.rates)
         self.average = math.fsum(self.rates.values()) / size
@@ -211,25 +215,34 @@ class _Group:
             lower = _funnel_limit(tail, expected) / population * per
             upper = _funnel_limit(1 - tail, expected) / population * per
             position, chance = _funnel_position(count, expected, tail)
-        return PeerComparison(
-            area=area,
-            method=settings.method,
-            rate=rate,
-            group_average=average,
-            difference_pct=difference,
-            rank=rank,
-            group_size=size,
-            centre=centre,
-            lower_limit=lower,
-            upper_limit=upper,
-            position=position,
-            expected=expected,
-            tail_probability=chance,
-            rates=self.rates,
-            explanation=_explain(
+        fields = {
+            "area": area,
+            "method": settings.method,
+            "rate": rate,
+            "group_average": average,
+            "difference_pct": difference,
+            "rank": rank,
+            "group_size": size,
+            "centre": centre,
+            "lower_limit": lower,
+            "upper_limit": upper,
+            "position": position,
+            "expected": expected,
+            "tail_probability": chance,
+            "rates": self.frozen_rates,
+            "explanation": _explain(
                 area, rate, average, difference, rank, size, lower, upper, position, settings
             ) + _funnel_chance(self.group[area][0], expected, chance),
-        )
+        }
+        if (self.floats and type(lower) is float and type(upper) is float and type(centre) is float
+                and type(expected) in _OPTIONAL_FLOAT and type(chance) in _OPTIONAL_FLOAT):
+            # Every number is a float by its arithmetic: a national run compares thousands of
+            # areas, and validating each comparison again costs more than making it.
+            return prevalidated(PeerComparison, fields)
+        return PeerComparison(**fields)
+
+
+_OPTIONAL_FLOAT = (float, type(None))
 
 
 def _funnel_chance(count: float, expected: float | None, chance: float | None) -> str:

@@ -27,6 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from csp_monitor.statistics import _plain_english
+from csp_monitor.statistics._prevalidated import prevalidated
 
 __all__ = ["Projection", "ProjectionMethod", "project_year_end"]
 
@@ -70,7 +71,7 @@ def project_year_end(
     ``baseline`` is last year's total for the same months and
     ``baseline_full_year`` last year's total for the whole year. The seasonal
     method needs both, with ``baseline`` above zero and no larger than the full
-    year; otherwise the projection is linear. Raise ValueError for a number
+    year (and a finite projection from them); otherwise the projection is linear. Raise ValueError for a number
     that is not finite or a month count outside the year.
     """
     if not math.isfinite(current):
@@ -89,6 +90,8 @@ def project_year_end(
         baseline is not None
         and baseline_full_year is not None
         and 0 < baseline <= baseline_full_year
+        # A vanishingly small baseline (5e-324) makes the scale overflow: no usable shape.
+        and math.isfinite(current * (baseline_full_year / baseline))
     ):
         scale = baseline_full_year / baseline
         share = baseline / baseline_full_year
@@ -98,13 +101,7 @@ def project_year_end(
             f"last year {_plain_english.percent(round(share, 3))} of the year's total had been "
             f"recorded, and this year is assumed to follow the same pattern."
         )
-        return Projection(
-            value=value,
-            method="seasonal",
-            months_elapsed=months_elapsed,
-            scale=scale,
-            explanation=explanation,
-        )
+        return _projection(value, "seasonal", months_elapsed, scale, explanation)
 
     scale = months_in_year / months_elapsed
     value = current * scale
@@ -116,12 +113,28 @@ def project_year_end(
         f"{_plain_english.number(round(per_month, 1))} a month (last year's figures cannot "
         f"show the seasonal pattern)."
     )
-    return Projection(
-        value=value,
-        method="linear",
-        months_elapsed=months_elapsed,
-        scale=scale,
-        explanation=explanation,
+    return _projection(value, "linear", months_elapsed, scale, explanation)
+
+
+def _projection(
+    value: float, method: ProjectionMethod, months_elapsed: int, scale: float, explanation: str
+) -> Projection:
+    if type(months_elapsed) is not int or type(value) is not float or type(scale) is not float:
+        # A month count given as 3.0 (validation makes it 3), or a float-like number from a caller.
+        return Projection(
+            value=value, method=method, months_elapsed=months_elapsed, scale=scale, explanation=explanation
+        )
+    # Every field is checked above and a float by its arithmetic: a national run projects
+    # thousands of totals, and validating each again would cost more than the projection.
+    return prevalidated(
+        Projection,
+        {
+            "value": value,
+            "method": method,
+            "months_elapsed": months_elapsed,
+            "scale": scale,
+            "explanation": explanation,
+        },
     )
 
 

@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 
 from csp_monitor.statistics import _plain_english
 from csp_monitor.statistics._log_probability import log_binomial_probability
+from csp_monitor.statistics._prevalidated import prevalidated
 
 __all__ = [
     "Significance",
@@ -209,17 +210,23 @@ def significance_of_change(
         verdict = "significant_increase"
     else:
         verdict = "significant_decrease"
-    return Significance(
-        p_value=p_value,
-        verdict=verdict,
-        test=EXACT_POISSON,
-        confidence=confidence,
-        explanation=_explain(n, c > expected, c == expected, p_value, verdict, confidence),
-        current=c,
-        baseline=b,
-        current_exposure=current_exposure,
-        baseline_exposure=baseline_exposure,
-    )
+    fields = {
+        "p_value": p_value,
+        "verdict": verdict,
+        "test": EXACT_POISSON,
+        "confidence": confidence,
+        "explanation": _explain(n, c > expected, c == expected, p_value, verdict, confidence),
+        "current": c,
+        "baseline": b,
+        "current_exposure": current_exposure,
+        "baseline_exposure": baseline_exposure,
+    }
+    if (type(confidence) is float and type(p_value) is float and type(c) is int and type(b) is int
+            and type(current_exposure) is float and type(baseline_exposure) is float):
+        # Checked above and floats: a national run tests thousands of changes, and validating
+        # each result again costs more than a quick test.
+        return prevalidated(Significance, fields)
+    return Significance(**fields)
 
 
 def byar_interval(count: float, *, confidence: float = 0.95, exposure: float = 1.0) -> tuple[float, float]:

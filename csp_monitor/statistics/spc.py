@@ -70,6 +70,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from csp_monitor.statistics import _plain_english
+from csp_monitor.statistics._prevalidated import prevalidated
 
 __all__ = [
     "Assurance",
@@ -83,6 +84,7 @@ __all__ = [
     "Variation",
     "analyse_spc",
     "analyse_spc_columns",
+    "analyse_spc_prevalidated",
 ]
 
 SpcRule = Literal["outside_limits", "trend", "two_of_three", "shift"]
@@ -460,6 +462,57 @@ def analyse_spc_columns(
     )
 
 
+def analyse_spc_prevalidated(
+    labels: tuple[str, ...],
+    values: tuple[float, ...],
+    *,
+    settings: SpcSettings,
+    better: Better | None,
+    target: float | None,
+) -> SpcResult | None:
+    """:func:`analyse_spc_columns` for a series known to be good: the engine's fast path.
+
+    The caller guarantees what the checks would: ``values`` are finite
+    floats, ``labels`` are distinct, ``target`` is None or a finite float,
+    there is nothing to exclude and ``settings`` has no rebase. The result
+    equals :func:`analyse_spc_columns`' (tests/test_evaluation_batch.py),
+    without validating the models again: thousands of charts are drawn in
+    a national run.
+    """
+    if settings.rebase_at:
+        raise ValueError("analyse_spc_prevalidated draws one group: use analyse_spc_columns to rebase")
+    n = len(values)
+    if n == 0 or n < settings.minimum_points:
+        return None
+    fields = _limit_fields(labels, values, 0, n, settings)
+    latest = prevalidated(SpcGroup, fields)
+    rule, direction = _latest_rule(values, latest, settings)
+    lower, upper = fields["lower_limit"], fields["upper_limit"]
+    return prevalidated(SpcResult, {
+        "mean": fields["mean"],
+        "lower_limit": lower,
+        "upper_limit": upper,
+        "near_lower": fields["near_lower"],
+        "near_upper": fields["near_upper"],
+        "average_moving_range": fields["average_moving_range"],
+        "baseline_points": fields["baseline_points"],
+        "trial_limits": fields["trial_limits"],
+        "periods": labels,
+        "values": values,
+        "groups": (latest,),
+        "settings": settings,
+        "better": better,
+        "rule": rule,
+        "variation": "common_cause" if rule is None else _VARIATION[better, direction],
+        "target": target,
+        "assurance": _assurance(target, better, lower, upper),
+        "excluded": (),
+    }, unset=_UNSET)
+
+
+_UNSET = ("excluded",)
+
+
 def _analyse_excluding(
     periods: Sequence[str],
     values: Sequence[float],
@@ -629,6 +682,13 @@ def _limits(
     labels: Sequence[str], values: Sequence[float], start: int, end: int, settings: SpcSettings
 ) -> SpcGroup:
     """Mean, average moving range and limits of the group ``start:end``."""
+    return SpcGroup(**_limit_fields(labels, values, start, end, settings))
+
+
+def _limit_fields(
+    labels: Sequence[str], values: Sequence[float], start: int, end: int, settings: SpcSettings
+) -> dict[str, Any]:
+    """The fields of :func:`_limits`' group, in the model's order."""
     group = values[start:end]
     baseline = group[: settings.baseline_points] if settings.baseline_points else group
     size = len(baseline)
@@ -641,20 +701,20 @@ def _limits(
             kept = [r for r in moving_ranges if r < _SCREEN * amr]
             amr = sum(kept) / len(kept)
     floor = -math.inf if settings.lowest is None else settings.lowest
-    return SpcGroup(
-        start=start,
-        first_period=labels[start],
-        last_period=labels[end - 1],
-        points=end - start,
-        baseline_points=size,
-        mean=mean,
-        average_moving_range=amr,
-        lower_limit=None if amr is None else max(mean - _LIMIT * amr, floor),
-        upper_limit=None if amr is None else mean + _LIMIT * amr,
-        near_lower=None if amr is None else max(mean - _NEAR_LIMIT * amr, floor),
-        near_upper=None if amr is None else mean + _NEAR_LIMIT * amr,
-        trial_limits=size < settings.trial_limits_below,
-    )
+    return {
+        "start": start,
+        "first_period": labels[start],
+        "last_period": labels[end - 1],
+        "points": end - start,
+        "baseline_points": size,
+        "mean": mean,
+        "average_moving_range": amr,
+        "lower_limit": None if amr is None else max(mean - _LIMIT * amr, floor),
+        "upper_limit": None if amr is None else mean + _LIMIT * amr,
+        "near_lower": None if amr is None else max(mean - _NEAR_LIMIT * amr, floor),
+        "near_upper": None if amr is None else mean + _NEAR_LIMIT * amr,
+        "trial_limits": size < settings.trial_limits_below,
+    }
 
 
 def _rules(
