@@ -422,3 +422,17 @@ def test_the_interval_excludes_1_exactly_when_a_one_sided_test_rejects(current: 
     rejects = min(at_least, at_most) < 0.025
     excludes = lower > 1 or (upper is not None and upper < 1)
     assert excludes == rejects
+
+
+@settings(max_examples=200, deadline=None)
+@given(baseline=st.integers(1, 400), confidence=st.sampled_from([0.8, 0.9, 0.95, 0.99, 0.998, 0.9999]))
+def test_with_no_current_events_the_rate_ratio_upper_limit_has_its_closed_form(baseline: int,
+                                                                               confidence: float) -> None:
+    """Regression (0 against 9 at 99.8% overflowed): with c = 0 the upper limit solves (1 - pi)^n = alpha."""
+    alpha = (1 - confidence) / 2
+    share = 1 - alpha ** (1 / baseline)
+    lower, upper = rate_ratio_interval(0, baseline, confidence=confidence)
+    assert lower == 0.0
+    assert upper == pytest.approx(share / (1 - share), rel=1e-7)
+    # The result's computed fields use it: a significance of 0 against 9 at 99.8% dumps to JSON.
+    assert "rate_ratio_interval" in significance_of_change(0, baseline, confidence=confidence).model_dump_json()

@@ -309,7 +309,7 @@ def _solve_log_odds(rising: Callable[[float], tuple[float, float]], c: int, n: i
     x = math.log((c + 0.5) / (n - c + 0.5)) + side_of * _NORMAL.inv_cdf(1 - alpha) * se
     lo, hi = -math.inf, math.inf
     for _ in range(200):
-        p = 1 / (1 + math.exp(-x))
+        p = _logistic(x)
         value, slope = rising(p)
         if value == 0:
             return x
@@ -319,6 +319,10 @@ def _solve_log_odds(rising: Callable[[float], tuple[float, float]], c: int, n: i
             hi = x
         derivative = slope * p * (1 - p)
         step = -value / derivative if derivative > 0 else math.inf
+        if math.isinf(lo) or math.isinf(hi):
+            # Open on one side: where the slope is tiny, Newton's step can throw x thousands of
+            # units away (exp overflows); a few standard errors a step reaches any real limit.
+            step = max(-4 * se, min(4 * se, step))
         target = x + step
         if not lo < target < hi:
             if math.isinf(lo) or math.isinf(hi):
@@ -329,6 +333,14 @@ def _solve_log_odds(rising: Callable[[float], tuple[float, float]], c: int, n: i
             return target
         x = target
     return x
+
+
+def _logistic(x: float) -> float:
+    """1 / (1 + e^-x), without overflow for x far below zero."""
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1 + e)
 
 
 def _binomial_probability(k: int, n: int, p: float) -> float:
