@@ -105,6 +105,7 @@ def _read(text: str, max_value: float) -> _Found | None:
 
     names: dict[str, str] = {}
     months: dict[str, int] = {}
+    converted: dict[str, float] = {}
     found: dict[tuple[str, str], dict[int, float]] = {}
     suspects: dict[tuple[str, str, int], str] = {}
     position = end_of_header + 1
@@ -138,13 +139,23 @@ def _read(text: str, max_value: float) -> _Found | None:
                 and _learn(map(measure_texts.__getitem__, starts), names, normalise_name)
                 and _learn(period_texts, months, parse_month)):
             return None
+        # Counts repeat (a few hundred distinct texts in a national file): each distinct text is
+        # converted and checked once, and every figure of that text shares its float.
+        value_texts = cells[v_i::stride]
         try:
-            values = list(map(float, cells[v_i::stride]))
-            # NaN or an infinity makes the sum one; a negative value makes the minimum one.
-            if not (math.isfinite(math.fsum(values)) and min(values) >= 0 and max(values) <= max_value):
-                return None
-        except (ValueError, OverflowError):
+            numbers = {text: float(text) for text in set(value_texts).difference(converted)}
+        except ValueError:
             return None
+        if numbers:
+            new = numbers.values()
+            # NaN or an infinity makes the sum one; a negative value makes the minimum one.
+            try:
+                if not (math.isfinite(math.fsum(new)) and min(new) >= 0 and max(new) <= max_value):
+                    return None
+            except OverflowError:
+                return None
+            converted.update(numbers)
+        values = list(map(converted.__getitem__, value_texts))
         periods = list(map(months.__getitem__, period_texts))
         # One dictionary update per run.
         for start, end in itertools.pairwise(bounds):
