@@ -3,7 +3,7 @@
 A national file has hundreds of thousands of rows, and a Python loop that
 checks each row costs several times the reading itself. Here the rows are
 read in chunks and turned into columns; each column is converted by C-level
-``map`` calls, each distinct area, measure and month text is worked out once,
+``map`` calls, each distinct area, measure, month and value text is worked out once,
 and the work in Python is per series rather than per row.
 
 This path only ever says "done" or "not for me": it mutates nothing until the
