@@ -92,3 +92,46 @@ def test_the_column_reader_leaves_the_collector_as_it_found_it(collector: None, 
     figures = load_figures(path)
     assert len(figures) == 12
     assert gc.isenabled() is enabled
+
+
+def test_what_the_pause_made_goes_to_the_oldest_generation(collector: None) -> None:
+    """Containers made during a pause are in the collector's oldest generation after it, not its youngest."""
+    gc.enable()
+    with paused_collection():
+        made = [[index] for index in range(50_000)]
+        assert gc.get_count()[0] >= 50_000
+    assert gc.get_count()[0] < 1_000
+    assert gc.get_freeze_count() == 0
+    assert any(item is made[-1] for item in gc.get_objects(generation=2))
+
+
+def test_objects_the_program_froze_stay_frozen(collector: None) -> None:
+    """A program that froze objects with gc.freeze finds them frozen after a pause."""
+    gc.enable()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with paused_collection():
+            _ = [[index] for index in range(1_000)]
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_a_cycle_made_during_the_pause_is_still_collected(collector: None) -> None:
+    """A reference cycle left over from a pause is freed by the next full collection."""
+    import weakref
+
+    class Node:
+        pass
+
+    gc.enable()
+    with paused_collection():
+        node = Node()
+        node.self = node  # type: ignore[attr-defined]
+        alive = weakref.ref(node)
+        del node
+    assert alive() is not None
+    gc.collect()
+    assert alive() is None

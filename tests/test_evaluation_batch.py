@@ -249,3 +249,22 @@ def test_a_significance_is_the_model_validation_would_make(current: int, baselin
     assert tested == validated
     assert tested.model_dump_json() == validated.model_dump_json()
     assert tested.model_fields_set == validated.model_fields_set
+
+
+def test_copying_one_unvalidated_result_leaves_the_others_fields_set_alone() -> None:
+    """Results built unvalidated share their set of field names, yet model_copy of one changes no other's."""
+    first = significance_of_change(30, 20)
+    second = significance_of_change(40, 20)
+    assert first.model_fields_set == second.model_fields_set
+    copied = first.model_copy(update={"p_value": 0.5})
+    assert copied.p_value == 0.5
+    assert first.model_fields_set == set(Significance.model_fields)
+    assert second.model_fields_set == set(Significance.model_fields)
+    chart = analyse_spc_prevalidated(("2013-01", "2013-02", "2013-03"), (1.0, 2.0, 3.0),
+                                     settings=SpcSettings(), better="lower", target=None)
+    assert chart is not None
+    assert "excluded" not in chart.model_fields_set
+    assert "excluded" in chart.model_copy(update={"excluded": ("2013-01",)}).model_fields_set
+    again = analyse_spc_prevalidated(("2013-01", "2013-02", "2013-03"), (1.0, 2.0, 3.0),
+                                     settings=SpcSettings(), better="lower", target=None)
+    assert again is not None and "excluded" not in again.model_fields_set

@@ -140,6 +140,17 @@ def test_a_national_file_is_taken_by_the_column_reader(tmp_path: Path) -> None:
     assert fast.suspect("area-2", "measure-1", 2020 * 12 + 5) == "lost crimes"
 
 
+def test_figures_of_the_same_text_share_one_number(tmp_path: Path) -> None:
+    """Every figure written the same way is one float object, however many rows hold it (a national file's memory)."""
+    lines = [f"area-{a},burglary,2020-{month:02d},{7 if month % 2 else 12.5}" for a in range(3) for month in range(1, 13)]
+    path = _write(tmp_path, "figures.csv", "area,measure,period,value", lines, "\n")
+    figures = FigureSet()
+    assert read_csv_columns(path, figures, max_value=MAX_FIGURE, max_bytes=MAX_FIGURES_BYTES)
+    numbers = [value for key in figures.series_keys() for value in figures.series(*key).values()]
+    assert sorted(set(numbers)) == [7.0, 12.5]
+    assert len({id(value) for value in numbers}) == 2
+
+
 @pytest.mark.parametrize("text", [
     'area,measure,period,value\n"Harborough",burglary,2020-01,5\n',
     "area,measure,period,value\nharborough,burglary,2020-01,5\n\nharborough,burglary,2020-02,6\n",

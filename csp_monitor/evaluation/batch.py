@@ -207,7 +207,7 @@ def _significance(current: float, baseline: float, confidence: float) -> Signifi
 def _projection(measure: Measure, series: Mapping[int, float], year_start: int, present: Sequence[int],
                 current: float, baseline: float | None, tolerance: float | None) -> YearEndProjection:
     """The reference path's projection (evaluation.statistics), its result model filled unvalidated."""
-    last_year = [series.get(month) for month in range(year_start - 12, year_start)]
+    last_year = list(map(series.get, range(year_start - 12, year_start)))
     full_year = None if None in last_year else math.fsum(last_year)  # type: ignore[arg-type]
     projected = project_year_end(current, len(present), baseline=baseline, baseline_full_year=full_year)
     change_pct = (projected.value - full_year) / full_year * 100 if full_year else None

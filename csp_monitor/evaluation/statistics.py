@@ -222,8 +222,8 @@ def peer_comparisons(
                 if area not in peers.populations:
                     continue
                 series = figures.series(area, measure.figures_measure)
-                values = [series.get(month) for month in months]
-                if all(value is not None for value in values):
+                values = list(map(series.get, months))
+                if None not in values:
                     group[area] = (math.fsum(values), peers.populations[area])  # type: ignore[arg-type]
             if len(group) < 2:
                 continue

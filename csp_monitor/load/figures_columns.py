@@ -3,7 +3,7 @@
 A national file has hundreds of thousands of rows, and a Python loop that
 checks each row costs several times the reading itself. Here the rows are
 read in chunks and turned into columns; each column is converted by C-level
-``map`` calls, each distinct area, measure and month text is worked out once,
+``map`` calls, each distinct area, measure, month and value text is worked out once,
 and the work in Python is per series rather than per row.
 
 This path only ever says "done" or "not for me": it mutates nothing until the
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-import math
 import operator
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -105,6 +104,14 @@ def _read(text: str, max_value: float) -> _Found | None:
 
     names: dict[str, str] = {}
     months: dict[str, int] = {}
+    converted: dict[str, float] = {}
+
+    def figure(text: str) -> float:
+        value = float(text)
+        if not 0 <= value <= max_value:  # negative, too large, an infinity or NaN
+            raise ValueError(f"not a figure: {text}")
+        return value
+
     found: dict[tuple[str, str], dict[int, float]] = {}
     suspects: dict[tuple[str, str, int], str] = {}
     position = end_of_header + 1
@@ -135,17 +142,14 @@ def _read(text: str, max_value: float) -> _Found | None:
         starts = bounds[:-1]
         # Every row of a run has its first row's texts, so the first rows' are the ones to check.
         if not (_learn(map(area_texts.__getitem__, starts), names, normalise_name)
-                and _learn(map(measure_texts.__getitem__, starts), names, normalise_name)
-                and _learn(period_texts, months, parse_month)):
+                and _learn(map(measure_texts.__getitem__, starts), names, normalise_name)):
             return None
-        try:
-            values = list(map(float, cells[v_i::stride]))
-            # NaN or an infinity makes the sum one; a negative value makes the minimum one.
-            if not (math.isfinite(math.fsum(values)) and min(values) >= 0 and max(values) <= max_value):
-                return None
-        except (ValueError, OverflowError):
+        # Months and counts repeat (a few hundred distinct value texts in a national file): each
+        # distinct text is converted and checked once, and every figure written alike shares its float.
+        periods = _converted(period_texts, months, parse_month)
+        values = _converted(cells[v_i::stride], converted, figure)
+        if periods is None or values is None:
             return None
-        periods = list(map(months.__getitem__, period_texts))
         # One dictionary update per run.
         for start, end in itertools.pairwise(bounds):
             key = (names[area_texts[start]], names[measure_texts[start]])
@@ -169,6 +173,16 @@ def _read(text: str, max_value: float) -> _Found | None:
                         key3 = (names[area_texts[row]], names[measure_texts[row]], periods[row])
                         suspects[key3] = reason or flag.strip()
     return found, suspects
+
+
+def _converted(texts: list[str], known: dict[str, _T], convert: Callable[[str], _T]) -> list[_T] | None:
+    """Each text's value, working out the texts not yet known first; None when one is empty or unreadable."""
+    try:
+        return list(map(known.__getitem__, texts))
+    except KeyError:
+        if not _learn(texts, known, convert):
+            return None
+        return list(map(known.__getitem__, texts))
 
 
 def _learn(texts: Iterable[str], known: dict[str, _T], convert: Callable[[str], _T]) -> bool:
