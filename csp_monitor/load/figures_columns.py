@@ -145,6 +145,8 @@ def _read(text: str, max_value: float) -> _Found | None:
                 return None
         except (ValueError, OverflowError):
             return None
+        if 0.0 in values:  # -0 is read as nought, so that it never prints as "-0"
+            values = [value + 0.0 for value in values]
         periods = list(map(months.__getitem__, period_texts))
         # One dictionary update per run.
         for start, end in itertools.pairwise(bounds):
