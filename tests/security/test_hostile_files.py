@@ -169,8 +169,9 @@ def _odd_test_file(folder: Path, name: str) -> Path:
 
 
 def test_xml_illegal_characters_in_a_rule_test_name_make_well_formed_junit(tmp_path: Path) -> None:
-    """U+FFFE and U+0001 in a test's name become U+FFFD in a JUnit file that parses."""
-    _odd_test_file(tmp_path, "odd \\uFFFE name \\x01 end")
+    """U+FFFE and U+FFFF in a test's name become U+FFFD in a JUnit file that parses (control characters such as
+    U+0001 are refused at load, as in every name)."""
+    _odd_test_file(tmp_path, "odd \\uFFFE name \\uFFFF end")
     result = run_limited("rules", "test", "odd.test.yaml", "--junit", "report.xml", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     case = ElementTree.parse(tmp_path / "report.xml").getroot().find("./testsuite/testcase")
