@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from xml.etree import ElementTree
@@ -236,3 +237,27 @@ def test_a_named_pipe_as_the_certificate_file_is_refused_at_its_key(tmp_path: Pa
     result.assert_refused(r"^csp-monitor\.yaml:6:\d+: the certificate file .*ca\.pem is a named pipe \(FIFO\), not "
                           r"a file")
     assert files_under(tmp_path) == before
+
+
+@pytest.mark.parametrize("template", ["summary.txt.j2", "summary.html.j2", "summary.subject.j2"])
+def test_an_email_template_linked_outside_its_folder_is_never_emailed(tmp_path: Path, template: str) -> None:
+    """send with a configured templates folder whose summary template links to a secret outside it exits 1, and
+    nothing reaches the real mail server (nor the secret the terminal)."""
+    from tests.delivery_fixtures import smtp_delivery
+    from tests.delivery_fixtures import write_config as write_delivery_config
+    from tests.mail_fixtures import LoopbackSmtp
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the SMTP password is hunter2\n", encoding="utf-8")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / template).symlink_to(secret)
+    with LoopbackSmtp() as server:
+        config = write_delivery_config(tmp_path, smtp_delivery(server.port), extra="templates: templates\n")
+        result = run_limited("send", "--config", config, "--as-of", "2014-03", "--only", "summary",
+                             "--now", "2014-04-10T07:00", cwd=tmp_path)
+        received = list(server.received)
+    result.assert_refused(rf"templates/{re.escape(template)}: this template is a link to .*secret\.txt, outside the "
+                          r"templates folder")
+    assert received == []
+    assert "hunter2" not in result.stdout + result.stderr
