@@ -119,14 +119,21 @@ def read_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
             problems.append(Problem(f"this file is larger than {MAX_FIGURES_BYTES // 2**20} MiB: split it by year",
                                     file=name))
             continue
-        if suffix == ".json":
-            _load_json(path, name, result, problems)
-        elif suffix in {".csv", ".txt"}:
-            if not read_csv_columns(path, result, max_value=MAX_FIGURE, max_bytes=MAX_FIGURES_BYTES):
+        try:
+            if suffix == ".json":
+                _load_json(path, name, result, problems)
+            elif suffix in {".csv", ".txt"} and not read_csv_columns(path, result, max_value=MAX_FIGURE,
+                                                                     max_bytes=MAX_FIGURES_BYTES):
                 _load_csv(path, name, result, earlier, problems)
-        else:
+        except MemoryError:  # a process limited (ulimit, a container) to less than this file needs
             problems.append(Problem(
-                f"csp-monitor cannot read '{suffix or 'this'}' files as figures: use a .csv or .json file "
+                f"there is not enough memory to read these {size / 2**20:,.0f} MB of figures: split the file by "
+                "year, or let csp-monitor use more memory", file=name))
+            break  # nothing read is used once a file has problems, and the files after it would not fit either
+        if suffix not in {".json", ".csv", ".txt"}:
+            kind = f"'{suffix}' files" if suffix else "a file without a .csv or .json ending"
+            problems.append(Problem(
+                f"csp-monitor cannot read {kind} as figures: use a .csv or .json file "
                 "(spreadsheets: csp-monitor import spreadsheet)", file=name))
             continue
         earlier.append((path, name))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES
+from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES, CliResult
 from tests.security.hostile_files import far_cell_workbook, rewritten_workbook, write_config
 from tests.security.limits import files_under, run_limited
 
@@ -364,3 +365,49 @@ def test_a_workbook_without_its_sheet_is_refused_as_damaged(tmp_path: Path) -> N
         for name, data in members.items():
             archive.writestr(name, data)
     _refused_import(workbook, r"^empty\.xlsx: (this workbook has no sheet that can be read|not a readable \.xlsx)")
+
+
+def _many_figures(path: Path, areas: int) -> Path:
+    """Figures for ``areas`` areas x 40 measures x 24 months: about 19 MB of CSV (or 16 MB of JSON) per 1,000."""
+    months = [f"{2012 + m // 12}-{m % 12 + 1:02d}" for m in range(24)]
+    with path.open("w", encoding="utf-8") as handle:
+        if path.suffix == ".csv":
+            handle.write("area,measure,period,value\n")
+            for area in range(areas):
+                handle.write("".join(f"a{area},m{m},{month},{i}\n" for m in range(40) for i, month in
+                                     enumerate(months)))
+        else:
+            handle.write("[")
+            for area in range(areas):
+                handle.write(("," if area else "") + ",".join(
+                    f'{{"area": "a{area}", "measure": "m{m}", "period": "{month}", "value": {i}}}'
+                    for m in range(40) for i, month in enumerate(months)))
+            handle.write("]")
+    return path
+
+
+@pytest.mark.parametrize("name", ["national.csv", "national.json"])
+def test_figures_too_large_for_the_memory_allowed_are_refused_plainly(tmp_path: Path, name: str) -> None:
+    """70 MB of figures in a process held to 300 MB: a plain refusal at the file, exit 1 (a MemoryError and exit 70
+    before)."""
+    figures = _many_figures(tmp_path / name, 3_600 if name.endswith(".csv") else 4_000)
+    assert figures.stat().st_size > 60 * 2**20
+    result = run_limited("evaluate", HARBOROUGH_RULES, "--figures", figures, cwd=tmp_path)
+    result.assert_refused(rf"^{re.escape(name)}: there is not enough memory to read these \d+ MB of figures: split "
+                          r"the file by year, or let csp-monitor use more memory$")
+
+
+def test_running_out_of_memory_anywhere_is_a_plain_refusal_not_a_bug(
+        monkeypatch: pytest.MonkeyPatch, cli: Callable[..., CliResult]) -> None:
+    """A MemoryError past the loaders (the process limit met while evaluating) exits 1 with a plain message."""
+    import csp_monitor.evaluation.engine
+
+    def out_of_memory(*args: object, **kwargs: object) -> object:
+        raise MemoryError  # what a process held by ulimit or a container meets; not reproducible in-process
+
+    monkeypatch.setattr(csp_monitor.evaluation.engine, "evaluate", out_of_memory)
+    result = cli("evaluate", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: csp-monitor ran out of memory: the input is larger than this process "
+                                    "may hold")
+    assert "internal error" not in result.stderr
