@@ -411,3 +411,69 @@ def test_running_out_of_memory_anywhere_is_a_plain_refusal_not_a_bug(
     assert result.stderr.startswith("error: csp-monitor ran out of memory: the input is larger than this process "
                                     "may hold")
     assert "internal error" not in result.stderr
+
+
+SECRET_JSON = '{"partnership": "the SMTP password is hunter2"}\n'
+
+
+@pytest.mark.parametrize("message", [
+    "{{ result['parse_file'](SECRET) }}", "{{ (result|attr('parse_file'))(SECRET) }}",
+    "{% set f = 'parse_' ~ 'file' %}{{ result[f](SECRET) }}", "{{ result['model_dump']() }}",
+    "{{ result['model_construct'](summary=SECRET) }}",
+])
+def test_a_message_reaching_for_pydantic_methods_is_refused_and_reads_no_file(tmp_path: Path, message: str) -> None:
+    """`result['parse_file']('/path')` read any file on the server into the warning (the check let it through);
+    rules check and send now refuse it at the message, exit 1, and the secret never appears or leaves."""
+    secret = tmp_path / "secret.json"
+    secret.write_text(SECRET_JSON, encoding="utf-8")
+    alerts = tmp_path / "alerts.yaml"
+    quoted = message.replace("SECRET", repr(str(secret))).replace('"', '\\"')
+    alerts.write_text("recipients:\n  board: [csp-board@example.org]\nalerts:\n  - id: off-target\n"
+                      f'    when: {{status: [red]}}\n    notify: [board]\n    message: "{quoted}"\n', encoding="utf-8")
+    checked = run_limited("rules", "check", HARBOROUGH_RULES, alerts, cwd=tmp_path)
+    checked.assert_refused(r"^alerts\.yaml:7:14: the message template tries something not allowed: access to "
+                           r"attribute '(parse_file|model_dump|model_construct)' of 'MeasureResult' object is unsafe")
+    config = write_config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8").replace(f"rules: [{HARBOROUGH_RULES}]",
+                                                                 f"rules: [{HARBOROUGH_RULES}, alerts.yaml]"),
+                      encoding="utf-8")
+    sent = run_limited("send", "--config", config, "--as-of", "2014-03", "--now", "2014-04-10T07:00", cwd=tmp_path)
+    sent.assert_refused(r"alerts\.yaml:7:14: the message template tries something not allowed")
+    assert "hunter2" not in checked.stdout + checked.stderr + sent.stdout + sent.stderr
+    assert not (tmp_path / "outbox").exists()
+
+
+@pytest.mark.parametrize("body", ["{{ summary.parse_file(SECRET) }}", "{{ summary['parse_raw']('{}') }}",
+                                  "{{ summary.model_dump() }}", "{{ (summary|attr('model_validate_json'))('{}') }}"])
+def test_a_report_template_reaching_for_pydantic_methods_is_stopped(tmp_path: Path, body: str) -> None:
+    """An override template calling the summary's pydantic methods (parse_file reads any file) is stopped, exit 1."""
+    secret = tmp_path / "secret.json"
+    secret.write_text(SECRET_JSON, encoding="utf-8")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "report.html.j2").write_text(body.replace("SECRET", repr(str(secret))) + "\n", encoding="utf-8")
+    result = run_limited("report", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--no-charts",
+                         "--templates", templates, "--out", "report.html", cwd=tmp_path)
+    result.assert_refused(r"templates/report\.html\.j2:1: the template tried something unsafe and was stopped: "
+                          r"access to attribute '(parse_file|parse_raw|model_dump|model_validate_json)' of "
+                          r"'RiskSummary' object is unsafe")
+    assert "hunter2" not in result.stdout + result.stderr
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_the_sandbox_reads_fields_and_properties_but_not_model_or_path_methods() -> None:
+    """Fields and properties of a model stay readable; pydantic's inherited methods and a path's methods do not."""
+    from jinja2.exceptions import SecurityError
+
+    from csp_monitor.models.alerts import _sample_result
+    from csp_monitor.sandbox import MESSAGE_LIMITS, BoundedSandbox
+
+    environment = BoundedSandbox(limits=MESSAGE_LIMITS)
+    result = _sample_result()
+    assert environment.from_string("{{ result.name }}: {{ result.key }}").render(result=result) == \
+        f"Domestic Burglary: {result.key}"
+    for template in ("{{ result.model_dump() }}", "{{ result.copy() }}", "{{ result.json() }}",
+                     "{{ result['model_dump']() }}", "{{ path.read_text() }}", "{{ path.open() }}"):
+        with pytest.raises(SecurityError):
+            environment.from_string(template).render(result=result, path=Path("/etc/passwd"))
+    assert environment.from_string("{{ path.name }}").render(path=Path("/etc/passwd")) == "passwd"
