@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -261,3 +262,54 @@ def test_an_email_template_linked_outside_its_folder_is_never_emailed(tmp_path: 
                           r"templates folder")
     assert received == []
     assert "hunter2" not in result.stdout + result.stderr
+
+
+OUT_TO_SPECIAL = [
+    (["evaluate", "rules.yaml", "--figures", "figures.csv", "--format", "csv", "--out", "OUT"], "--out"),
+    (["evaluate", "rules.yaml", "--figures", "figures.csv", "--format", "xlsx", "--out", "OUT"], "--out"),
+    (["report", "rules.yaml", "--figures", "figures.csv", "--no-charts", "--out", "OUT"], "--out"),
+    (["rules", "test", str(ROOT / "rules" / "harborough-2013-14.test.yaml"), "--junit", "OUT"], "--junit"),
+    (["import", "spreadsheet", "figures.csv", "--area", "harborough", "--out", "OUT"], None),
+    (["import", "police-uk", "archives", "--out", "OUT"], None),
+]
+
+
+def _special(folder: Path, kind: str) -> Path:
+    """A named pipe, or (as root) a private null device, in ``folder``."""
+    path = folder / "special"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is, but ours to lose
+    return path
+
+
+@pytest.mark.parametrize("kind", ["fifo", pytest.param("device", marks=pytest.mark.skipif(
+    os.geteuid() != 0, reason="only root can make a device node"))])
+@pytest.mark.parametrize(("args", "option"), OUT_TO_SPECIAL, ids=[" ".join(a[:2]) + (" xlsx" if "xlsx" in a else "")
+                                                               for a, _ in OUT_TO_SPECIAL])
+def test_an_output_that_is_a_device_or_pipe_is_refused_never_replaced(inputs: Path, args: list[str],
+                                                                      option: str | None, kind: str) -> None:
+    """--out naming a device or a named pipe was replaced by a regular file (run as root, --out /dev/null broke
+    the machine); it is refused before any work, and left as it was."""
+    (inputs / "archives").mkdir()
+    special = _special(inputs, kind)
+    before = os.lstat(special)
+    result = run_limited(*[str(special.name) if a == "OUT" else a for a in args], cwd=inputs)
+    what = r"a named pipe \(FIFO\)" if kind == "fifo" else "a device"
+    result.assert_refused(rf"^special: this is {what}, not a file: " + (
+        f"give {option} the name of a file to write" if option else "give the file to write the figures to"))
+    after = os.lstat(special)
+    assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
+
+
+def test_an_atomic_write_never_replaces_a_pipe(tmp_path: Path) -> None:
+    """The library's atomic writes refuse a named pipe (NotARegularFile) and leave it a pipe."""
+    from csp_monitor.files import NotARegularFile, write_text_atomically
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(NotARegularFile, match=r"this is a named pipe \(FIFO\), not a file"):
+        write_text_atomically(pipe, "text")
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
