@@ -477,3 +477,50 @@ def test_the_sandbox_reads_fields_and_properties_but_not_model_or_path_methods()
         with pytest.raises(SecurityError):
             environment.from_string(template).render(result=result, path=Path("/etc/passwd"))
     assert environment.from_string("{{ path.name }}").render(path=Path("/etc/passwd")) == "passwd"
+
+
+_STREET_ROW = (b"abc,2020-01,Leicestershire Police,Leicestershire Police,-1.2,52.6,On or near X,E01025934,"
+               b"Harborough 001A,CRIME,,\n")
+
+
+def _street_archive(path: Path, content: bytes) -> Path:
+    import zipfile
+
+    from tests.security.hostile_files import STREET_HEADER
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("2020-01/2020-01-leicestershire-street.csv", STREET_HEADER + content)
+    return path
+
+
+def test_a_ten_megabyte_line_in_a_street_file_is_placed_on_its_line(tmp_path: Path) -> None:
+    """A 10 MB value on line 2 of a street file is refused at line 2 (it said line 3, in csv's words)."""
+    archive = _street_archive(tmp_path / "long.zip", b",2020-01," + b"x" * 10_000_000 + b"\n")
+    result = run_limited("import", "police-uk", archive, "--out", "figures.csv", cwd=tmp_path)
+    result.assert_refused(r"^long\.zip/2020-01/2020-01-leicestershire-street\.csv:2: a value on this line is longer "
+                          r"than 131,072 characters: this is not a police\.uk street file$")
+    assert not (tmp_path / "figures.csv").exists()
+
+
+def test_a_nul_in_a_street_file_crime_type_is_spelled_out_and_the_count_placed(tmp_path: Path) -> None:
+    """'Burgl<NUL>ary' is shown as 'Burgl\\x00ary' (it read 'Burglary ... did you mean Burglary')."""
+    archive = _street_archive(tmp_path / "nul.zip", _STREET_ROW.replace(b"CRIME", b"Burgl\x00ary"))
+    result = run_limited("import", "police-uk", archive, "--out", "figures.csv", cwd=tmp_path)
+    result.assert_refused(r"^nul\.zip/2020-01/2020-01-leicestershire-street\.csv:2:106: 'Burgl\\x00ary' is not a "
+                          r"police\.uk crime type")
+    assert "1 malformed row found: nothing was written" in result.stderr
+
+
+def test_a_police_uk_archive_of_a_hundred_thousand_street_files_is_read_within_the_limits(tmp_path: Path) -> None:
+    """100,000 (empty) street files in one archive: read within 300 MB and 10 s, each reported as a missing month."""
+    import zipfile
+
+    from tests.security.hostile_files import STREET_HEADER
+
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for number in range(100_000):
+            zipped.writestr(f"2020-01/2020-01-force{number}-street.csv", STREET_HEADER)
+    result = run_limited("import", "police-uk", archive, "--out", "figures.csv", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr[-2000:]
+    assert result.stderr.startswith("Read 0 rows from 100000 files in ")
