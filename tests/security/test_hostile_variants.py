@@ -524,3 +524,14 @@ def test_a_police_uk_archive_of_a_hundred_thousand_street_files_is_read_within_t
     result = run_limited("import", "police-uk", archive, "--out", "figures.csv", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr[-2000:]
     assert result.stderr.startswith("Read 0 rows from 100000 files in ")
+
+
+def test_a_ten_megabyte_line_in_the_area_lookup_is_placed_on_its_line(tmp_path: Path) -> None:
+    """An ONS lookup whose second line is one 10 MB value is refused at line 2 (no line was given)."""
+    lookup = tmp_path / "lookup.csv"
+    lookup.write_bytes(b"LAD17CD,LAD17NM,CSP17CD,CSP17NM,PFA17CD,PFA17NM,FID\n" + b"y" * 10_000_000 + b"\n")
+    archive = _street_archive(tmp_path / "street.zip", _STREET_ROW.replace(b"CRIME", b"Burglary"))
+    result = run_limited("import", "police-uk", archive, "--lookup", lookup, "--out", "figures.csv", cwd=tmp_path)
+    result.assert_refused(r"^lookup\.csv:2: a value on this line is longer than 131,072 characters: this is not the "
+                          r"ONS lookup$")
+    assert not (tmp_path / "figures.csv").exists()
