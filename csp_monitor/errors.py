@@ -40,6 +40,7 @@ __all__ = [
     "RulesError",
     "StateError",
     "TemplateError",
+    "shown_value",
 ]
 
 
@@ -184,3 +185,12 @@ class MissingExtraError(CspMonitorError):
         self.package = package
         self.extra = extra
         self.purpose = purpose
+
+
+def shown_value(text: str, most: int = 40) -> str:
+    """``text`` as a message quotes it: control characters spelled out (``\\x00``), thousands of characters shortened."""
+    if len(text) > most:
+        return f"{shown_value(text[: most // 2])}... ({len(text):,} characters)"
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)

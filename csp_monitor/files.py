@@ -33,6 +33,7 @@ __all__ = [
     "open_regular",
     "overwritten_input",
     "read_regular",
+    "special_output",
     "write_bytes_atomically",
     "write_text_atomically",
 ]
@@ -155,10 +156,29 @@ def _new_file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
+def special_output(path: str | Path) -> str | None:
+    """What ``path`` is when it exists and is neither a regular file nor a folder (a device, a pipe), else None.
+
+    Writing a file beside it and renaming it over it would replace the device
+    itself: run as root, ``--out /dev/null`` would leave a regular file there.
+    """
+    try:
+        kind = _kind(os.stat(path).st_mode)
+    except OSError:
+        return None
+    return None if kind in (None, "a folder") else kind
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it replaces ``path`` in one step."""
+    """Yield a temporary path to write; on success it replaces ``path`` in one step.
+
+    Raises :class:`NotARegularFile` for a device, pipe or socket: it is never replaced.
+    """
     target = Path(path)
+    kind = special_output(target)
+    if kind is not None:
+        raise NotARegularFile(target, kind)
     directory = target.parent if str(target.parent) else Path(".")
     mode = _new_file_mode(target)
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)

@@ -16,6 +16,10 @@ environment bounds every way a template can do work:
   ``indent``, ``format``, ``replace``, ``join``...) are checked before they
   run, and every call's result is checked after;
 * ``range`` and ``lipsum`` are capped;
+* a model's own fields and properties can be read, but not what every pydantic
+  model inherits (``parse_file`` reads any file on the server, ``model_dump``
+  and the rest are no business of a message), nor a path's methods
+  (``read_text``): a template reaches the data it is given, never the disk;
 * every loop step, call, operator and piece of output checks the clock, so a
   render stops after a few seconds however it spends them.
 
@@ -27,11 +31,13 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import os
 import re
 import string
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import jinja2
@@ -177,6 +183,17 @@ class BoundedSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         self.filters = {name: self._bounded_filter(name, function) for name, function in self.filters.items()}
         self.globals["range"] = self._range
         self.globals["lipsum"] = self._lipsum
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Jinja2's rules, and no pydantic machinery or path methods (``result['parse_file']('/etc/...')``)."""
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        from pydantic import BaseModel
+
+        model = obj if isinstance(obj, type) else type(obj)
+        if issubclass(model, BaseModel) and hasattr(BaseModel, attr):
+            return False
+        return not (isinstance(obj, PurePath | os.PathLike) and callable(value))
 
     # Budget ------------------------------------------------------------------------------------------
 

@@ -107,7 +107,8 @@ def test_template_syntax_in_data_is_printed_not_run() -> None:
 
 
 @pytest.mark.parametrize("template", [
-    "{{ kind.__class__.__mro__ }}",
+    # The trial render at load (a Harborough sample) passes by this branch; the real result reaches it.
+    "{% if result.area == 'town' %}{{ kind.__class__.__mro__ }}{% endif %}",
     "{{ result.current / 0 }}",
 ])
 def test_a_hostile_or_failing_template_falls_back_to_the_summary(template: str) -> None:
@@ -118,6 +119,15 @@ def test_a_hostile_or_failing_template_falls_back_to_the_summary(template: str) 
     assert len(plan.decision.warnings) == 1
     assert plan.decision.warnings[0].startswith(
         "the message of the alert 'off-target' could not be written for burglary in town (")
+
+
+@pytest.mark.parametrize("template", ["{{ kind.__class__.__mro__ }}", "{{ result['parse_file']('x.json') }}"])
+def test_a_template_the_sandbox_refuses_is_refused_when_the_rules_load(template: str) -> None:
+    """A message reaching for Python internals or pydantic's methods is refused where it is, not only at run time."""
+    from csp_monitor.errors import RulesError
+
+    with pytest.raises(RulesError, match="the message template tries something not allowed: access to attribute"):
+        rules_with(OFF_TARGET + f"    message: \"{template}\"\n")
 
 
 @pytest.mark.parametrize("template", ["{{ 'x' * 100000000 }}", "{{ 9 ** 999999999 }}"])

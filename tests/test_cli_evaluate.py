@@ -48,16 +48,21 @@ def test_warnings_go_to_stderr_and_json_stays_clean(tmp_path: Path, cli) -> None
 
 
 def test_hostile_names_are_harmless_in_table_and_csv(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """Control characters in names never reach the terminal; formulas never reach a spreadsheet."""
+    """Control characters in names are refused at load, never printed; formulas never reach a spreadsheet."""
     rules = tmp_path / "rules.yaml"
     rules.write_text(
         'partnership: "X\\e[2J"\npriorities:\n  - id: p\n    title: "=HYPERLINK(\\"http://x\\")"\n'
         '    measures: [{id: m, name: "<script>\\e[31m", better: lower}]\n')
     figures = tmp_path / "figures.csv"
     figures.write_text("area,measure,period,value\nh,m,2014-03,1\n")
+    refused = cli("evaluate", rules, "--figures", figures)
+    assert refused.exit_code == 1
+    assert "\x1b" not in refused.stdout + refused.stderr
+    assert f"{rules}:1:14: this text contains a control or direction character (U+001B)" in refused.stderr
+    rules.write_text(rules.read_text().replace("\\e[2J", "").replace("\\e[31m", ""))
     table = cli("evaluate", rules, "--figures", figures)
     assert table.exit_code == 0, table.stderr
-    assert "\x1b" not in table.stdout
+    assert "<script>" in table.stdout
     csv_out = cli("evaluate", rules, "--figures", figures, "--format", "csv")
     assert "\"'=HYPERLINK" in csv_out.stdout
     assert "(figures for 2013-04 to 2014-02 are missing)" in csv_out.stdout

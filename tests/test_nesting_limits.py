@@ -78,3 +78,37 @@ def test_a_deep_file_is_refused_in_a_fresh_process_with_a_small_stack(tmp_path: 
     assert result.returncode == 1
     assert f"{path}:42:79: {REFUSED}" in result.stderr
     assert "internal error" not in result.stderr
+
+
+DEEP_RUNS = [
+    ("rules, brackets", "deep.yaml", "partnership: H\npriorities: " + "[" * 500 + "]" * 500 + "\n",
+     ["rules", "check", "deep.yaml"], "2:52"),
+    ("rules, dashes", "deep.yaml", "partnership: H\npriorities:\n" + _block_list(500), ["rules", "check", "deep.yaml"],
+     "42:79"),
+    ("alert rules", "alerts.yaml", "recipients: {board: [a@b.org]}\nalerts: " + "[" * 500 + "]" * 500 + "\n",
+     ["rules", "check", str(ROOT / "rules" / "harborough-2013-14.yaml"), "alerts.yaml"], "2:48"),
+    ("rule tests", "deep.test.yaml", "rules: [r.yaml]\ntests: " + "[" * 500 + "]" * 500 + "\n",
+     ["rules", "test", "deep.test.yaml"], "2:47"),
+    ("JSON figures", "figures.json", "[" * 400 + "]" * 400,
+     ["evaluate", str(ROOT / "rules" / "harborough-2013-14.yaml"), "--figures", "figures.json"], "1:41"),
+    ("JSON figures, 100,000", "figures.json", "[" * 100_000 + "]" * 100_000,
+     ["evaluate", str(ROOT / "rules" / "harborough-2013-14.yaml"), "--figures", "figures.json"], "1:41"),
+    ("configuration", "csp-monitor.yaml", "rules: [r.yaml]\nfigures: " + "[" * 400 + "f.csv" + "]" * 400 +
+     "\nstate: s.db\n", ["send", "--config", "csp-monitor.yaml"], "2:49"),
+]
+
+
+@pytest.mark.parametrize(("case", "name", "text", "args", "where"), DEEP_RUNS, ids=[run[0] for run in DEEP_RUNS])
+def test_deep_input_is_refused_by_the_cli_within_the_limits(tmp_path: Path, case: str, name: str, text: str,
+                                                            args: list[str], where: str) -> None:
+    """Each loader, run as the real command within 300 MB and 10 s, refuses deep nesting at its place, exit 1."""
+    from tests.security.limits import files_under, run_limited
+
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    before = files_under(tmp_path)
+    result = run_limited(*args, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.exit_code == 1, output
+    assert f"{name}:{where}: {REFUSED}" in output, output
+    assert "Traceback" not in output and "internal error" not in output and "RecursionError" not in output
+    assert files_under(tmp_path) == before

@@ -113,11 +113,15 @@ def test_rules_without_alerts_say_nobody_is_told() -> None:
     assert "No alerts: nobody is told automatically" in explained("{id: m, name: M, better: lower}")
 
 
-def test_control_characters_in_names_are_dropped() -> None:
-    """A name carrying terminal escape codes is printed without them."""
-    text = explained('{id: m, name: "Burglary\\e[31m", better: lower}')
-    assert "\x1b" not in text
-    assert "  - Burglary[31m: monitored" in text
+def test_control_characters_in_names_are_refused_not_explained(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    """A name carrying terminal escape codes is refused at its place, and the escape never printed."""
+    path = tmp_path / "escapes.yaml"
+    path.write_text('partnership: X\npriorities:\n  - id: p\n    title: P\n'
+                    '    measures: [{id: m, name: "Burglary\\e[31m", better: lower}]\n', encoding="utf-8")
+    result = cli("rules", "explain", path)
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stdout + result.stderr
+    assert f"{path}:5:30: this text contains a control or direction character (U+001B)" in result.stderr
 
 
 def test_invalid_rules_are_reported_not_explained(cli: Callable[..., CliResult], tmp_path: Path) -> None:

@@ -150,6 +150,12 @@ def _run(argv: list[str] | None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except MemoryError:  # not a bug: the input is larger than the memory the process may use (ulimit, a container)
+        if os.environ.get("CSP_MONITOR_DEBUG"):
+            raise
+        click.echo("error: csp-monitor ran out of memory: the input is larger than this process may hold; split it "
+                   "(by year, by area), or let csp-monitor use more memory", err=True)
+        return EXIT_INPUT
     except Exception as exc:  # a bug: say so plainly, keep the traceback for those who ask
         if os.environ.get("CSP_MONITOR_DEBUG"):
             raise

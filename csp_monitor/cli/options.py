@@ -88,12 +88,16 @@ def echo_rule_warnings(rules: RuleSet) -> None:
 
 
 def refuse_overwriting_inputs(out: str | None, inputs: Sequence[str], option: str = "--out") -> None:
-    """Refuse, before any work, an output file that is one of the command's inputs (by any name or link)."""
+    """Refuse, before any work, an output that is a device or pipe, or one of the command's inputs (by any name)."""
     if out is None:
         return
     from csp_monitor.errors import InputError, Problem
-    from csp_monitor.files import overwritten_input
+    from csp_monitor.files import overwritten_input, special_output
 
+    kind = special_output(out)
+    if kind is not None:
+        raise InputError([Problem(f"this is {kind}, not a file: give {option} the name of a file to write",
+                                  file=out)])
     same = overwritten_input(out, inputs)
     if same is not None:
         also = "" if os.path.abspath(out) == os.path.abspath(same) else f"{same} (by another name), "

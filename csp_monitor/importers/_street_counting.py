@@ -32,7 +32,7 @@ from itertools import repeat
 from operator import itemgetter
 from typing import IO, Any
 
-from csp_monitor.errors import Problem
+from csp_monitor.errors import Problem, shown_value
 from csp_monitor.importers._street_files import StreetFile, open_street_file, read_street_file
 from csp_monitor.importers.areas import district_of_lsoa, slugify
 from csp_monitor.importers.crime_types import KNOWN_CRIME_TYPES
@@ -196,7 +196,7 @@ class _KeyChecker:
 
 
 def _crime_type_problem(text: str) -> str:
-    message = f"'{text.strip()}' is not a police.uk crime type"
+    message = f"'{shown_value(text.strip())}' is not a police.uk crime type"
     close = near_typo(text, KNOWN_CRIME_TYPES)
     if close:
         message += f" (did you mean '{close}'?)"
@@ -366,8 +366,9 @@ def _count_checked(file: StreetFile, header: _Header, opener: Callable[[], IO[by
                                                    column=column))
         except csv.Error as exc:
             result.fatal = True
-            result.problems.append(Problem(f"the file cannot be read as CSV: {exc}", file=file.label,
-                                           line=reader.line_num + 1))
+            reason = (f"a value on this line is longer than {csv.field_size_limit():,} characters: this is not a "
+                      "police.uk street file" if "field limit" in str(exc) else f"the file cannot be read as CSV: {exc}")
+            result.problems.append(Problem(reason, file=file.label, line=max(reader.line_num, 1)))
     if result.malformed > _MAX_LISTED_PROBLEMS:
         result.problems.append(Problem(
             f"and {result.malformed - _MAX_LISTED_PROBLEMS} more malformed rows "

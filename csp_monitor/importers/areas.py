@@ -61,7 +61,8 @@ def load_area_lookup(path: str | Path) -> AreaLookup:
         if size > _MAX_LOOKUP_BYTES:
             raise FiguresError([Problem(f"the lookup is {size} bytes: far too large for a district lookup", file=name)])
         with io.TextIOWrapper(open_regular(path), encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
+            reader = csv.reader(handle)
+            rows = list(reader)
     except FileNotFoundError:
         raise FiguresError([Problem("no such lookup file", file=name)]) from None
     except IsADirectoryError:
@@ -69,7 +70,9 @@ def load_area_lookup(path: str | Path) -> AreaLookup:
     except UnicodeDecodeError as exc:
         raise FiguresError([Problem(f"the lookup is not UTF-8 text ({exc.reason})", file=name)]) from None
     except csv.Error as exc:
-        raise FiguresError([Problem(f"the lookup is not a readable CSV file ({exc})", file=name)]) from None
+        reason = (f"a value on this line is longer than {csv.field_size_limit():,} characters: this is not the ONS "
+                  "lookup" if "field limit" in str(exc) else f"the lookup is not a readable CSV file ({exc})")
+        raise FiguresError([Problem(reason, file=name, line=max(reader.line_num, 1))]) from None
     except OSError as exc:
         raise FiguresError([Problem(f"the lookup cannot be read: {exc.strerror or exc}", file=name)]) from None
     if not rows:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from csp_monitor.errors import FiguresError, Problem
-from csp_monitor.files import atomic_path, overwritten_input
+from csp_monitor.files import atomic_path, overwritten_input, special_output
 
 __all__ = ["FigureRow", "check_output", "write_figures_csv"]
 
@@ -39,6 +39,10 @@ def _text(value: float) -> str:
 def check_output(out: str | Path, inputs: Iterable[str | Path] = ()) -> None:
     """Fail early, before a long import, when ``out`` cannot be written or is one of the ``inputs``."""
     target = Path(out)
+    kind = special_output(out)
+    if kind is not None:
+        raise FiguresError([Problem(f"this is {kind}, not a file: give the file to write the figures to",
+                                    file=str(out))])
     same = overwritten_input(out, inputs)
     if same is not None:
         raise FiguresError([Problem(f"this is {_also(out, same)}an input of the import: writing the figures here "

@@ -25,14 +25,15 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.errors import FiguresError, Problem, shown_value
 from csp_monitor.files import FileTooLarge, open_regular, read_regular
 from csp_monitor.importers.figures_csv import FigureRow, check_output, write_figures_csv
+from csp_monitor.load.figures import MAX_FIGURE
 from csp_monitor.names import slug as slugify
 from csp_monitor.periods import format_month
 
@@ -59,6 +60,13 @@ _MAX_COLUMNS = 1_000
 _MAX_CELLS = 2_000_000
 _MAX_CELLS_SEEN = 20_000_000
 _MAX_XLSX_INFLATED = 128 * 1024 * 1024
+# openpyxl parses a workbook's other XML parts (styles, the workbook, its relations) whole into
+# element trees, several times their size in memory, and keeps every shared string: these parts
+# of a real workbook are a few hundred kilobytes.
+_MAX_XLSX_PART = 8 * 1024 * 1024
+_MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+_MAX_SHARED_STRINGS = 300_000
+_SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,30}:)?si[\s/>]")
 
 
 def _year(text: str) -> int:
@@ -213,11 +221,14 @@ def _read_xlsx(file: Path, name: str, sheet: str | None) -> _Table:
         _check_inflated_size(handle, name)
         try:
             workbook = load_workbook(handle, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:  # SyntaxError: bad XML
             raise FiguresError([Problem(
                 f"not a readable .xlsx workbook ({exc}): is it damaged, or another format?", file=name)]) from None
         try:
             names = list(workbook.sheetnames)
+            if not names:  # a damaged workbook whose sheets openpyxl could not find
+                raise FiguresError([Problem("this workbook has no sheet that can be read: is it damaged?",
+                                            file=name)])
             if sheet is None:
                 chosen = names[0]
             elif sheet in names:
@@ -239,14 +250,18 @@ def _read_xlsx(file: Path, name: str, sheet: str | None) -> _Table:
 def _check_inflated_size(handle: BinaryIO, name: str) -> None:
     """Refuse a workbook whose parts inflate past any partnership's table, before openpyxl reads any.
 
-    openpyxl holds a workbook's shared strings in memory, and zipfile stops
-    every part at the size its archive declares, so the declared sizes bound
-    what reading can cost.
+    openpyxl holds a workbook's shared strings and styles in memory, and
+    zipfile stops every part at the size its archive declares, so the declared
+    sizes (and the count of shared strings) bound what reading can cost.
     """
     try:
         with zipfile.ZipFile(handle) as archive:
-            declared = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            parts = archive.infolist()
+            declared = sum(info.file_size for info in parts)
+            if declared <= _MAX_XLSX_INFLATED:
+                for info in parts:
+                    _check_part(archive, info, name)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise FiguresError([Problem(f"not a readable .xlsx workbook ({exc}): is it damaged, or another format?",
                                     file=name)]) from None
     finally:
@@ -255,6 +270,38 @@ def _check_inflated_size(handle: BinaryIO, name: str) -> None:
         raise FiguresError([Problem(
             f"this workbook inflates to {declared / 2**20:,.0f} MiB, more than any partnership's table "
             f"({_MAX_XLSX_INFLATED // 2**20} MiB): copy the table to a new workbook and import that", file=name)])
+
+
+def _check_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+    """Refuse a styles, workbook or shared-strings part far beyond a real workbook's (each is parsed whole)."""
+    part = info.filename.lower()
+    if part.startswith("xl/worksheets/") or not part.endswith((".xml", ".rels")):
+        return  # sheets are read row by row and bounded there; pictures are never read
+    shared = part.endswith("sharedstrings.xml")
+    most = _MAX_SHARED_STRINGS_BYTES if shared else _MAX_XLSX_PART
+    if info.file_size > most:
+        raise FiguresError([Problem(
+            f"this workbook's part {info.filename} inflates to {info.file_size / 2**20:,.1f} MiB, more than any "
+            f"partnership's workbook ({most // 2**20} MiB): copy the table to a new workbook and import that",
+            file=name)])
+    if not shared:
+        return
+    count = 0
+    tail = b""
+    with archive.open(info) as stream:
+        while True:
+            chunk = stream.read(2**20)
+            block = tail + chunk
+            # A match starting in the last 64 bytes may run on into the next chunk: count it then.
+            keep = len(block) - 64 if chunk else len(block)
+            count += sum(1 for match in _SHARED_STRING.finditer(block) if match.start() < keep)
+            tail = block[keep:]
+            if count > _MAX_SHARED_STRINGS:
+                raise FiguresError([Problem(
+                    f"this workbook holds more than {_MAX_SHARED_STRINGS:,} different texts, more than any "
+                    "partnership's table: copy the table to a new workbook and import that", file=name)])
+            if not chunk:
+                return
 
 
 def _bounded_rows(worksheet: Any, name: str, sheet: str) -> list[list[object]]:
@@ -275,7 +322,7 @@ def _bounded_rows(worksheet: Any, name: str, sheet: str) -> list[list[object]]:
     rows: list[list[object]] = []
     cells = 0
     seen = 0
-    for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+    for number, row in enumerate(_readable_rows(worksheet, refuse), start=1):
         seen += len(row) + 1
         if seen > _MAX_CELLS_SEEN:
             raise refuse(f"this sheet holds more cells than a partnership's table ({_MAX_CELLS_SEEN:,} read): "
@@ -306,6 +353,25 @@ def _bounded_rows(worksheet: Any, name: str, sheet: str) -> list[list[object]]:
     return rows
 
 
+def _readable_rows(worksheet: Any, refuse: Callable[[str, int], FiguresError]) -> Iterator[tuple[object, ...]]:
+    """The sheet's rows as openpyxl reads them; a cell it cannot read (a number of 5,000 digits) is refused."""
+    rows = worksheet.iter_rows(values_only=True)
+    number = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except SyntaxError as exc:  # the sheet's XML is broken (ElementTree's ParseError)
+            raise refuse(f"this sheet cannot be read past here: the workbook is damaged ({exc})", number + 1) from None
+        except ValueError:  # openpyxl's int() of a cell's text: Python refuses more than 4,300 digits
+            raise refuse("a cell on this row is marked as a number but cannot be read as one (such as NaN, or "
+                         f"thousands of digits): a figure is a number of at most {MAX_FIGURE:,.0f}",
+                         number + 1) from None
+        number += 1
+        yield row
+
+
 def _read_csv(file: Path, name: str) -> _Table:
     try:
         data = read_regular(file, _MAX_CSV_BYTES)
@@ -314,6 +380,9 @@ def _read_csv(file: Path, name: str) -> _Table:
                                     "partnership's sheet", file=name)]) from None
     except OSError as exc:
         raise FiguresError([Problem(f"cannot be read: {exc.strerror}", file=name)]) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FiguresError([Problem("this file is UTF-16 text (Excel's 'Unicode Text'): save the sheet as "
+                                    "'CSV UTF-8' or as a workbook (.xlsx)", file=name, line=1, column=1)])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -337,10 +406,13 @@ def _read_csv(file: Path, name: str) -> _Table:
         if cells > _MAX_CELLS:
             raise FiguresError([Problem(f"this table holds more than {_MAX_CELLS:,} cells, more than a "
                                         "partnership's table", file=name, line=number, column=1)])
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        rows: list[list[object]] = [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+        rows: list[list[object]] = [list(row) for row in reader]
     except csv.Error as exc:
-        raise FiguresError([Problem(f"not a readable CSV file: {exc}", file=name)]) from None
+        reason = (f"a value here is longer than {csv.field_size_limit():,} characters: is this a partnership's "
+                  "table?" if "field limit" in str(exc) else f"not a readable CSV file: {exc}")
+        raise FiguresError([Problem(reason, file=name, line=reader.line_num or 1, column=1)]) from None
     raw = {number: line for number, line in enumerate(lines, start=1)}
     if any('\n' in str(cell) for row in rows for cell in row):
         raw = {}  # quoted line breaks: line numbers of rows no longer match; columns fall back to 1
@@ -470,11 +542,15 @@ def _cell_value(raw: object) -> tuple[float | None, str | None]:
     if isinstance(raw, bool):
         return None, f"'{raw}' is not a number"
     if isinstance(raw, int | float):
+        if isinstance(raw, int) and abs(raw) > MAX_FIGURE:  # float() of a 400-digit integer overflows
+            return None, f"the value is too large: figures must be at most {MAX_FIGURE:,.0f}"
         value = float(raw)
         if value != value or value in (float("inf"), float("-inf")):
             return None, "the cell is not a finite number"
         if value < 0:
             return None, f"{_text(raw)} is negative: figures are counts, rates or percentages"
+        if value > MAX_FIGURE:
+            return None, f"the value {raw:g} is too large: figures must be at most {MAX_FIGURE:,.0f}"
         return value, None
     if isinstance(raw, dt.datetime | dt.date | dt.time):
         return None, f"the cell holds a date ({raw}), not a figure"
@@ -489,8 +565,10 @@ def _cell_value(raw: object) -> tuple[float | None, str | None]:
     if _THOUSANDS.match(cleaned):
         cleaned = cleaned.replace(",", "")
     if not _NUMBER.match(cleaned):
-        return None, f"'{text}' is not a number (leave the cell empty when there is no figure)"
+        return None, f"'{shown_value(text)}' is not a number (leave the cell empty when there is no figure)"
     value = float(cleaned)
     if value < 0:
         return None, f"{text} is negative: figures are counts, rates or percentages"
+    if value > MAX_FIGURE:
+        return None, f"the value is too large: figures must be at most {MAX_FIGURE:,.0f}"
     return value, None

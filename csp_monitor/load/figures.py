@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from csp_monitor.arguments import check_paths
-from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.errors import FiguresError, Problem, shown_value
 from csp_monitor.files import open_regular, read_regular
 from csp_monitor.load.figures_columns import read_csv_columns
 from csp_monitor.load.json_positions import json_positions
@@ -40,6 +40,7 @@ __all__ = [
     "MAX_FIGURES_BYTES",
     "FigureEntry",
     "figures_from_entries",
+    "json_number",
     "load_figures",
     "parse_value",
     "read_figures",
@@ -55,6 +56,7 @@ and the statistics stay exact below it."""
 _MAX_PROBLEMS = 200
 _REQUIRED = ("area", "measure", "period", "value")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DIGITS = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")  # a numeral (too large if infinite)
 
 
 def parse_value(text: str) -> float | None:
@@ -69,17 +71,23 @@ def parse_value(text: str) -> float | None:
         stripped = stripped[:-1].strip()
     if _THOUSANDS.match(stripped):
         stripped = stripped.replace(",", "")
+    shown = shown_value(text.strip())
     try:
         value = float(stripped)
     except ValueError:
-        raise ValueError(f"the value '{text.strip()}' is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"the value '{text.strip()}' is not a number")
+        raise ValueError(f"the value '{shown}' is not a number") from None
+    if value != value or (value in (float("inf"), float("-inf")) and not _DIGITS.match(stripped)):
+        raise ValueError(f"the value '{shown}' is not a number")
     if value < 0:
-        raise ValueError(f"the value {text.strip()} is negative: figures are counts, rates or percentages")
+        raise ValueError(f"the value {shown} is negative: figures are counts, rates or percentages")
     if value > MAX_FIGURE:
-        raise ValueError(f"the value {text.strip()} is too large: figures must be at most {MAX_FIGURE:,.0f}")
-    return value
+        raise ValueError(f"the value {shown} is too large: figures must be at most {MAX_FIGURE:,.0f}")
+    return value + 0.0  # -0 is nought, never printed as "-0"
+
+
+def json_number(text: str) -> int | str:
+    """A JSON integer; one of more than 30 digits stays text (Python refuses int() of 4,300), refused as too large."""
+    return int(text) if len(text) <= 30 else text
 
 
 def load_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
@@ -111,14 +119,21 @@ def read_figures(paths: str | Path | Sequence[str | Path]) -> FigureSet:
             problems.append(Problem(f"this file is larger than {MAX_FIGURES_BYTES // 2**20} MiB: split it by year",
                                     file=name))
             continue
-        if suffix == ".json":
-            _load_json(path, name, result, problems)
-        elif suffix in {".csv", ".txt"}:
-            if not read_csv_columns(path, result, max_value=MAX_FIGURE, max_bytes=MAX_FIGURES_BYTES):
+        try:
+            if suffix == ".json":
+                _load_json(path, name, result, problems)
+            elif suffix in {".csv", ".txt"} and not read_csv_columns(path, result, max_value=MAX_FIGURE,
+                                                                     max_bytes=MAX_FIGURES_BYTES):
                 _load_csv(path, name, result, earlier, problems)
-        else:
+        except MemoryError:  # a process limited (ulimit, a container) to less than this file needs
             problems.append(Problem(
-                f"csp-monitor cannot read '{suffix or 'this'}' files as figures: use a .csv or .json file "
+                f"there is not enough memory to read these {size / 2**20:,.0f} MB of figures: split the file by "
+                "year, or let csp-monitor use more memory", file=name))
+            break  # nothing read is used once a file has problems, and the files after it would not fit either
+        if suffix not in {".json", ".csv", ".txt"}:
+            kind = f"'{suffix}' files" if suffix else "a file without a .csv or .json ending"
+            problems.append(Problem(
+                f"csp-monitor cannot read {kind} as figures: use a .csv or .json file "
                 "(spreadsheets: csp-monitor import spreadsheet)", file=name))
             continue
         earlier.append((path, name))
@@ -298,7 +313,7 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
                 value_text = row[v_i]
                 value: float | None
                 try:
-                    value = float(value_text)
+                    value = float(value_text) + 0.0  # -0 is nought
                     if not 0 <= value <= MAX_FIGURE:  # negative, NaN, infinite or too large: let parse_value explain
                         value = parse_value(value_text)
                 except ValueError:
@@ -410,7 +425,7 @@ def _entry_value(item: Any) -> Any:
     if isinstance(item, int | float):
         if not 0 <= item <= MAX_FIGURE:  # negative, NaN, infinite or too large: parse_value explains
             return parse_value(str(item))
-        return float(item)
+        return float(item) + 0.0  # -0.0 is nought
     return item  # a list or mapping: the model says what is wrong
 
 
@@ -569,7 +584,7 @@ def _plain_entries(node: Any) -> FigureSet | None:
                     continue
                 if type(value) not in (int, float) or not 0 <= value <= MAX_FIGURE or start + offset in series:
                     return None
-                series[start + offset] = float(value)
+                series[start + offset] = float(value) + 0.0  # -0.0 is nought
     except (TypeError, ValueError, OverflowError):  # unhashable, an unreadable month, a huge number: the models explain
         return None
     return result
@@ -642,7 +657,7 @@ def _load_json(path: str | Path, name: str, result: FigureSet, problems: list[Pr
 
     try:
         # NaN and Infinity stay text, so that they are refused as "not a number" like any other word.
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=str)
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=str, parse_int=json_number)
     except json.JSONDecodeError as exc:
         problems.append(Problem(f"this is not valid JSON: {exc.msg}", file=name, line=exc.lineno, column=exc.colno))
         return

@@ -110,7 +110,7 @@ def _read(text: str, max_value: float) -> _Found | None:
         value = float(text)
         if not 0 <= value <= max_value:  # negative, too large, an infinity or NaN
             raise ValueError(f"not a figure: {text}")
-        return value
+        return value + 0.0  # -0 is read as nought, so that it never prints as "-0"
 
     found: dict[tuple[str, str], dict[int, float]] = {}
     suspects: dict[tuple[str, str, int], str] = {}

@@ -21,7 +21,7 @@ from csp_monitor.load.yaml_source import Path_, Positions
 __all__ = ["json_positions"]
 
 _SPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
+_DECODER = json.JSONDecoder(parse_int=len)  # only the end of each number is wanted: no int() of 5,000 digits
 _MAX_DEPTH = 64  # figures files are four levels deep; deeper parts are skipped, not indexed
 
 

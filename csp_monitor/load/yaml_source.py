@@ -250,9 +250,13 @@ def _parse_mended(text: str, file: str, rounds: int) -> Located:
             aside = lines[problem.line - 1]
             if aside.strip() in {"", "#"}:
                 break  # nothing left to set aside there: stop rather than loop
+            sure = False
+            unlinked = _without_link(aside, problem)
+            if unlinked is not None:  # an anchor or alias: drop just it, so its block reads on as before
+                lines[problem.line - 1] = unlinked
+                continue
             # Set the line aside (a comment keeps every line number) and look past it.
             lines[problem.line - 1] = " " * (len(aside) - len(aside.lstrip())) + "#"
-            sure = False
         except yaml.reader.ReaderError as exc:
             raise YamlProblems([*problems, _reader_problem(exc, text, file)]) from None
         except yaml.YAMLError as exc:
@@ -265,6 +269,21 @@ def _parse_mended(text: str, file: str, rounds: int) -> Located:
             # A key given twice is dropped, not guessed at: what the file says can still be checked.
             raise YamlProblems([*problems, *(_unmoved(p, mended) for p in found)], mended=located if sure else None)
     raise YamlProblems(problems)
+
+
+_LINK = re.compile(r"[&*][^\s,\[\]{}]+")
+
+
+def _without_link(line: str, problem: Problem) -> str | None:
+    """``line`` with the anchor (``&name``) or alias (``*name``) the problem is at blanked out, if it is one."""
+    if "YAML anchors" not in problem.message and "YAML aliases" not in problem.message:
+        return None
+    link = _LINK.match(line, (problem.column or 1) - 1)
+    if link is None:
+        return None
+    # Same length, so every column after it stays put: an alias becomes an empty value (~).
+    blank = ("~" if link.group().startswith("*") else "").ljust(len(link.group()))
+    return line[: link.start()] + blank + line[link.end():]
 
 
 def _unmoved(problem: Problem, mended: Mended) -> Problem:

@@ -290,6 +290,8 @@ def _trial_render(environment: Any, text: str) -> None:
     still work on real results, and a failure at run time falls back to the
     plain summary anyway.
     """
+    from jinja2.exceptions import SecurityError
+
     from csp_monitor.sandbox import TemplateLimitError
 
     context = {"result": _sample_result(), "alert": _SAMPLE_ALERT, "kind": "firing", "area": "harborough",
@@ -299,6 +301,8 @@ def _trial_render(environment: Any, text: str) -> None:
         environment.from_string(text).render(context)
     except TemplateLimitError as exc:
         raise ValueError(f"the message template cannot be written within the limits: {exc}") from None
+    except SecurityError as exc:  # reaching for what a message may not touch (result['parse_file'], __class__)
+        raise ValueError(f"the message template tries something not allowed: {exc}") from None
     except Exception:
         return
 

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from csp_monitor.errors import shown_value
 from csp_monitor.models.mailbox import parse_mailbox
 from csp_monitor.names import slug
 from csp_monitor.periods import Month
@@ -66,9 +67,16 @@ def _check_email(value: object) -> object:
     return value
 
 
+# Control characters (a terminal escape, a carriage return), line separators a mail reader or
+# terminal starts a new line at, and the marks that reverse the direction of the text after them
+# (U+202E makes "Total gpj.exe" read otherwise): names reach subjects, terminals and spreadsheets.
+_HIDDEN_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 def _check_text(value: object) -> object:
-    if isinstance(value, str) and ("\r" in value or "\x00" in value):
-        raise ValueError("this text contains a control character; remove it")
+    if isinstance(value, str) and (found := _HIDDEN_CHARACTER.search(value)):
+        raise ValueError(f"this text contains a control or direction character (U+{ord(found.group()):04X}), "
+                         "which would print or read wrongly; remove it")
     return value
 
 
@@ -82,6 +90,9 @@ Text = Annotated[str, BeforeValidator(_check_text), Field(min_length=1, max_leng
 LongText = Annotated[str, BeforeValidator(_check_text), Field(max_length=5000)]
 
 
+_NUMERAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
 def _number(value: object) -> object:
     """Accept ``85``, ``85%`` and ``-13%`` as numbers (YAML hands us text)."""
     if isinstance(value, str):
@@ -91,10 +102,10 @@ def _number(value: object) -> object:
         try:
             number = float(text)
         except ValueError:
-            raise ValueError(f"must be a number such as 85 or -13%, not '{value}'") from None
-        if number != number or number in (float("inf"), float("-inf")):
-            raise ValueError(f"must be a number such as 85 or -13%, not '{value}'")
-        return number
+            raise ValueError(f"must be a number such as 85 or -13%, not '{shown_value(value)}'") from None
+        if number != number or (number in (float("inf"), float("-inf")) and not _NUMERAL.match(text)):
+            raise ValueError(f"must be a number such as 85 or -13%, not '{shown_value(value)}'")
+        return number  # an infinite numeral (1 and 400 zeros) is refused as outside the range
     if isinstance(value, bool):
         raise ValueError(f"must be a number, not {value}")
     return value
@@ -110,7 +121,8 @@ MAX_NUMBER = 1e12
 
 def _sane(value: float) -> float:
     if not -MAX_NUMBER <= value <= MAX_NUMBER:
-        raise ValueError(f"{value:g} is outside the range accepted: numbers must be between "
+        shown = f"{value:g}" if abs(value) != float("inf") else "a number of hundreds of digits"
+        raise ValueError(f"{shown} is outside the range accepted: numbers must be between "
                          f"-{MAX_NUMBER:,.0f} and {MAX_NUMBER:,.0f}")
     return value
 

@@ -1,4 +1,4 @@
-"""Run the real ``csp-monitor`` command in a child process within 300 MB of address space and a time guard."""
+"""Run the real ``csp-monitor`` command in a child process within the issue's 300 MB and 10 seconds (limits.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import ROOT
-
-MEMORY_LIMIT = 300 * 1024 * 1024
-"""The address space a hostile input may have: the issue's 300 MB."""
-
-TIME_GUARD = 60.0
-"""Seconds before a run counts as hung (generous: the machine is shared; the limits are far shorter)."""
+from tests.security.limits import MEMORY_LIMIT, TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -37,12 +32,12 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child
 
 
 def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> BoundedRun:
-    """Run ``python -m csp_monitor.cli ARGS`` with the memory limit; fail the test if it outlives the guard."""
+    """Run ``python -m csp_monitor.cli ARGS`` within 300 MB; fail the test if it outlives the 10-second guard."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     environment.pop("CSP_MONITOR_DEBUG", None)
     completed = subprocess.run(
         [sys.executable, "-m", "csp_monitor.cli", *(str(a) for a in args)],
-        cwd=cwd or ROOT, env=environment, capture_output=True, text=True, timeout=TIME_GUARD,
+        cwd=cwd or ROOT, env=environment, capture_output=True, text=True, timeout=TIMEOUT,
         preexec_fn=_limit_memory, check=False)
     return BoundedRun(completed.returncode, completed.stdout, completed.stderr)
 

@@ -6,11 +6,12 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import HARBOROUGH_FIGURES, HARBOROUGH_RULES
 
-__all__ = ["STREET_HEADER", "far_cell_workbook", "write_config", "zip_bomb"]
+__all__ = ["STREET_HEADER", "far_cell_workbook", "rewritten_workbook", "write_config", "zip_bomb"]
 
 STREET_HEADER = (b"Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
                  b"Crime type,Last outcome category,Context\n")
@@ -34,13 +35,20 @@ def far_cell_workbook(path: Path, cell: str, *, dimension: str | None = None) ->
 
 
 def _forge_dimension(path: Path, dimension: str) -> None:
+    rewritten_workbook(path, {"xl/worksheets/sheet1.xml": lambda sheet: re.sub(
+        rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), sheet)})
+
+
+def rewritten_workbook(path: Path, parts: dict[str, Callable[[bytes], bytes]]) -> Path:
+    """The workbook at ``path`` with each named part rewritten (a missing part is given b"" to rewrite)."""
     with zipfile.ZipFile(path) as archive:
         members = {info.filename: archive.read(info) for info in archive.infolist()}
-    sheet = "xl/worksheets/sheet1.xml"
-    members[sheet] = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), members[sheet])
+    for name, rewrite in parts.items():
+        members[name] = rewrite(members.get(name, b""))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
+    return path
 
 
 def zip_bomb(path: Path, *, inflated_mib: int = 1500, claimed: int | None = 1000,

@@ -359,3 +359,53 @@ def test_every_built_in_template_renders_hostile_names_or_refuses_them(partnersh
             render_report(build_summary(rule_set, figure_set, evaluation, charts=False))
 
         _only_our_errors(render)
+
+
+BUILT_IN_TEMPLATES = ["summary.subject.j2", "summary.txt.j2", "summary.html.j2", "alert.subject.j2", "alert.txt.j2",
+                      "alert.html.j2", "report.html.j2"]
+CONTEXT_PIECES = [
+    "{{ summary }}", "{{ summary.partnership }}", "{% for p in summary.priorities %}{{ p }}{% endfor %}",
+    "{{ alerts }}", "{% for item in alerts.items %}{{ item }}{% endfor %}", "{{ subject }}", "{{ title }}",
+    "{{ summary.__class__.__init__.__globals__ }}", "{{ alerts.__class__.__mro__ }}", "{% include 'x.j2' %}",
+    "{% include '../secret.txt' %}", "{% extends 'summary.txt.j2' %}", "{{ self }}", "{{ summary|tojson }}",
+    "{{ summary.charts|length * 10**9 }}", "{% for c in summary.charts %}{{ c.png }}{% endfor %}",
+]
+context_templates = st.lists(st.one_of(st.sampled_from(TEMPLATE_PIECES + CONTEXT_PIECES), text),
+                             min_size=1, max_size=8).map("".join)
+
+
+@settings(FUZZ, max_examples=40)
+@given(name=st.sampled_from(BUILT_IN_TEMPLATES), source=context_templates)
+def test_a_random_override_of_every_built_in_template_renders_or_stops(name: str, source: str) -> None:
+    """An override of each built-in template (summary and alert emails, the report), rendered in its real context
+    by the delivery plan or the report, renders or raises a CspMonitorError within the limits."""
+    from csp_monitor.delivery.run import plan_messages
+    from csp_monitor.evaluation.engine import evaluate
+    from csp_monitor.load.config import load_config
+    from csp_monitor.load.figures import load_figures
+    from csp_monitor.load.rules import load_rules
+    from csp_monitor.render.messages import render_report
+    from csp_monitor.render.summary import build_summary
+
+    with tempfile.TemporaryDirectory() as folder:
+        templates = Path(folder) / "templates"
+        templates.mkdir()
+        _write(str(templates), name, source)
+        _write(folder, "secret.txt", "the SMTP password is hunter2\n")
+        config = dict(CONFIG_DOCUMENT, state=str(Path(folder) / "state.db"), templates=str(templates),
+                      summary={"to": ["board"], "charts": False})
+        config_path = _write(folder, "csp-monitor.yaml", _dump(config, ".yaml"))
+
+        def render() -> None:
+            if name.startswith("report"):
+                rule_set = load_rules([HARBOROUGH_RULES, ALERTS])
+                figure_set = load_figures([HARBOROUGH_FIGURES])
+                summary = build_summary(rule_set, figure_set, evaluate(rule_set, figure_set, as_of="2014-03"),
+                                        charts=False)
+                assert "hunter2" not in render_report(summary, templates=templates)
+                return
+            plan = plan_messages(load_config(config_path), as_of="2014-03",
+                                 now=datetime(2014, 4, 10, tzinfo=UTC), include_sent=True)
+            assert "hunter2" not in repr(plan)
+
+        _only_our_errors(render)

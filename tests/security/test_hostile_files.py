@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import stat
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -169,8 +171,9 @@ def _odd_test_file(folder: Path, name: str) -> Path:
 
 
 def test_xml_illegal_characters_in_a_rule_test_name_make_well_formed_junit(tmp_path: Path) -> None:
-    """U+FFFE and U+0001 in a test's name become U+FFFD in a JUnit file that parses."""
-    _odd_test_file(tmp_path, "odd \\uFFFE name \\x01 end")
+    """U+FFFE and U+FFFF in a test's name become U+FFFD in a JUnit file that parses (control characters such as
+    U+0001 are refused at load, as in every name)."""
+    _odd_test_file(tmp_path, "odd \\uFFFE name \\uFFFF end")
     result = run_limited("rules", "test", "odd.test.yaml", "--junit", "report.xml", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     case = ElementTree.parse(tmp_path / "report.xml").getroot().find("./testsuite/testcase")
@@ -235,3 +238,78 @@ def test_a_named_pipe_as_the_certificate_file_is_refused_at_its_key(tmp_path: Pa
     result.assert_refused(r"^csp-monitor\.yaml:6:\d+: the certificate file .*ca\.pem is a named pipe \(FIFO\), not "
                           r"a file")
     assert files_under(tmp_path) == before
+
+
+@pytest.mark.parametrize("template", ["summary.txt.j2", "summary.html.j2", "summary.subject.j2"])
+def test_an_email_template_linked_outside_its_folder_is_never_emailed(tmp_path: Path, template: str) -> None:
+    """send with a configured templates folder whose summary template links to a secret outside it exits 1, and
+    nothing reaches the real mail server (nor the secret the terminal)."""
+    from tests.delivery_fixtures import smtp_delivery
+    from tests.delivery_fixtures import write_config as write_delivery_config
+    from tests.mail_fixtures import LoopbackSmtp
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the SMTP password is hunter2\n", encoding="utf-8")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / template).symlink_to(secret)
+    with LoopbackSmtp() as server:
+        config = write_delivery_config(tmp_path, smtp_delivery(server.port), extra="templates: templates\n")
+        result = run_limited("send", "--config", config, "--as-of", "2014-03", "--only", "summary",
+                             "--now", "2014-04-10T07:00", cwd=tmp_path)
+        received = list(server.received)
+    result.assert_refused(rf"templates/{re.escape(template)}: this template is a link to .*secret\.txt, outside the "
+                          r"templates folder")
+    assert received == []
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+OUT_TO_SPECIAL = [
+    (["evaluate", "rules.yaml", "--figures", "figures.csv", "--format", "csv", "--out", "OUT"], "--out"),
+    (["evaluate", "rules.yaml", "--figures", "figures.csv", "--format", "xlsx", "--out", "OUT"], "--out"),
+    (["report", "rules.yaml", "--figures", "figures.csv", "--no-charts", "--out", "OUT"], "--out"),
+    (["rules", "test", str(ROOT / "rules" / "harborough-2013-14.test.yaml"), "--junit", "OUT"], "--junit"),
+    (["import", "spreadsheet", "figures.csv", "--area", "harborough", "--out", "OUT"], None),
+    (["import", "police-uk", "archives", "--out", "OUT"], None),
+]
+
+
+def _special(folder: Path, kind: str) -> Path:
+    """A named pipe, or (as root) a private null device, in ``folder``."""
+    path = folder / "special"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is, but ours to lose
+    return path
+
+
+@pytest.mark.parametrize("kind", ["fifo", pytest.param("device", marks=pytest.mark.skipif(
+    os.geteuid() != 0, reason="only root can make a device node"))])
+@pytest.mark.parametrize(("args", "option"), OUT_TO_SPECIAL, ids=[" ".join(a[:2]) + (" xlsx" if "xlsx" in a else "")
+                                                               for a, _ in OUT_TO_SPECIAL])
+def test_an_output_that_is_a_device_or_pipe_is_refused_never_replaced(inputs: Path, args: list[str],
+                                                                      option: str | None, kind: str) -> None:
+    """--out naming a device or a named pipe was replaced by a regular file (run as root, --out /dev/null broke
+    the machine); it is refused before any work, and left as it was."""
+    (inputs / "archives").mkdir()
+    special = _special(inputs, kind)
+    before = os.lstat(special)
+    result = run_limited(*[str(special.name) if a == "OUT" else a for a in args], cwd=inputs)
+    what = r"a named pipe \(FIFO\)" if kind == "fifo" else "a device"
+    result.assert_refused(rf"^special: this is {what}, not a file: " + (
+        f"give {option} the name of a file to write" if option else "give the file to write the figures to"))
+    after = os.lstat(special)
+    assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
+
+
+def test_an_atomic_write_never_replaces_a_pipe(tmp_path: Path) -> None:
+    """The library's atomic writes refuse a named pipe (NotARegularFile) and leave it a pipe."""
+    from csp_monitor.files import NotARegularFile, write_text_atomically
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(NotARegularFile, match=r"this is a named pipe \(FIFO\), not a file"):
+        write_text_atomically(pipe, "text")
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]

@@ -54,7 +54,9 @@ def test_escape_sequences_in_a_value_are_not_echoed_to_the_terminal(tmp_path: Pa
                        f"harborough,burglary,2013-13{ESCAPES},4\n", encoding="utf-8")
     run = run_cli("evaluate", HARBOROUGH_RULES, "--figures", figures)
     assert_refused(run, codes=(1,))
-    assert f"{figures}:2:38: the value '12]2;owned" in run.stderr and "x' is not a number" in run.stderr
+    # Spelled out, so the lead sees what is in the cell, and nothing reaches the terminal as a control.
+    assert f"{figures}:2:38: the value '12\\x1b]2;owned\\x07\\x1b[2J\\x1b[31m\\x9b\\u202e\\x08x' is not a number" \
+        in run.stderr
     assert f"{figures}:3:" in run.stderr
     assert not any(ch in run.output for ch in "\x1b\x07\x9b\u202e\x08")
 

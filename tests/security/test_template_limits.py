@@ -102,8 +102,8 @@ def test_rules_check_accepts_an_ordinary_message(tmp_path: Path) -> None:
     assert run.exit_code == 0, run.output
 
 
-@pytest.mark.parametrize("name", ["nested loops", "center a billion", "lipsum", "captured output",
-                                  "exponential macro", "format width"])
+@pytest.mark.parametrize("name", ["nested loops", "chained powers", "center a billion", "range", "lipsum",
+                                  "captured output", "exponential macro", "format width"])
 def test_a_user_report_template_is_stopped_with_a_located_message(tmp_path: Path, name: str) -> None:
     """An override template that goes beyond the limits stops `report` with file:line, exit 1, nothing written."""
     templates = tmp_path / "templates"

@@ -196,3 +196,41 @@ def test_a_corrupt_outbox_row_exits_3_not_70(tmp_path: Path) -> None:
     run = run_cli("outbox", "--config", config)
     assert_refused(run, codes=(3,))
     assert "a row of the state store's outbox table is damaged" in run.stderr
+
+
+def _display_name_partnership(folder: Path, port: int) -> Path:
+    """Harborough's rules and alerts with an owner and the board written with display names, delivering to ``port``."""
+    rules = folder / "rules.yaml"
+    rules.write_text(HARBOROUGH_RULES.read_text(encoding="utf-8").replace(
+        "owner: acquisitive.crime@example.org", 'owner: "Smith, John <acquisitive.crime@example.org>"'),
+        encoding="utf-8")
+    alerts = folder / "alerts.yaml"
+    alerts.write_text(ALERTS.read_text(encoding="utf-8").replace(
+        "board: [csp-board@example.org, analyst@example.org]",
+        'board: ["Board, CSP <csp-board@example.org>", "Dr. Who <analyst@example.org>"]'), encoding="utf-8")
+    return write_config(folder, smtp_delivery(port), rules=(rules, alerts), extra=(
+        "timezone: Europe/London\nschedules:\n"
+        '  - {id: monthly-summary, cron: "0 7 10 * *", run: summary}\n'
+        '  - {id: weekly-alerts, cron: "30 8 * * mon", run: alerts}\n'))
+
+
+@pytest.mark.parametrize("command", ["send", "run-once"])
+def test_every_message_to_display_names_arrives_over_real_smtp(tmp_path: Path, command: str) -> None:
+    """With an owner and the board written as 'Smith, John <...>' and 'Dr. Who <...>', send and run-once deliver
+    every message the dry run lists (the summary and each alert), exit 0: none is stopped by another."""
+    with LoopbackSmtp() as server:
+        config = _display_name_partnership(tmp_path, server.port)
+        planned = run_cli("send", "--config", config, "--as-of", "2014-03", "--dry-run", tmp_path / "planned")
+        assert planned.exit_code == 0, planned.output
+        expected = sorted(line.split("' to ", 1)[1].split(": written to", 1)[0]
+                          for line in planned.stdout.splitlines() if line.startswith("would send "))
+        assert len(expected) == 6 and any("acquisitive.crime@example.org" in to for to in expected)
+        run = run_cli(command, "--config", config, "--as-of", "2014-03")
+        assert run.exit_code == 0, run.output
+        received = list(server.received)
+    assert sorted(", ".join(r.rcpt_tos) for r in received) == expected
+    for message in (r.message for r in received):
+        names = {address.addr_spec: address.display_name for address in message["To"].addresses}
+        assert names.get("csp-board@example.org", "Board, CSP") == "Board, CSP"
+        assert names.get("analyst@example.org", "Dr. Who") == "Dr. Who"
+        assert names.get("acquisitive.crime@example.org", "Smith, John") == "Smith, John"
