@@ -64,7 +64,10 @@ def _stirling_error(n: int) -> float:
 
 def _deviance(x: float, mean: float) -> float:
     """x log(x / mean) + mean - x, without cancellation when x is near the mean."""
-    if abs(x - mean) < 0.1 * (x + mean):
+    # The two logarithms' rounding (about 1e-16 of x log(x / mean), thousands when counts are)
+    # would dominate a deviance that is a tenth of it; the series, every term of one sign, keeps
+    # it to a few parts in 1e16 up to a mean three times x or a third of it.
+    if abs(x - mean) < 0.5 * (x + mean):
         v = (x - mean) / (x + mean)
         total = (x - mean) * v
         term = 2 * x * v
