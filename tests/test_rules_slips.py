@@ -127,6 +127,57 @@ def test_an_area_without_figures_is_refused_even_with_an_as_of_month(cli: Callab
            "'no data': the figures cover harborough" in result.stderr
 
 
+def test_evaluate_locates_an_area_without_figures_in_the_rule_file(tmp_path: Path) -> None:
+    """The library's evaluate() refuses an area the figures lack at the rule file's area line and column."""
+    rules = tmp_path / "r.yaml"
+    rules.write_text(HEAD.replace("area: harborough", "area: harborugh") + _measure("{change: -5%}"), encoding="utf-8")
+    with pytest.raises(FiguresError) as caught:
+        evaluate(load_rules(rules), load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.column, problem.path) == (str(rules), 2, 7, ("area",))
+    assert str(problem).startswith(f"{rules}:2:7: the figures have nothing for the area 'harborugh'")
+
+
+def test_evaluate_locates_measures_without_figures_at_the_first_measure() -> None:
+    """Measures the figures lack are refused at the first measure's id; rules with no measures at 'priorities'."""
+    rules = rules_from_text(HEAD + _measure("{change: -5%}", id_="domestic-burglry"), "r.yaml")
+    with pytest.raises(FiguresError) as caught:
+        evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
+    assert str(caught.value.problems[0]).startswith("r.yaml:7:13: the figures for harborough have none of the "
+                                                    "rules' measures (domestic-burglry)")
+    empty = rules_from_text("partnership: H\narea: harborough\npriorities:\n  - {id: p, title: P}\n", "r.yaml")
+    with pytest.raises(FiguresError) as caught:
+        evaluate(empty, load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
+    assert str(caught.value.problems[0]).startswith("r.yaml:3:1: the rules have no measures")
+
+
+def test_rules_from_data_locate_an_area_without_figures_by_its_key() -> None:
+    """Rules given as Python data have no lines: the problem names the key, <rules>: area."""
+    from csp_monitor import rules_from_data
+
+    rules = rules_from_data({"partnership": "H", "area": "harborugh", "priorities": [
+        {"id": "p", "title": "P", "measures": [{"id": "domestic-burglary", "name": "M", "better": "lower"}]}]})
+    with pytest.raises(FiguresError, match=r"^<rules>:area: the figures have nothing for the area 'harborugh'"):
+        evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
+
+
+def test_send_locates_an_area_without_figures_in_the_rule_file(tmp_path: Path) -> None:
+    """csp-monitor send (in a process of its own) reports the rule file's line and column, exit 1, no traceback."""
+    from tests.security.bounded_cli import run_cli
+
+    rules = tmp_path / "r.yaml"
+    rules.write_text(HEAD.replace("area: harborough", "area: harborugh") + _measure("{change: -5%}"), encoding="utf-8")
+    config = tmp_path / "csp-monitor.yaml"
+    config.write_text(f"rules: [r.yaml]\nfigures: [{HARBOROUGH_FIGURES}]\nstate: s.db\n"
+                      "delivery: {from: m@example.org, folder: out/}\n", encoding="utf-8")
+    for args in (("--dry-run", tmp_path / "dry"), ()):
+        run = run_cli("send", "--config", config, *args)
+        assert run.exit_code == 1, run.output
+        assert f"{rules}:2:7: the figures have nothing for the area 'harborugh'" in run.stderr
+        assert "Traceback" not in run.output
+    assert not (tmp_path / "s.db").exists() and not (tmp_path / "out").exists()
+
+
 def test_a_tab_and_a_missing_colon_are_reported_together() -> None:
     """Two syntax slips on different lines come in one run, each at its place."""
     text = "partnership: H\npriorities:\n\t- id: p\n    title P\n"
