@@ -655,7 +655,7 @@ def _open_existing(config: MonitorConfig) -> StateStore | None:
 
     if not config.state_is_url and not os.path.exists(config.state):
         return None
-    return open_store(config.state, create=False)
+    return open_store(config.state, read_only=True)  # an older store is read through an upgraded copy
 
 
 def write_planned(planned: Sequence[PlannedMessage], folder: Path) -> list[Path]:
