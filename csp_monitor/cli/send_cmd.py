@@ -38,7 +38,7 @@ def now_moment(value: str | None) -> datetime | None:
 @as_of_option
 @click.option("--dry-run", "dry_run", metavar="DIR", type=click.Path(file_okay=False),
               help="Send nothing and record nothing: write each message that would go as .eml and .html "
-                   "files into DIR, corrections of summaries already sent included.")
+                   "files into DIR, corrections of summaries already sent and the outbox's retries included.")
 @click.option("--only", "only", type=click.Choice(["summary", "alerts"]), default=None,
               help="Only the risk summary, or only the alerts (the outbox is delivered either way).")
 @when_option

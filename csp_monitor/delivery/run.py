@@ -126,6 +126,7 @@ class PlannedMessage(PlainData):
     shown: FiguresShown | None = None  # a summary's figures, recorded with it (corrections compare them)
     correction: int = 0  # a correction of the summary of ``period`` already sent: its number (1, 2 ...)
     changes: tuple[str, ...] = ()  # a correction's changed figures, one line each (none when too many to keep)
+    resend: str = ""  # a message already in the outbox that a run would send again (dry runs): why, for people
 
     def correction_lines(self) -> list[str]:
         """For a correction, what it corrects and why, for people (dry runs and previews); else nothing."""
@@ -182,8 +183,9 @@ class SendReport(PlainData):
                        f"{message.message_id}")
         if self.dry_run is not None:
             for planned, path in zip(self.queued, self.written, strict=False):
-                out.append(f"would send {planned.kind} '{planned.subject}' to {', '.join(planned.recipients)}: "
-                           f"written to {path}")
+                again = f" again from the outbox ({planned.resend})" if planned.resend else ""
+                out.append(f"would send{again} {planned.kind} '{planned.subject}' to "
+                           f"{', '.join(planned.recipients)}: written to {path}")
             for planned in self.queued:  # listed apart: revised figures mean the board hears of it again
                 out.extend(planned.correction_lines())
             if not self.queued:
@@ -600,9 +602,13 @@ def _deliver(config: MonitorConfig, inputs: _Inputs, *, jobs: Collection[str], n
 def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,
                   jobs: Collection[str] = JOBS, include_sent: bool = False) -> tuple[str, list[PlannedMessage],
                                                                                     list[str]]:
-    """The messages a run would queue now, rendered, with nothing recorded: (as_of, messages, warnings).
+    """The messages a run would send now, rendered, with nothing recorded: (as_of, messages, warnings).
 
-    Corrections are among them: a summary already sent whose figures have
+    Messages already in the outbox that the run would send again (a retry
+    after a failure, a resend after no answer, a message a stopped run left
+    in flight) come first, with the outbox's bytes and
+    :attr:`PlannedMessage.resend` saying why; those still waiting for their
+    retry time are named in the warnings. Corrections are among them: a summary already sent whose figures have
     changed since (its :attr:`PlannedMessage.correction` is set, and
     :attr:`PlannedMessage.changes` lists what changed). With ``include_sent``
     the summary is rendered even when this period's summary is already in
@@ -641,10 +647,31 @@ def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now
             warnings.extend(plan.decision.warnings)
             notices.extend(plan.decision.notifications)
         planned.extend(_pending_messages(config, inputs, notices, moment))
+        if store is not None:
+            planned, waiting = _with_resends(store, planned, moment)
+            warnings.extend(waiting)
     finally:
         if store is not None:
             store.close()
     return evaluation.as_of, planned, warnings
+
+
+def _with_resends(store: StateStore, planned: list[PlannedMessage], now: datetime
+                  ) -> tuple[list[PlannedMessage], list[str]]:
+    """The messages already in the outbox that a run now would send again (a failure retried, a send left
+    unanswered, a run that died), first and marked, then the new ones; and a note on those waiting for later."""
+    from csp_monitor.delivery.outbox import resends
+
+    with store.transaction(read_only=True) as connection:
+        again, waiting = resends(connection, now=now, adding=bool(planned))
+    keys = {resend.message.key for resend in again}
+    old = [PlannedMessage(key=row.key, kind=row.kind, period=row.period, message_id=row.message_id,
+                          sender=row.sender, recipients=row.recipients, subject=row.subject, data=data, resend=why)
+           for row, data, why in ((resend.message, resend.data, resend.why) for resend in again)]
+    notes = [f"{row.kind} '{row.subject}' to {', '.join(row.recipients)} is in the outbox waiting to be tried "
+             f"again after {row.next_attempt_at}: a run now would not send it yet ({row.last_error or 'queued'})"
+             for row in waiting]
+    return [*old, *(message for message in planned if message.key not in keys)], notes
 
 
 def _open_existing(config: MonitorConfig) -> StateStore | None:
