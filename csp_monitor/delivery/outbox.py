@@ -275,14 +275,14 @@ class Resend(PlainData):
     why: str
 
 
-def resends(connection: Connection, *, now: datetime, adding: bool, lease: timedelta = DEFAULT_LEASE
-            ) -> tuple[list[Resend], list[OutboxMessage]]:
+def resends(connection: Connection, *, now: datetime, adding: Iterable[str], lease: timedelta = DEFAULT_LEASE
+              ) -> tuple[list[Resend], list[OutboxMessage]]:
     """What a run at ``now`` would send again from the outbox, read only (dry runs): (sent again, waiting).
 
     As :func:`recover` then :func:`deliver_due` decide: a row left ``sending`` by a run that died is sent
-    again; once anything is due (such a row, a queued row whose time has come, or a new message when
-    ``adding``) every queued row is sent, oldest first; otherwise the queued rows wait for their time.
-    Rows being sent by a live run are neither.
+    again; once anything is due (such a row, a queued row whose time has come, or a new message: a key of
+    ``adding`` not yet in the outbox) every queued row is sent, oldest first; otherwise the queued rows wait
+    for their time. Rows being sent by a live run are neither.
     """
     from sqlalchemy import select
 
@@ -300,7 +300,8 @@ def resends(connection: Connection, *, now: datetime, adding: bool, lease: timed
             candidates.append((row, bytes(raw.message), True))
         else:
             candidates.append((row, bytes(raw.message), False))
-    due = adding or any(stranded or row.next_attempt_at <= stamp for row, _, stranded in candidates)
+    due = any(not has_key(connection, key) for key in adding) or any(
+        stranded or row.next_attempt_at <= stamp for row, _, stranded in candidates)
     if not due:
         return [], [row for row, _, _ in candidates]
     return [Resend(row, data, _why_again(row, stranded=stranded)) for row, data, stranded in candidates], []

@@ -663,14 +663,14 @@ def _with_resends(store: StateStore, planned: list[PlannedMessage], now: datetim
     from csp_monitor.delivery.outbox import resends
 
     with store.transaction(read_only=True) as connection:
-        again, waiting = resends(connection, now=now, adding=bool(planned))
+        again, waiting = resends(connection, now=now, adding=[message.key for message in planned])
     keys = {resend.message.key for resend in again}
     old = [PlannedMessage(key=row.key, kind=row.kind, period=row.period, message_id=row.message_id,
                           sender=row.sender, recipients=row.recipients, subject=row.subject, data=data, resend=why)
            for row, data, why in ((resend.message, resend.data, resend.why) for resend in again)]
     notes = [f"{row.kind} '{row.subject}' to {', '.join(row.recipients)} is in the outbox waiting to be tried "
-             f"again after {row.next_attempt_at}: a run now would not send it yet ({row.last_error or 'queued'})"
-             for row in waiting]
+             f"again after {row.next_attempt_at}: a run now would not send it yet"
+             + (f" ({row.last_error})" if row.last_error else "") for row in waiting]
     return [*old, *(message for message in planned if message.key not in keys)], notes
 
 

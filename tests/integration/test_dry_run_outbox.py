@@ -35,7 +35,7 @@ def _dry_ids(folder: Path) -> list[str]:
 def test_a_deferred_message_is_shown_waiting_then_as_a_retry_and_the_real_run_sends_exactly_it(
         tmp_path: Path) -> None:
     """After the server deferred every message (451), a dry run before the retry time sends nothing and names
-    each as waiting; one after it writes each, marked 'again from the outbox (attempt 2 ...)', as does preview;
+    each as waiting (and preview, rendering the month's summary already queued, sends nothing again); one after it writes each, marked 'again from the outbox (attempt 2 ...)', as does preview;
     neither touches the store or the server; the real run then delivers those Message-IDs, once each."""
     with LoopbackSmtp(handler=Handler(data_reply="451 4.3.0 try again later")) as server:
         config = write_config(tmp_path, smtp_delivery(server.port))
@@ -52,6 +52,11 @@ def test_a_deferred_message_is_shown_waiting_then_as_a_retry_and_the_real_run_se
                                   "now would not send it yet (127.0.0.1 did not accept the message: 451 4.3.0 try again later)"
                                   ) == len(queued)
         assert written(tmp_path / "e") == []
+        early_preview = command("preview", "--config", config, "--as-of", "2014-03", "--now", NOW,
+                                "--out", tmp_path / "ep")
+        assert early_preview.returncode == 0, early_preview.stderr
+        assert "again from the outbox" not in early_preview.stdout  # the summary it renders is no new message
+        assert len(written(tmp_path / "ep")) == 1
 
         dry = command("send", "--config", config, "--as-of", "2014-03", "--now", LATER, "--dry-run", tmp_path / "d")
         preview = command("preview", "--config", config, "--as-of", "2014-03", "--now", LATER,
