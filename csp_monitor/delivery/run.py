@@ -154,6 +154,7 @@ class SendReport(PlainData):
     warnings: tuple[str, ...] = ()
     method: str = ""
     waiting: int = field(default=0)
+    next_attempt: str = ""  # when the first of the waiting messages is tried again (UTC), if any wait
 
     @property
     def sent(self) -> list[Attempt]:
@@ -208,7 +209,9 @@ class SendReport(PlainData):
         if not self.attempts:
             out.append(f"nothing new to send for {self.as_of}")
         if self.waiting:
-            out.append(f"{self.waiting} message{'s' if self.waiting != 1 else ''} waiting to be retried later")
+            when = (f" (the next attempt after {self.next_attempt}: a run from then sends {'them' if self.waiting != 1 else 'it'})"
+                    if self.next_attempt else "")
+            out.append(f"{self.waiting} message{'s' if self.waiting != 1 else ''} waiting to be retried later{when}")
         return out
 
 
@@ -591,12 +594,12 @@ def _deliver(config: MonitorConfig, inputs: _Inputs, *, jobs: Collection[str], n
             queued = _queue(config, inputs, store, summaries, moment)
             attempts = deliver_due(store, transport, now=moment, retry=config.delivery.retry,
                                    clock=(lambda: datetime.now(UTC)) if now is None else None, stop=stop)
-            waiting = len(list_messages(store, statuses=["queued"]))
+            queue = list_messages(store, statuses=["queued"])
     finally:
         transport.close()
     return SendReport(as_of=evaluation.as_of, queued=tuple(queued), attempts=tuple(attempts),
                       recovered=tuple(recovered), warnings=tuple(warnings), method=transport.description,
-                      waiting=waiting)
+                      waiting=len(queue), next_attempt=min((row.next_attempt_at for row in queue), default=""))
 
 
 def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,

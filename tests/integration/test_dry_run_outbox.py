@@ -43,6 +43,8 @@ def test_a_deferred_message_is_shown_waiting_then_as_a_retry_and_the_real_run_se
         assert first.returncode == 1, first.stdout + first.stderr
         queued = _outbox(tmp_path)
         assert queued and all(status == "queued" and attempts == 1 for _, status, attempts in queued)
+        assert first.stdout.endswith(f"{len(queued)} messages waiting to be retried later (the next attempt after "
+                                     "2014-04-10T07:01:00Z: a run from then sends them)\n")
         snapshot = store_snapshot(tmp_path)
 
         early = command("send", "--config", config, "--as-of", "2014-03", "--now", NOW, "--dry-run", tmp_path / "e")
