@@ -89,6 +89,56 @@ def test_a_word_processor_minus_is_read_as_minus_with_a_note(written: str, name:
                               "the '-' key: it is read as -13% (type the '-' key to silence this note)",)
 
 
+@pytest.mark.parametrize(("opening", "closing"), [("\u201c", "\u201d"), ("\u2018", "\u2019")])
+def test_a_value_in_curly_quotes_is_read_as_the_text_inside_with_a_note(opening: str, closing: str) -> None:
+    """A word processor's curly quotes around a value (an owner's address) are quotes, not part of it, and the
+    warning says where."""
+    rules = rules_from_text(HEAD.replace("title: P", f"title: P\n    owner: {opening}lead@example.org{closing}")
+                            + _measure("{change: -5%}"), "r.yaml")
+    assert rules.priorities[0].owner == "lead@example.org"
+    assert rules.warnings == (f"r.yaml:6:12: warning: {opening}lead@example.org{closing} is written with a word "
+                              "processor's curly quotes, not the '\"' key: it is read as lead@example.org (type "
+                              "straight quotes, or none, to silence this note)",)
+
+
+def test_curly_quotes_inside_text_are_left_alone() -> None:
+    """Curly quotes within a title, or in straight quotes, are the writer's punctuation: kept, no note."""
+    title = "The \u201cSafer Streets\u201d plan"
+    rules = rules_from_text(HEAD.replace("title: P", f"title: {title}") + _measure("{change: -5%}")
+                            .replace("name: M", "name: '\u201cM\u201d'"))
+    assert rules.priorities[0].title == title
+    assert rules.priorities[0].measures[0].name == "\u201cM\u201d"
+    assert rules.warnings == ()
+
+
+def test_a_rule_file_saved_by_word_loads_with_notes_and_a_utf16_one_is_named(tmp_path: Path) -> None:
+    """rules check (a process of its own) reads a file with a byte order mark, CRLF line ends, curly quotes and
+    an en dash, warning at each slip's place (exit 0); a file saved as UTF-16 is refused as UTF-16 (exit 1)."""
+    from tests.security.bounded_cli import run_cli
+
+    text = (HEAD.replace("partnership: Harborough", "partnership: \u201cHarborough\u201d")
+            + _measure("{change: \u201313%}"))
+    word = tmp_path / "word.yaml"
+    word.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    run = run_cli("rules", "check", word, "--figures", HARBOROUGH_FIGURES)
+    assert run.exit_code == 0, run.output
+    assert run.stdout.startswith("OK (2 warnings): 1 file")
+    assert f"{word}:1:14: warning: \u201cHarborough\u201d is written with a word processor's curly quotes" \
+        in run.stderr
+    assert f"{word}:10:26: warning: '\u201313%' is written with a word processor's en dash" in run.stderr
+    unicode = tmp_path / "unicode.yaml"
+    unicode.write_bytes(text.encode("utf-16"))
+    figures = tmp_path / "figures.csv"
+    figures.write_bytes(HARBOROUGH_FIGURES.read_text(encoding="utf-8").encode("utf-16"))
+    run = run_cli("evaluate", unicode, "--figures", figures)
+    assert run.exit_code == 1, run.output
+    assert sorted(run.stderr.splitlines()) == sorted([
+        "2 problems found.",
+        f"{figures}:1:1: this file is UTF-16 text (Excel's 'Unicode Text'): save it as 'CSV UTF-8'",
+        f"{unicode}:1:1: this file is UTF-16 text (saved as 'Unicode'): save it as UTF-8 (in Notepad, Save As with "
+        "the encoding UTF-8)"])
+
+
 def test_a_dash_inside_text_is_left_alone() -> None:
     """An en dash in a title is punctuation: kept, and not warned about."""
     rules = rules_from_text(HEAD.replace("title: P", "title: Burglary \u2013 homes") + _measure("{change: -5%}"))
