@@ -266,7 +266,37 @@ def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str]) -> _I
                 problems.extend(exc.problems)
     if problems or rules is None or figures is None:
         raise InputError(problems)
-    return _Inputs(rules, figures, evaluate(rules, figures, as_of=as_of), summary_to, notes)
+    evaluation = evaluate(rules, figures, as_of=as_of)
+    if as_of is not None:
+        _check_month_has_figures(inputs_rules=rules, figures=figures, evaluation=evaluation)
+    return _Inputs(rules, figures, evaluation, summary_to, notes)
+
+
+def _check_month_has_figures(*, inputs_rules: RuleSet, figures: FigureSet, evaluation: Evaluation) -> None:
+    """Refuse a month asked for (--as-of) that has no figures for any of the rules' measures.
+
+    Its summary would be titled with that month and show none of it (the months before it, or nothing at
+    all), and, once sent, the month's real summary would not go when its figures came.
+    """
+    from csp_monitor.errors import InputError, Problem
+    from csp_monitor.periods import format_month, parse_month
+
+    month = parse_month(evaluation.as_of)
+    wanted = {measure.figures_measure for _, measure in inputs_rules.measures()}
+    areas = sorted({result.area for result in evaluation.results})
+    months = sorted({number for area in areas for measure in wanted for number in figures.series(area, measure)})
+    if not months or month in months:
+        return
+    first, last = format_month(months[0]), format_month(months[-1])
+    if month > months[-1]:
+        where = f"the latest figures for the rules' measures are for {last}"
+    elif month < months[0]:
+        where = f"the figures for the rules' measures start in {first}"
+    else:
+        where = f"the figures for the rules' measures run from {first} to {last}, but that month is missing"
+    raise InputError([Problem(
+        f"there are no figures for {evaluation.as_of}: {where}, so its summary would show none of that month; "
+        "give a month with figures, or add that month's figures first", file="--as-of")])
 
 
 def _envelope(addresses: Sequence[str]) -> tuple[str, ...]:
