@@ -474,7 +474,9 @@ def read_yaml_file(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES, display
     try:
         raw = read_regular(path, max_bytes)  # never a FIFO or device: they would block or never end
     except FileNotFoundError:
-        raise YamlProblems([Problem("no such file", file=name)]) from None
+        # A relative name is looked up from the current folder, which is not always the one the writer thinks.
+        where = "" if Path(path).is_absolute() else f" (looked in {Path.cwd()})"
+        raise YamlProblems([Problem(f"no such file{where}", file=name)]) from None
     except IsADirectoryError:
         raise YamlProblems([Problem("this is a folder, not a file", file=name)]) from None
     except FileTooLarge:
