@@ -36,3 +36,16 @@ def write_config(folder: Path, delivery: str, *, summary: str = "summary:\n  to:
     path = folder / "csp-monitor.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def as_before_queueing(store: str | Path) -> None:
+    """Make a store (a SQLite path or a URL) one written before notices' queueing was tracked: alerts schema 1."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import URL
+
+    url = store if isinstance(store, str) and "://" in store else URL.create("sqlite+pysqlite", database=str(store))
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE notifications DROP COLUMN queued_at"))
+        connection.execute(text("UPDATE schema_version SET version = 1 WHERE component = 'alerts'"))
+    engine.dispose()

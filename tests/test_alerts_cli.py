@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from csp_monitor import evaluate, load_figures, load_rules
+from csp_monitor import evaluate, load_figures, load_rules, open_store
 from tests.conftest import HARBOROUGH_ALERTS, HARBOROUGH_FIGURES, HARBOROUGH_RULES, ROOT
 
 DECIDE = ("decide", HARBOROUGH_RULES, HARBOROUGH_ALERTS, "--figures", HARBOROUGH_FIGURES, "--as-of", "2014-03")
@@ -137,6 +137,7 @@ def test_alerts_lists_what_is_firing_with_reasons_and_silences(tmp_path: Path, c
 def test_silence_list_and_expire(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     """A silence is listed while in force, can be ended early by name, and stays listed with --all."""
     state = tmp_path / "state.db"
+    open_store(state).close()  # a store made by a first run: silences are added to an existing store
     cli("silence", "add", "--state", state, "--until", "2014-04-30", "--reason", "known", "--by", "Jo",
         "--alert", "off-target", "--now", "2014-04-11T09:00")
     listed = cli("silence", "list", "--state", state, "--now", "2014-04-12T00:00")
@@ -152,6 +153,7 @@ def test_silence_list_and_expire(tmp_path: Path, cli) -> None:  # type: ignore[n
 
 def test_a_silence_longer_than_90_days_is_refused(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     """silence add refuses an end more than 90 days ahead, exit 1, with the latest date allowed."""
+    open_store(tmp_path / "s.db").close()
     out = cli("silence", "add", "--state", tmp_path / "s.db", "--until", "2015-01-01", "--reason", "x", "--by",
               "Jo", "--area", "harborough", "--now", "2014-04-11T09:00")
     assert out.exit_code == 1
@@ -163,6 +165,7 @@ def test_a_silence_longer_than_90_days_is_refused(tmp_path: Path, cli) -> None: 
 def test_a_silenced_alert_is_decided_but_not_notified(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     """With a silence on domestic burglary, decide records it as silenced and tells nobody about it."""
     state = tmp_path / "state.db"
+    open_store(state).close()
     cli("silence", "add", "--state", state, "--until", "2014-05-31", "--reason", "known", "--by", "Jo",
         "--measure", "domestic-burglary", "--now", "2014-04-01T00:00")
     decision = json.loads(cli(*DECIDE, "--state", state, "--format", "json", "--now", "2014-04-10T07:00").stdout)
@@ -193,3 +196,68 @@ def test_the_commands_are_listed_without_importing_sqlalchemy() -> None:
     assert out.stdout.strip().endswith("False")
     for name in ("decide", "alerts", "silence", "history"):
         assert f"  {name} " in out.stdout
+
+
+def test_reading_and_silencing_commands_never_create_a_store(tmp_path: Path) -> None:
+    """alerts, history and silence add/list (processes of their own) given a store that is not there (run in
+    the wrong folder) exit 3 naming the folder looked in, and create nothing: a silence kept in a new store would
+    silence nothing the daemon decides."""
+    from tests.security.bounded_cli import run_cli
+
+    for args in (("alerts",), ("history",), ("silence", "list"),
+                 ("silence", "add", "--until", "2014-04-30", "--reason", "known", "--by", "Jo", "--alert",
+                  "off-target", "--now", "2014-04-11T09:00")):
+        run = run_cli(*args, "--state", "csp-monitor.db", cwd=tmp_path)
+        assert run.exit_code == 3, run.output
+        assert run.stderr == (f"error: there is no state store at csp-monitor.db (looked in {tmp_path}): give the "
+                              "path the configuration's 'state:' names (or --config FILE); a store is created by "
+                              "the first run (send, run-once or the daemon)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_alerts_history_and_silences_read_the_store_the_configuration_names(tmp_path: Path) -> None:
+    """With --config, from another folder, the commands use the configuration's state store (its path is
+    relative to the file), as the daemon does."""
+    from tests.delivery_fixtures import write_config
+    from tests.security.bounded_cli import run_cli
+
+    config = write_config(tmp_path / "partnership", "delivery:\n  from: m@example.org\n  folder: sent/\n")
+    assert run_cli("send", "--config", config, "--as-of", "2014-03", "--now", "2014-04-10T07:00").exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    alerts = run_cli("alerts", "--config", config, cwd=elsewhere)
+    assert alerts.exit_code == 0 and alerts.stdout.startswith("FIRING ("), alerts.output
+    history = run_cli("history", "--config", config, cwd=elsewhere)
+    assert history.exit_code == 0 and "notified" in history.stdout, history.output
+    added = run_cli("silence", "add", "--config", config, "--until", "2014-04-30", "--reason", "known", "--by", "Jo",
+                    "--measure", "domestic-burglary", "--now", "2014-04-11T09:00", cwd=elsewhere)
+    assert added.stdout == "Added silence 1: measure domestic-burglary until 2014-04-30 23:00 UTC.\n", added.output
+    assert "measure domestic-burglary" in run_cli("silence", "list", "--config", config, "--now",
+                                                  "2014-04-12T00:00", cwd=elsewhere).stdout
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_silence_with_a_misspelt_name_is_refused(tmp_path: Path) -> None:
+    """silence add refuses an alert, area or measure one slip from one the store knows (did you mean), and with
+    --config one the rules do not have; nothing is added. A measure the rules have but that never fired is
+    accepted."""
+    from tests.delivery_fixtures import write_config
+    from tests.security.bounded_cli import run_cli
+
+    config = write_config(tmp_path, "delivery:\n  from: m@example.org\n  folder: sent/\n")
+    assert run_cli("send", "--config", config, "--as-of", "2014-03", "--now", "2014-04-10T07:00").exit_code == 0
+    state = tmp_path / "csp-monitor.db"
+    base = ("silence", "add", "--until", "2014-04-30", "--reason", "known", "--by", "Jo", "--now", "2014-04-11T09:00")
+    typo = run_cli(*base, "--state", state, "--alert", "off-targt", "--area", "harborugh")
+    assert typo.exit_code == 1
+    assert typo.stderr.splitlines() == [
+        "--alert: no alert is called 'off-targt', so the silence would silence nothing (did you mean 'off-target'?)",
+        "--area: no area is called 'harborugh', so the silence would silence nothing (did you mean 'harborough'?)",
+        "2 problems found."]
+    unknown = run_cli(*base, "--config", config, "--measure", "burglary")
+    assert unknown.exit_code == 1
+    assert "--measure: the rules have no measure 'burglary', so the silence would silence nothing: they have " \
+        in unknown.stderr
+    assert run_cli("silence", "list", "--state", state, "--all").stdout == "No silences.\n"
+    quiet = run_cli(*base, "--config", config, "--measure", "user-satisfaction")
+    assert quiet.exit_code == 0, quiet.output

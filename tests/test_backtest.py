@@ -114,3 +114,19 @@ def test_bad_ranges_are_refused(cli: Callable[..., CliResult], folder: Path, fir
                  "--to", last)
     assert result.exit_code == code
     assert message in result.stderr
+
+
+def test_months_without_figures_and_another_reporting_year_are_warned_once(tmp_path: Path) -> None:
+    """backtest (a process of its own) over months past the figures says they have no figures and could alert no
+    one, and names the other reporting year once for the range, not once per month."""
+    from tests.security.bounded_cli import run_cli
+
+    run = run_cli("backtest", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--from", "2014-01", "--to",
+                  "2014-06")
+    assert run.exit_code == 0, run.output
+    warnings = [line for line in run.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == [
+        "warning: there are no figures for 3 months (2014-04 to 2014-06) of the backtest: the figures for the "
+        "rules' measures run from 2012-04 to 2014-03; those months show no data and could alert no one",
+        "warning: the rules are for the reporting year 2013/14, but 2014-04 to 2014-06 fall in 2014/15: check the "
+        "targets still apply"]

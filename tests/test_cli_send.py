@@ -114,3 +114,20 @@ def test_the_bundled_example_configuration_loads(tmp_path: Path) -> None:
     config = load_config(ROOT / "examples" / "harborough" / "csp-monitor.yaml")
     assert config.delivery.method == "folder"
     assert figure_files(config) == [str(HARBOROUGH_FIGURES)]
+
+
+def test_a_month_without_figures_is_refused_before_anything_is_queued(tmp_path: Path) -> None:
+    """send --as-of a month after the latest figures (or before the first), in a process of its own, exits 1
+    naming the months there are, and queues and writes nothing: it used to send a 'risk summary, April 2014'
+    with none of April in it, and April's real summary would then never have gone."""
+    from tests.security.bounded_cli import run_cli
+
+    config = write_config(tmp_path, "delivery:\n  from: m@example.org\n  folder: sent/\n")
+    for month, where in (("2014-04", "the latest figures for the rules' measures are for 2014-03"),
+                         ("2009-01", "the figures for the rules' measures start in ")):
+        for dry in ((), ("--dry-run", tmp_path / "dry")):
+            run = run_cli("send", "--config", config, "--as-of", month, *dry)
+            assert run.exit_code == 1, run.output
+            assert f"--as-of: there are no figures for {month}: {where}" in run.stderr
+    assert not (tmp_path / "csp-monitor.db").exists()
+    assert not (tmp_path / "sent").exists() and not (tmp_path / "dry").exists()

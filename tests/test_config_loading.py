@@ -152,3 +152,13 @@ def test_an_empty_or_non_mapping_file_is_explained(tmp_path: Path) -> None:
     """An empty file and a list instead of a mapping each get a plain message at line 1."""
     assert "is empty" in _problems(_project(tmp_path, "", "empty.yaml"))[0]
     assert "must be a mapping" in _problems(_project(tmp_path, "- rules\n", "list.yaml"))[0]
+
+
+def test_a_relative_configuration_path_that_is_not_there_names_the_folder_looked_in(tmp_path: Path) -> None:
+    """run-once --config csp-monitor.yaml from another folder (a process of its own) says which folder it looked
+    in, so that the wrong working directory is plain; exit 1, no traceback."""
+    from tests.security.bounded_cli import run_cli
+
+    run = run_cli("run-once", "--config", "csp-monitor.yaml", cwd=tmp_path)
+    assert run.exit_code == 1, run.output
+    assert run.stderr == f"csp-monitor.yaml: no such file (looked in {tmp_path})\n1 problem found.\n"

@@ -106,3 +106,16 @@ def test_bad_answers_are_refused_before_anything_is_written(cli: Callable[..., C
     assert result.exit_code == 1
     assert message in result.stderr
     assert not (tmp_path / "r.yaml").exists()
+
+
+def test_the_guides_first_command_works_in_a_new_folder(tmp_path: Path) -> None:
+    """`rules new ... --out rules/my-rules.yaml` (a process of its own) in a folder with no rules/ yet, as the
+    guide's first step runs it: the folder is made and the file loads (it was 'Could not open file', exit 1)."""
+    from tests.security.bounded_cli import run_cli
+
+    run = run_cli("rules", "new", "--partnership", "Melton Community Safety Partnership", "--area", "melton",
+                  "--year-starts", "2021-04", "--out", "rules/my-rules.yaml", cwd=tmp_path)
+    assert run.exit_code == 0, run.output
+    assert run.stdout.startswith("wrote rules/my-rules.yaml: check it with  csp-monitor rules check "
+                                 "rules/my-rules.yaml\n")
+    assert load_rules(tmp_path / "rules" / "my-rules.yaml").partnership == "Melton Community Safety Partnership"

@@ -89,6 +89,56 @@ def test_a_word_processor_minus_is_read_as_minus_with_a_note(written: str, name:
                               "the '-' key: it is read as -13% (type the '-' key to silence this note)",)
 
 
+@pytest.mark.parametrize(("opening", "closing"), [("\u201c", "\u201d"), ("\u2018", "\u2019")])
+def test_a_value_in_curly_quotes_is_read_as_the_text_inside_with_a_note(opening: str, closing: str) -> None:
+    """A word processor's curly quotes around a value (an owner's address) are quotes, not part of it, and the
+    warning says where."""
+    rules = rules_from_text(HEAD.replace("title: P", f"title: P\n    owner: {opening}lead@example.org{closing}")
+                            + _measure("{change: -5%}"), "r.yaml")
+    assert rules.priorities[0].owner == "lead@example.org"
+    assert rules.warnings == (f"r.yaml:6:12: warning: {opening}lead@example.org{closing} is written with a word "
+                              "processor's curly quotes, not the '\"' key: it is read as lead@example.org (type "
+                              "straight quotes, or none, to silence this note)",)
+
+
+def test_curly_quotes_inside_text_are_left_alone() -> None:
+    """Curly quotes within a title, or in straight quotes, are the writer's punctuation: kept, no note."""
+    title = "The \u201cSafer Streets\u201d plan"
+    rules = rules_from_text(HEAD.replace("title: P", f"title: {title}") + _measure("{change: -5%}")
+                            .replace("name: M", "name: '\u201cM\u201d'"))
+    assert rules.priorities[0].title == title
+    assert rules.priorities[0].measures[0].name == "\u201cM\u201d"
+    assert rules.warnings == ()
+
+
+def test_a_rule_file_saved_by_word_loads_with_notes_and_a_utf16_one_is_named(tmp_path: Path) -> None:
+    """rules check (a process of its own) reads a file with a byte order mark, CRLF line ends, curly quotes and
+    an en dash, warning at each slip's place (exit 0); a file saved as UTF-16 is refused as UTF-16 (exit 1)."""
+    from tests.security.bounded_cli import run_cli
+
+    text = (HEAD.replace("partnership: Harborough", "partnership: \u201cHarborough\u201d")
+            + _measure("{change: \u201313%}"))
+    word = tmp_path / "word.yaml"
+    word.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    run = run_cli("rules", "check", word, "--figures", HARBOROUGH_FIGURES)
+    assert run.exit_code == 0, run.output
+    assert run.stdout.startswith("OK (2 warnings): 1 file")
+    assert f"{word}:1:14: warning: \u201cHarborough\u201d is written with a word processor's curly quotes" \
+        in run.stderr
+    assert f"{word}:10:26: warning: '\u201313%' is written with a word processor's en dash" in run.stderr
+    unicode = tmp_path / "unicode.yaml"
+    unicode.write_bytes(text.encode("utf-16"))
+    figures = tmp_path / "figures.csv"
+    figures.write_bytes(HARBOROUGH_FIGURES.read_text(encoding="utf-8").encode("utf-16"))
+    run = run_cli("evaluate", unicode, "--figures", figures)
+    assert run.exit_code == 1, run.output
+    assert sorted(run.stderr.splitlines()) == sorted([
+        "2 problems found.",
+        f"{figures}:1:1: this file is UTF-16 text (Excel's 'Unicode Text'): save it as 'CSV UTF-8'",
+        f"{unicode}:1:1: this file is UTF-16 text (saved as 'Unicode'): save it as UTF-8 (in Notepad, Save As with "
+        "the encoding UTF-8)"])
+
+
 def test_a_dash_inside_text_is_left_alone() -> None:
     """An en dash in a title is punctuation: kept, and not warned about."""
     rules = rules_from_text(HEAD.replace("title: P", "title: Burglary \u2013 homes") + _measure("{change: -5%}"))
@@ -125,6 +175,57 @@ def test_an_area_without_figures_is_refused_even_with_an_as_of_month(cli: Callab
     assert result.stdout == ""
     assert f"{rules}:2:7: the figures have nothing for the area 'leicestershire', so every measure would be " \
            "'no data': the figures cover harborough" in result.stderr
+
+
+def test_evaluate_locates_an_area_without_figures_in_the_rule_file(tmp_path: Path) -> None:
+    """The library's evaluate() refuses an area the figures lack at the rule file's area line and column."""
+    rules = tmp_path / "r.yaml"
+    rules.write_text(HEAD.replace("area: harborough", "area: harborugh") + _measure("{change: -5%}"), encoding="utf-8")
+    with pytest.raises(FiguresError) as caught:
+        evaluate(load_rules(rules), load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.column, problem.path) == (str(rules), 2, 7, ("area",))
+    assert str(problem).startswith(f"{rules}:2:7: the figures have nothing for the area 'harborugh'")
+
+
+def test_evaluate_locates_measures_without_figures_at_the_first_measure() -> None:
+    """Measures the figures lack are refused at the first measure's id; rules with no measures at 'priorities'."""
+    rules = rules_from_text(HEAD + _measure("{change: -5%}", id_="domestic-burglry"), "r.yaml")
+    with pytest.raises(FiguresError) as caught:
+        evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
+    assert str(caught.value.problems[0]).startswith("r.yaml:7:13: the figures for harborough have none of the "
+                                                    "rules' measures (domestic-burglry)")
+    empty = rules_from_text("partnership: H\narea: harborough\npriorities:\n  - {id: p, title: P}\n", "r.yaml")
+    with pytest.raises(FiguresError) as caught:
+        evaluate(empty, load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
+    assert str(caught.value.problems[0]).startswith("r.yaml:3:1: the rules have no measures")
+
+
+def test_rules_from_data_locate_an_area_without_figures_by_its_key() -> None:
+    """Rules given as Python data have no lines: the problem names the key, <rules>: area."""
+    from csp_monitor import rules_from_data
+
+    rules = rules_from_data({"partnership": "H", "area": "harborugh", "priorities": [
+        {"id": "p", "title": "P", "measures": [{"id": "domestic-burglary", "name": "M", "better": "lower"}]}]})
+    with pytest.raises(FiguresError, match=r"^<rules>:area: the figures have nothing for the area 'harborugh'"):
+        evaluate(rules, load_figures(HARBOROUGH_FIGURES), as_of="2014-03")
+
+
+def test_send_locates_an_area_without_figures_in_the_rule_file(tmp_path: Path) -> None:
+    """csp-monitor send (in a process of its own) reports the rule file's line and column, exit 1, no traceback."""
+    from tests.security.bounded_cli import run_cli
+
+    rules = tmp_path / "r.yaml"
+    rules.write_text(HEAD.replace("area: harborough", "area: harborugh") + _measure("{change: -5%}"), encoding="utf-8")
+    config = tmp_path / "csp-monitor.yaml"
+    config.write_text(f"rules: [r.yaml]\nfigures: [{HARBOROUGH_FIGURES}]\nstate: s.db\n"
+                      "delivery: {from: m@example.org, folder: out/}\n", encoding="utf-8")
+    for args in (("--dry-run", tmp_path / "dry"), ()):
+        run = run_cli("send", "--config", config, *args)
+        assert run.exit_code == 1, run.output
+        assert f"{rules}:2:7: the figures have nothing for the area 'harborugh'" in run.stderr
+        assert "Traceback" not in run.output
+    assert not (tmp_path / "s.db").exists() and not (tmp_path / "out").exists()
 
 
 def test_a_tab_and_a_missing_colon_are_reported_together() -> None:

@@ -16,6 +16,7 @@ from csp_monitor.errors import InputError, StateError
 from csp_monitor.state import migrations
 from csp_monitor.state.store import MAX_SILENCE
 from tests.alert_fixtures import NOW, evaluation, result, rules_with
+from tests.delivery_fixtures import as_before_queueing
 
 OFF_TARGET = "alerts:\n  - id: off-target\n    when: {status: [red]}\n    notify: [owner, board]\n"
 
@@ -174,8 +175,6 @@ def test_a_decisions_notices_are_recorded_as_still_to_be_queued(tmp_path: Path) 
 
 def test_notices_decided_before_the_upgrade_are_not_queued_after_it(tmp_path: Path) -> None:
     """A store from before queueing was tracked has its notices stamped queued when migrated, never resent."""
-    import sqlite3
-
     from sqlalchemy import select
 
     from csp_monitor.state.alert_tables import notifications
@@ -183,11 +182,7 @@ def test_notices_decided_before_the_upgrade_are_not_queued_after_it(tmp_path: Pa
     path = tmp_path / "state.db"
     with open_store(path) as store:
         decide_and_record(store, rules_with(OFF_TARGET), evaluation("2014-03", result("red")), now=NOW)
-    connection = sqlite3.connect(path)
-    connection.execute("ALTER TABLE notifications DROP COLUMN queued_at")
-    connection.execute("UPDATE schema_version SET version = 1 WHERE component = 'alerts'")
-    connection.commit()
-    connection.close()
+    as_before_queueing(path)
     with open_store(path) as store:
         assert store.schema_versions()["alerts"] == 2
         with store.transaction() as connection:

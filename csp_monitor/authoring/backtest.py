@@ -9,6 +9,7 @@ from or written to a real state store, and nothing is sent.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from csp_monitor.authoring.alert_preview import (
@@ -78,4 +79,45 @@ def backtest(rules: RuleSet, figures: FigureSet, first: str, last: str) -> Backt
         months.append(BacktestMonth(evaluation, tuple(due)))
         warnings.extend(evaluation.warnings)
     warnings.extend(memory.warnings)
+    warnings = _months_without_figures(rules, figures, start, end) + _one_per_year(warnings)
     return Backtest(rules.partnership, tuple(months), decide_alerts, tuple(dict.fromkeys(warnings)))
+
+
+_OTHER_YEAR = re.compile(r"^the rules are for the reporting year (\S+), but (\d{4}-\d{2}) falls in (\S+): "
+                         r"check the targets still apply$")
+
+
+def _one_per_year(warnings: list[str]) -> list[str]:
+    """The engine's "month falls in another reporting year" warning once per year, naming its months."""
+    years: dict[tuple[str, str], list[str]] = {}
+    others: list[str] = []
+    for warning in warnings:
+        match = _OTHER_YEAR.match(warning)
+        if match is None:
+            others.append(warning)
+        else:
+            years.setdefault((match.group(1), match.group(3)), []).append(match.group(2))
+    lines = []
+    for (stated, year), found in years.items():
+        span = found[0] if len(found) == 1 else f"{found[0]} to {found[-1]}"
+        verb = "falls" if len(found) == 1 else "fall"
+        lines.append(f"the rules are for the reporting year {stated}, but {span} {verb} in {year}: check the "
+                     "targets still apply")
+    return lines + others if lines else others
+
+
+def _months_without_figures(rules: RuleSet, figures: FigureSet, start: int, end: int) -> list[str]:
+    """A warning when months of the range have no figures at all for the rules' measures: they show '.' and
+    could alert no one, which is not the same as nothing going wrong."""
+    wanted = {measure.figures_measure for _, measure in rules.measures()}
+    areas = [rules.area] if rules.area is not None else figures.areas()
+    have = {month for area in areas for measure in wanted for month in figures.series(area, measure)}
+    empty = [month for month in range(start, end + 1) if month not in have]
+    if not empty:
+        return []
+    shown = format_month(empty[0]) if len(empty) == 1 else \
+        f"{len(empty)} months ({format_month(empty[0])} to {format_month(empty[-1])})"
+    where = f"the figures for the rules' measures run from {format_month(min(have))} to {format_month(max(have))}" \
+        if have else "the figures have none of the rules' measures"
+    return [f"there are no figures for {shown} of the backtest: {where}; those months show no data and could "
+            "alert no one"]

@@ -58,18 +58,4 @@ def figures_coverage(files: Sequence[LoadedRuleFile], rules: RuleSet, figures: F
 def figures_problems(files: Sequence[LoadedRuleFile], rules: RuleSet, figures: FigureSet) -> list[Problem]:
     """An error, located in the files, when these figures would leave nothing to judge (as ``evaluate`` refuses)."""
     problem = nothing_to_judge(rules, figures, [rules.area] if rules.area is not None else [])
-    if problem is None or not files:
-        return []
-    for file in files:
-        if rules.area is not None and rules.area not in figures.areas() and file.model.area is not None:
-            return [file.source.positions.problem(("area",), problem.message)]
-    for file in files:
-        for p_index, priority in enumerate(file.model.priorities):
-            for m_index, measure in enumerate(priority.measures):
-                key = "source" if measure.source is not None else "id"
-                return [file.source.positions.problem(("priorities", p_index, "measures", m_index, key),
-                                                      problem.message)]
-    for file in files:
-        if ("priorities",) in file.source.positions.keys:
-            return [file.source.positions.problem(("priorities",), problem.message, key=True)]
-    return [Problem(problem.message, file=files[0].name, line=1, column=1)]
+    return [] if problem is None or not files else [problem]

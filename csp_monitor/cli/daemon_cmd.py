@@ -106,12 +106,13 @@ def run_once(config: str, as_of: str | None, log_format: str, log_level: str) ->
     Example:
       csp-monitor run-once --config examples/harborough/csp-monitor.yaml
     """
+    from csp_monitor.cli.interrupt import STOPPED_EXIT, stop_on_interrupt
     from csp_monitor.schedule.logs import configure_logging
     from csp_monitor.schedule.once import run_once as run_all
 
     configure_logging("json" if log_format == "json" else "plain", log_level)
-    with _refusals_logged(log_format):
-        results = run_all(config, as_of=as_of)
+    with _refusals_logged(log_format), stop_on_interrupt() as stop:
+        results = run_all(config, as_of=as_of, stop=stop)
     trouble = False
     for result in results:
         if result.outcome == "failed":
@@ -123,5 +124,8 @@ def run_once(config: str, as_of: str | None, log_format: str, log_level: str) ->
             for line in result.report.lines():
                 click.echo(f"  {line}")
             trouble = trouble or bool(result.report.failed or result.report.retrying or result.report.unknown)
+    if stop():
+        click.echo("Stopped (Ctrl-C): what is left is sent by the next run.", err=True)
+        raise click.exceptions.Exit(STOPPED_EXIT)
     if trouble:
         raise click.exceptions.Exit(1)

@@ -39,7 +39,8 @@ def preview(config: str, as_of: str | None, out: str, now: str | None) -> None:
     echo_warnings(warnings)
     paths = write_planned(planned, Path(out))
     for message, path in zip(planned, paths, strict=True):
-        click.echo(f"{message.kind} '{message.subject}' to {', '.join(message.recipients)}: {path}")
+        again = f" (again from the outbox: {message.resend})" if message.resend else ""
+        click.echo(f"{message.kind} '{message.subject}' to {', '.join(message.recipients)}{again}: {path}")
     for message in planned:
         for line in message.correction_lines():
             click.echo(line)

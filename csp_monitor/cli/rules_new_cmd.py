@@ -76,6 +76,7 @@ def _write(out: str, text: str) -> None:
     from csp_monitor.files import create_text_exclusively
 
     try:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)  # `--out rules/x.yaml` in a new folder, as the guide does
         create_text_exclusively(out, text)
     except FileExistsError:
         raise click.ClickException(

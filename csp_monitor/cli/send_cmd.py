@@ -38,7 +38,7 @@ def now_moment(value: str | None) -> datetime | None:
 @as_of_option
 @click.option("--dry-run", "dry_run", metavar="DIR", type=click.Path(file_okay=False),
               help="Send nothing and record nothing: write each message that would go as .eml and .html "
-                   "files into DIR, corrections of summaries already sent included.")
+                   "files into DIR, corrections of summaries already sent and the outbox's retries included.")
 @click.option("--only", "only", type=click.Choice(["summary", "alerts"]), default=None,
               help="Only the risk summary, or only the alerts (the outbox is delivered either way).")
 @when_option
@@ -56,16 +56,21 @@ def send(config: str, as_of: str | None, dry_run: str | None, only: str | None, 
       csp-monitor send --config examples/harborough/csp-monitor.yaml
       csp-monitor send --config csp-monitor.yaml --as-of 2014-03 --dry-run out/
     """
+    from csp_monitor.cli.interrupt import STOPPED_EXIT, stop_on_interrupt
     from csp_monitor.delivery.run import JOBS, send_once
     from csp_monitor.load.config import load_config
 
     moment = now_moment(now)
     settings = load_config(config)
-    report = send_once(settings, as_of=as_of, now=moment, dry_run=dry_run,
-                       jobs=(only,) if only else JOBS)
+    with stop_on_interrupt() as stop:
+        report = send_once(settings, as_of=as_of, now=moment, dry_run=dry_run,
+                           jobs=(only,) if only else JOBS, stop=stop)
     echo_warnings(report.warnings)
     for line in report.lines():
         click.echo(line)
+    if stop():
+        click.echo("Stopped (Ctrl-C): what is left is sent by the next run.", err=True)
+        raise click.exceptions.Exit(STOPPED_EXIT)
     if report.failed or report.retrying or report.unknown:
         count = len(report.failed) + len(report.retrying) + len(report.unknown)
         click.echo(f"{count} message{'s' if count != 1 else ''} could not be delivered; see "

@@ -65,12 +65,14 @@ __all__ = [
     "DEFAULT_LEASE",
     "Attempt",
     "OutboxMessage",
+    "Resend",
     "claimant",
     "deliver_due",
     "enqueue",
     "has_key",
     "list_messages",
     "recover",
+    "resends",
     "retry_delay",
     "utc_text",
 ]
@@ -262,6 +264,63 @@ def recover(store: StateStore, *, now: datetime, lease: timedelta = DEFAULT_LEAS
                 claimed_by=None, claimed_at=None))
             recovered.append(_row(row))
     return recovered
+
+
+@dataclass(frozen=True)
+class Resend(PlainData):
+    """A message already in the outbox that a run would send again: its row, its bytes and why."""
+
+    message: OutboxMessage
+    data: bytes
+    why: str
+
+
+def resends(connection: Connection, *, now: datetime, adding: Iterable[str], lease: timedelta = DEFAULT_LEASE
+              ) -> tuple[list[Resend], list[OutboxMessage]]:
+    """What a run at ``now`` would send again from the outbox, read only (dry runs): (sent again, waiting).
+
+    As :func:`recover` then :func:`deliver_due` decide: a row left ``sending`` by a run that died is sent
+    again; once anything is due (such a row, a queued row whose time has come, or a new message: a key of
+    ``adding`` not yet in the outbox) every queued row is sent, oldest first; otherwise the queued rows wait
+    for their time. Rows being sent by a live run are neither.
+    """
+    from sqlalchemy import select
+
+    table = _table()
+    rows = connection.execute(select(*_columns(), table.c.message).where(table.c.status.in_(["queued", "sending"]))
+                              .order_by(table.c.id)).all()
+    stamp = utc_text(now)
+    candidates: list[tuple[OutboxMessage, bytes, bool]] = []  # (row, bytes, stranded: left sending by a dead run)
+    for raw in rows:
+        row = _row(raw)
+        if row.status == "sending":
+            expired = row.claimed_at is None or _parse(row.claimed_at) + lease <= now
+            if _alive(row.claimed_by) and not expired:
+                continue  # another run is sending it now
+            candidates.append((row, bytes(raw.message), True))
+        else:
+            candidates.append((row, bytes(raw.message), False))
+    due = any(not has_key(connection, key) for key in adding) or any(
+        stranded or row.next_attempt_at <= stamp for row, _, stranded in candidates)
+    if not due:
+        return [], [row for row, _, _ in candidates]
+    return [Resend(row, data, _why_again(row, stranded=stranded)) for row, data, stranded in candidates], []
+
+
+def _why_again(row: OutboxMessage, *, stranded: bool) -> str:
+    """Why a row is sent again, in a few words: the run that died, the unanswered send, or the failure."""
+    if stranded:
+        return ("it was being sent when a run stopped; sent again with the same Message-ID (it may arrive "
+                "twice if the server had taken it)")
+    error = " ".join((row.last_error or "").split())
+    if len(error) > 160:
+        error = error[:157] + "..."
+    if row.unknown_attempts:
+        return (f"send {row.unknown_attempts + 1}: the server did not answer after the whole message last time; "
+                f"sent again with the same Message-ID ({error})")
+    if row.attempts:
+        return f"attempt {row.attempts + 1}: not taken before ({error})"
+    return "queued by an earlier run, not sent yet"
 
 
 def _claim(store: StateStore, message_id: int, now: datetime, token: str) -> tuple[OutboxMessage, bytes] | None:

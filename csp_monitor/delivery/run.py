@@ -126,6 +126,7 @@ class PlannedMessage(PlainData):
     shown: FiguresShown | None = None  # a summary's figures, recorded with it (corrections compare them)
     correction: int = 0  # a correction of the summary of ``period`` already sent: its number (1, 2 ...)
     changes: tuple[str, ...] = ()  # a correction's changed figures, one line each (none when too many to keep)
+    resend: str = ""  # a message already in the outbox that a run would send again (dry runs): why, for people
 
     def correction_lines(self) -> list[str]:
         """For a correction, what it corrects and why, for people (dry runs and previews); else nothing."""
@@ -153,6 +154,7 @@ class SendReport(PlainData):
     warnings: tuple[str, ...] = ()
     method: str = ""
     waiting: int = field(default=0)
+    next_attempt: str = ""  # when the first of the waiting messages is tried again (UTC), if any wait
 
     @property
     def sent(self) -> list[Attempt]:
@@ -182,8 +184,9 @@ class SendReport(PlainData):
                        f"{message.message_id}")
         if self.dry_run is not None:
             for planned, path in zip(self.queued, self.written, strict=False):
-                out.append(f"would send {planned.kind} '{planned.subject}' to {', '.join(planned.recipients)}: "
-                           f"written to {path}")
+                again = f" again from the outbox ({planned.resend})" if planned.resend else ""
+                out.append(f"would send{again} {planned.kind} '{planned.subject}' to "
+                           f"{', '.join(planned.recipients)}: written to {path}")
             for planned in self.queued:  # listed apart: revised figures mean the board hears of it again
                 out.extend(planned.correction_lines())
             if not self.queued:
@@ -206,7 +209,9 @@ class SendReport(PlainData):
         if not self.attempts:
             out.append(f"nothing new to send for {self.as_of}")
         if self.waiting:
-            out.append(f"{self.waiting} message{'s' if self.waiting != 1 else ''} waiting to be retried later")
+            when = (f" (the next attempt after {self.next_attempt}: a run from then sends {'them' if self.waiting != 1 else 'it'})"
+                    if self.next_attempt else "")
+            out.append(f"{self.waiting} message{'s' if self.waiting != 1 else ''} waiting to be retried later{when}")
         return out
 
 
@@ -261,7 +266,37 @@ def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str]) -> _I
                 problems.extend(exc.problems)
     if problems or rules is None or figures is None:
         raise InputError(problems)
-    return _Inputs(rules, figures, evaluate(rules, figures, as_of=as_of), summary_to, notes)
+    evaluation = evaluate(rules, figures, as_of=as_of)
+    if as_of is not None:
+        _check_month_has_figures(inputs_rules=rules, figures=figures, evaluation=evaluation)
+    return _Inputs(rules, figures, evaluation, summary_to, notes)
+
+
+def _check_month_has_figures(*, inputs_rules: RuleSet, figures: FigureSet, evaluation: Evaluation) -> None:
+    """Refuse a month asked for (--as-of) that has no figures for any of the rules' measures.
+
+    Its summary would be titled with that month and show none of it (the months before it, or nothing at
+    all), and, once sent, the month's real summary would not go when its figures came.
+    """
+    from csp_monitor.errors import InputError, Problem
+    from csp_monitor.periods import format_month, parse_month
+
+    month = parse_month(evaluation.as_of)
+    wanted = {measure.figures_measure for _, measure in inputs_rules.measures()}
+    areas = sorted({result.area for result in evaluation.results})
+    months = sorted({number for area in areas for measure in wanted for number in figures.series(area, measure)})
+    if not months or month in months:
+        return
+    first, last = format_month(months[0]), format_month(months[-1])
+    if month > months[-1]:
+        where = f"the latest figures for the rules' measures are for {last}"
+    elif month < months[0]:
+        where = f"the figures for the rules' measures start in {first}"
+    else:
+        where = f"the figures for the rules' measures run from {first} to {last}, but that month is missing"
+    raise InputError([Problem(
+        f"there are no figures for {evaluation.as_of}: {where}, so its summary would show none of that month; "
+        "give a month with figures, or add that month's figures first", file="--as-of")])
 
 
 def _envelope(addresses: Sequence[str]) -> tuple[str, ...]:
@@ -589,20 +624,24 @@ def _deliver(config: MonitorConfig, inputs: _Inputs, *, jobs: Collection[str], n
             queued = _queue(config, inputs, store, summaries, moment)
             attempts = deliver_due(store, transport, now=moment, retry=config.delivery.retry,
                                    clock=(lambda: datetime.now(UTC)) if now is None else None, stop=stop)
-            waiting = len(list_messages(store, statuses=["queued"]))
+            queue = list_messages(store, statuses=["queued"])
     finally:
         transport.close()
     return SendReport(as_of=evaluation.as_of, queued=tuple(queued), attempts=tuple(attempts),
                       recovered=tuple(recovered), warnings=tuple(warnings), method=transport.description,
-                      waiting=waiting)
+                      waiting=len(queue), next_attempt=min((row.next_attempt_at for row in queue), default=""))
 
 
 def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,
                   jobs: Collection[str] = JOBS, include_sent: bool = False) -> tuple[str, list[PlannedMessage],
                                                                                     list[str]]:
-    """The messages a run would queue now, rendered, with nothing recorded: (as_of, messages, warnings).
+    """The messages a run would send now, rendered, with nothing recorded: (as_of, messages, warnings).
 
-    Corrections are among them: a summary already sent whose figures have
+    Messages already in the outbox that the run would send again (a retry
+    after a failure, a resend after no answer, a message a stopped run left
+    in flight) come first, with the outbox's bytes and
+    :attr:`PlannedMessage.resend` saying why; those still waiting for their
+    retry time are named in the warnings. Corrections are among them: a summary already sent whose figures have
     changed since (its :attr:`PlannedMessage.correction` is set, and
     :attr:`PlannedMessage.changes` lists what changed). With ``include_sent``
     the summary is rendered even when this period's summary is already in
@@ -641,10 +680,31 @@ def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now
             warnings.extend(plan.decision.warnings)
             notices.extend(plan.decision.notifications)
         planned.extend(_pending_messages(config, inputs, notices, moment))
+        if store is not None:
+            planned, waiting = _with_resends(store, planned, moment)
+            warnings.extend(waiting)
     finally:
         if store is not None:
             store.close()
     return evaluation.as_of, planned, warnings
+
+
+def _with_resends(store: StateStore, planned: list[PlannedMessage], now: datetime
+                  ) -> tuple[list[PlannedMessage], list[str]]:
+    """The messages already in the outbox that a run now would send again (a failure retried, a send left
+    unanswered, a run that died), first and marked, then the new ones; and a note on those waiting for later."""
+    from csp_monitor.delivery.outbox import resends
+
+    with store.transaction(read_only=True) as connection:
+        again, waiting = resends(connection, now=now, adding=[message.key for message in planned])
+    keys = {resend.message.key for resend in again}
+    old = [PlannedMessage(key=row.key, kind=row.kind, period=row.period, message_id=row.message_id,
+                          sender=row.sender, recipients=row.recipients, subject=row.subject, data=data, resend=why)
+           for row, data, why in ((resend.message, resend.data, resend.why) for resend in again)]
+    notes = [f"{row.kind} '{row.subject}' to {', '.join(row.recipients)} is in the outbox waiting to be tried "
+             f"again after {row.next_attempt_at}: a run now would not send it yet"
+             + (f" ({row.last_error})" if row.last_error else "") for row in waiting]
+    return [*old, *(message for message in planned if message.key not in keys)], notes
 
 
 def _open_existing(config: MonitorConfig) -> StateStore | None:
@@ -655,7 +715,7 @@ def _open_existing(config: MonitorConfig) -> StateStore | None:
 
     if not config.state_is_url and not os.path.exists(config.state):
         return None
-    return open_store(config.state, create=False)
+    return open_store(config.state, read_only=True)  # an older store is read through an upgraded copy
 
 
 def write_planned(planned: Sequence[PlannedMessage], folder: Path) -> list[Path]:

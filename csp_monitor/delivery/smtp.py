@@ -78,6 +78,7 @@ class SmtpTransport:
         if settings.security == "none" and not is_loopback(host):
             raise DeliveryError(f"refusing to send unencrypted mail to {host}: only this machine may be used "
                                 "with security: none", permanent=True)
+        greeted = False
         try:
             connection: smtplib.SMTP
             if settings.security == "tls":
@@ -85,6 +86,7 @@ class SmtpTransport:
                                               context=tls_context(settings.ca_file))
             else:
                 connection = smtplib.SMTP(host, port, local_hostname=self._local_hostname, timeout=timeout)
+            greeted = True
             try:
                 connection.ehlo()
                 if settings.security == "starttls":
@@ -120,7 +122,10 @@ class SmtpTransport:
             raise DeliveryError(f"{host} replied {exc.smtp_code} {_text(exc.smtp_error)}",
                                 permanent=False, reply=f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(_network_problem(host, port, exc), permanent=False) from None
+            problem = _network_problem(host, port, exc)
+            if not greeted and not isinstance(exc, (ConnectionRefusedError, socket.gaierror)):
+                problem += _port_hint(port, settings.security, timeout)
+            raise DeliveryError(problem, permanent=False) from None
         return connection
 
     def send(self, message: bytes, *, sender: str, recipients: Sequence[str], message_id: str) -> Receipt:
@@ -221,6 +226,16 @@ class SmtpTransport:
 def _close_quietly(connection: smtplib.SMTP) -> None:
     with contextlib.suppress(OSError):
         connection.close()
+
+
+def _port_hint(port: int, security: str, timeout: float) -> str:
+    """Why a server that took the connection never greeted us: most often the port of another service, or a
+    port for the other kind of TLS."""
+    usual = {"starttls": "587 (or 25)", "tls": "465", "none": "25"}[security]
+    return (f": it took the connection but did not answer as a mail server (no greeting within {timeout:g} s), so "
+            f"check the port: with security: {security} a mail server usually listens on {usual}"
+            + (" (465 is for security: tls)" if port == 465 and security != "tls" else "")
+            + (" (587 and 25 are for security: starttls)" if port in (25, 587) and security == "tls" else ""))
 
 
 def _network_problem(host: str, port: int, exc: BaseException) -> str:

@@ -28,10 +28,10 @@ def listed(names: Sequence[str]) -> str:
 
 def nothing_to_judge(rules: RuleSet, figures: FigureSet, areas: Sequence[str]) -> Problem | None:
     """Why evaluating ``rules`` for ``areas`` (empty: every area) would judge nothing at all, or None."""
-    file = rules.files[0] if rules.files else "<rules>"
     if not rules.measures():
-        return Problem("the rules have no measures, so there is nothing to evaluate: list each priority's "
-                       "measures under 'measures:' (csp-monitor rules new writes an example)", file=file)
+        return rules.problem_at("measures", "the rules have no measures, so there is nothing to evaluate: list "
+                                "each priority's measures under 'measures:' (csp-monitor rules new writes an "
+                                "example)")
     wanted = sorted({measure.figures_measure for _, measure in rules.measures()})
     judged = areas or figures.areas()  # no area named: every area the figures have
     if any(figures.series(area, measure) for area in judged for measure in wanted):
@@ -43,15 +43,15 @@ def nothing_to_judge(rules: RuleSet, figures: FigureSet, areas: Sequence[str]) -
     if missing:
         area = missing[0]
         hint = closest(area, known_areas)
-        return Problem(
-            f"the figures have nothing for the area '{area}', so every measure would be 'no data': the figures "
-            f"cover {listed(known_areas)}" + ("" if hint is None else f" (did you mean {hint}?)"),
-            file=file)
+        message = (f"the figures have nothing for the area '{area}', so every measure would be 'no data': the "
+                   f"figures cover {listed(known_areas)}" + ("" if hint is None else f" (did you mean {hint}?)"))
+        # The rules' own area is located in the file that sets it; an area asked for is the caller's slip.
+        return rules.problem_at("area", message) if area == rules.area else Problem(message, file="<arguments>")
     if areas:
         have = sorted({measure for area, measure in figures.series_keys() if area in areas})
-        return Problem(
-            f"the figures for {', '.join(areas)} have none of the rules' measures ({listed(wanted)}), so every "
-            f"measure would be 'no data': they have {listed(have)}", file=file)
-    return Problem(
-        f"the figures have none of the rules' measures ({listed(wanted)}), so there is nothing to evaluate: "
-        f"they have {listed(figures.measures())}, for the areas {listed(known_areas)}", file=file)
+        return rules.problem_at(
+            "measures", f"the figures for {', '.join(areas)} have none of the rules' measures ({listed(wanted)}), "
+            f"so every measure would be 'no data': they have {listed(have)}")
+    return rules.problem_at(
+        "measures", f"the figures have none of the rules' measures ({listed(wanted)}), so there is nothing to "
+        f"evaluate: they have {listed(figures.measures())}, for the areas {listed(known_areas)}")

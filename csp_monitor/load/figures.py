@@ -371,6 +371,9 @@ def _decode_problem(exc: Exception, path: str | Path, name: str, line: int) -> P
         if found is None:  # pragma: no cover - the decoder failed, so the scan finds the byte
             return Problem("this file is not UTF-8 text: save it as 'CSV UTF-8'", file=name)
         line, column, byte = found
+        if (line, column) == (1, 1) and byte in (b"\xff", b"\xfe"):  # the byte order mark of UTF-16
+            return Problem("this file is UTF-16 text (Excel's 'Unicode Text'): save it as 'CSV UTF-8'", file=name,
+                           line=1, column=1)
         guess = byte.decode("cp1252", errors="replace")
         hint = (f" (the byte {byte.hex()} here is '{guess}' in a Windows or Latin-1 file)"
                 if guess.isprintable() and guess != "\ufffd" else f" (the byte {byte.hex()} here)")

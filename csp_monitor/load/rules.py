@@ -286,10 +286,38 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
         warnings=tuple(str(warning) for file in files for warning in file.warnings),
         content_hash=digest.hexdigest(),
     )
+    rule_set._places = _places(files)  # the loader is where positions are known
     problems.extend(check_alert_rules(rule_set, files))
     if problems:
         raise RulesError([*problems, *(warning for file in files for warning in file.warnings)])
     return rule_set
+
+
+def _places(files: Sequence[LoadedRuleFile]) -> dict[str, tuple[str, int | None, int | None, tuple[str | int, ...]]]:
+    """Where the files set the area, and where their first measure is (else their priorities, else line 1)."""
+    places: dict[str, tuple[str, int | None, int | None, tuple[str | int, ...]]] = {}
+    for file in files:
+        if file.model.area is not None:
+            line, column = file.source.positions.locate(("area",))
+            places["area"] = (file.name, line, column, ("area",))
+            break
+    for file in files:
+        for p_index, priority in enumerate(file.model.priorities):
+            for m_index, measure in enumerate(priority.measures):
+                path: tuple[str | int, ...] = ("priorities", p_index, "measures", m_index,
+                                               "source" if measure.source is not None else "id")
+                line, column = file.source.positions.locate(path)
+                places["measures"] = (file.name, line, column, path)
+                return places
+    for file in files:
+        if ("priorities",) in file.source.positions.keys:
+            line, column = file.source.positions.locate(("priorities",), key=True)
+            places["measures"] = (file.name, line, column, ("priorities",))
+            return places
+    if files:
+        located = files[0].source.positions.values or files[0].source.positions.keys
+        places["measures"] = (files[0].name, 1 if located else None, 1 if located else None, ())
+    return places
 
 
 def _duplicate_alert_names(files: Sequence[LoadedRuleFile]) -> list[Problem]:

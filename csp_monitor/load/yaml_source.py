@@ -16,7 +16,10 @@ Partnership leads write the rule files, so the reader is strict and exact:
 * nesting deeper than :data:`MAX_DEPTH` is refused with its place, before
   Python's own recursion limit is anywhere near;
 * a number written with a word processor's minus sign (U+2212, or an en or
-  em dash: ``−13%``) is read with a plain minus, and a warning says where.
+  em dash: ``−13%``) is read with a plain minus, and a warning says where;
+* a value wrapped in a word processor's curly quotes (``“board@example.org”``)
+  is read as the text inside them, and a warning says where;
+* a file saved as UTF-16 ("Unicode" in Notepad or Excel) is refused as such.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ MAX_DEPTH = 40
 _DASHES = {"\u2212": "U+2212 minus sign", "\u2013": "en dash", "\u2014": "em dash", "\ufe63": "small hyphen-minus",
            "\uff0d": "full-width hyphen-minus"}
 _DASHED_NUMBER = re.compile(r"^(\s*)([\u2212\u2013\u2014\ufe63\uff0d])(\s*(?:\d+(?:\.\d*)?|\.\d+)\s*%?\s*)$")
+# A value a word processor wrapped in its curly quotes, read as the text inside them: “...” or ‘...’.
+_CURLY_QUOTED = re.compile("^\u201c(.*)\u201d$|^\u2018(.*)\u2019$", re.DOTALL)
 _MAX_NODES = 25_000
 _NULLS = re.compile(r"^(?:~|null|Null|NULL|)$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -364,6 +369,15 @@ def _convert(node: Node, path: Path_, walk: _Walk) -> Any:
                 "(a lone surrogate): write the character itself", file=positions.file, line=line, column=column,
                 path=path))
             return None
+        curly = _CURLY_QUOTED.match(node.value) if node.style is None else None
+        if curly:
+            inner = curly.group(1) if curly.group(1) is not None else curly.group(2)
+            line, column = _mark(node)
+            warnings.append(Problem(
+                f"{node.value} is written with a word processor's curly quotes, not the '\"' key: it is read as "
+                f"{inner} (type straight quotes, or none, to silence this note)",
+                file=positions.file, line=line, column=column, path=path, severity="warning"))
+            return inner
         dashed = _DASHED_NUMBER.match(node.value)
         if dashed:
             plain = f"{dashed.group(1)}-{dashed.group(3)}"
@@ -479,7 +493,9 @@ def read_yaml_file(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES, display
     try:
         raw = read_regular(path, max_bytes)  # never a FIFO or device: they would block or never end
     except FileNotFoundError:
-        raise YamlProblems([Problem("no such file", file=name)]) from None
+        # A relative name is looked up from the current folder, which is not always the one the writer thinks.
+        where = "" if Path(path).is_absolute() else f" (looked in {Path.cwd()})"
+        raise YamlProblems([Problem(f"no such file{where}", file=name)]) from None
     except IsADirectoryError:
         raise YamlProblems([Problem("this is a folder, not a file", file=name)]) from None
     except FileTooLarge:
@@ -490,6 +506,9 @@ def read_yaml_file(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES, display
         raise YamlProblems([Problem(f"cannot be read: {exc.strerror}", file=name)]) from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise YamlProblems([Problem("this file is UTF-16 text (saved as 'Unicode'): save it as UTF-8 (in Notepad, "
+                                    "Save As with the encoding UTF-8)", file=name, line=1, column=1)])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from csp_monitor.errors import shown_value
+from csp_monitor.errors import Problem, shown_value
 from csp_monitor.models.mailbox import parse_mailbox
 from csp_monitor.names import slug
 from csp_monitor.periods import Month
@@ -442,6 +442,21 @@ class RuleSet(_Model):
                                       at=("alerts", index, "id"))
             seen_alerts.add(alert.id)
         return self
+
+    # Where the rule files set the area and their first measure, for a problem found later (when the figures
+    # leave nothing to judge, evaluate() says where to look): setting -> (file, line, column, key path).
+    # Not a field: positions are not part of the rules' meaning or their JSON.
+    _places: dict[str, tuple[str, int | None, int | None, tuple[str | int, ...]]] = PrivateAttr(
+        default_factory=dict)
+
+    def problem_at(self, setting: Literal["area", "measures"], message: str) -> Problem:
+        """A problem located where the rule files give ``setting`` (the area, or their first measure):
+        ``file:line:col`` when the rules were read from files, else the first file's name."""
+        place = self._places.get(setting) or self._places.get("measures")
+        if place is None:
+            return Problem(message, file=self.files[0] if self.files else "<rules>")
+        file, line, column, path = place
+        return Problem(message, file=file, line=line, column=column, path=path)
 
     @property
     def year_start_month(self) -> int:

@@ -3,8 +3,8 @@
 The configuration loader already reports every problem of the file at
 file:line:col (crons, time zone and clock-change hours included). The daemon
 also needs to know, before it starts, that each schedule can do something:
-a summary schedule needs someone to send the summary to, and the recipient
-lists a schedule names must exist in the rules.
+its rule files must load, a summary schedule needs someone to send the
+summary to, and the recipient lists a schedule names must exist in the rules.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def check_schedules(config: MonitorConfig, *, need_schedules: bool = True) -> li
             "- {id: monthly-summary, cron: \"0 7 10 * *\", run: summary}), or use 'csp-monitor send' to "
             "run once by hand"))
     recipients: dict[str, tuple[str, ...]] = {}
-    if any(schedule.to for schedule in config.schedules):
+    if config.schedules:  # rules that cannot be read would fail every run: say so before the first, not at it
         try:
             recipients = dict(load_rules(config.rules).recipients)
         except InputError as exc:

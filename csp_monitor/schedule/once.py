@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from csp_monitor.errors import StateError
@@ -31,10 +32,11 @@ log = logging.getLogger("csp_monitor.jobs")
 
 
 def run_once(config_path: str | os.PathLike[str], *, as_of: str | None = None,
-             now: datetime | None = None) -> list[JobResult]:
+             now: datetime | None = None, stop: Callable[[], bool] | None = None) -> list[JobResult]:
     """Run every schedule's job once, in the order the file gives them; return how each ended.
 
     A failed run waiting to be retried is run now (for its own month) unless ``as_of`` names a month.
+    ``stop()`` turning true (Ctrl-C) ends delivery after the message being sent, and no further job starts.
     """
     from csp_monitor.state import open_store
 
@@ -56,10 +58,12 @@ def run_once(config_path: str | os.PathLike[str], *, as_of: str | None = None,
                 ledger.interrupt_unfinished(store)
             results = []
             for schedule in config.schedules:
+                if stop is not None and stop():
+                    break
                 waiting = None if as_of is not None else ledger.waiting_retry(store, schedule.id)
                 occurrence = (Occurrence(schedule.id, waiting.scheduled_at, waiting.occurrence)
                               if waiting is not None else manual_occurrence(schedule, moment))
-                results.append(run_job(config, store, schedule, occurrence, reason="manual", as_of=as_of))
+                results.append(run_job(config, store, schedule, occurrence, reason="manual", as_of=as_of, stop=stop))
             return results
         finally:
             if lease is not None:

@@ -65,9 +65,12 @@ if TYPE_CHECKING:
 __all__ = ["open_store"]
 
 
-def open_store(target: str | Path, *, create: bool = True) -> StateStore:
-    """Open (and, for a new SQLite file, create) the state store at a path or SQLAlchemy URL."""
+def open_store(target: str | Path, *, create: bool = True, read_only: bool = False) -> StateStore:
+    """Open (and, for a new SQLite file, create) the state store at a path or SQLAlchemy URL.
+
+    ``read_only``: never create, migrate or write it (see :meth:`StateStore.open`).
+    """
     from csp_monitor.state.store import StateStore
 
     check_path(target, argument="target")  # a path or a URL: text or a Path
-    return StateStore.open(target, create=create)
+    return StateStore.open(target, create=create, read_only=read_only)

@@ -86,12 +86,21 @@ class StateStore:
         self._engine = engine
         self.location = location
         """Where the store is, safe to print (a URL's password is hidden)."""
+        self._scratch: Path | None = None  # a read-only open's upgraded copy of an older store, removed at close
 
     # -- opening -----------------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, target: str | Path, *, create: bool = True) -> StateStore:
-        """Open the store at ``target`` (a path or URL); create a new SQLite file when ``create``."""
+    def open(cls, target: str | Path, *, create: bool = True, read_only: bool = False) -> StateStore:
+        """Open the store at ``target`` (a path or URL); create a new SQLite file when ``create``.
+
+        With ``read_only`` (dry runs and previews) the store is never written: not created, and not migrated.
+        A SQLite store written by an older csp-monitor is read through an upgraded copy in a temporary folder
+        (removed at :meth:`close`), so the dry run shows what the upgraded csp-monitor would send; a database
+        behind a URL that needs upgrading is refused (a real run upgrades it).
+        """
+        if read_only:
+            create = False
         from sqlalchemy import create_engine
         from sqlalchemy.engine import URL, make_url
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -126,14 +135,71 @@ class StateStore:
             _configure_sqlite(engine)
         store = cls(engine, location)
         try:
-            store._prepare()
+            behind = store._prepare(migrate=not read_only)
         except BaseException:
             engine.dispose()
             raise
+        if not behind:
+            return store
+        engine.dispose()
+        shown = ", ".join(f"'{component}' {have} of {want}" for component, (have, want) in sorted(behind.items()))
+        if sqlite_path is None:
+            raise StateError(
+                f"{location} was written by an older csp-monitor and needs upgrading (schema versions {shown}); a "
+                "dry run or preview never changes the store, so it was left as it is: run csp-monitor send (or "
+                "let the daemon run) once, which upgrades it, then preview again", store=location,
+                reason="upgrade")
+        return cls._upgraded_copy(sqlite_path, location)
+
+    @classmethod
+    def _upgraded_copy(cls, path: Path, location: str) -> StateStore:
+        """A copy of an older SQLite store, upgraded, in a temporary folder: a dry run reads it, not the store."""
+        import shutil
+        import sqlite3
+        import tempfile
+        from urllib.parse import quote
+
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import URL
+
+        scratch = Path(tempfile.mkdtemp(prefix="csp-monitor-dry-run-"))
+        try:
+            copy = scratch / "upgraded.db"
+            # Not mode=ro: a read-only connection cannot remove the journal files it opens beside the store.
+            source = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, timeout=30)
+            try:
+                source.execute("PRAGMA query_only=ON")
+                target = sqlite3.connect(copy)
+                try:
+                    source.backup(target)  # a consistent snapshot, through SQLite's own locks
+                finally:
+                    target.close()
+            finally:
+                source.close()
+            engine = create_engine(URL.create("sqlite+pysqlite", database=str(copy)))
+            _configure_sqlite(engine)
+            store = cls(engine, location)
+            store._scratch = scratch
+            try:
+                store._prepare()
+            except BaseException:
+                engine.dispose()
+                raise
+        except sqlite3.Error as exc:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise StateError(f"{location} cannot be read as a csp-monitor state store ({exc}); it was left as it "
+                             "is", store=location, reason="damaged") from None
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
         return store
 
-    def _prepare(self) -> None:
-        """Check the store is ours and not newer (reading only), then migrate it."""
+    def _prepare(self, *, migrate: bool = True) -> dict[str, tuple[int, int]]:
+        """Check the store is ours and not newer (reading only), then migrate it.
+
+        Without ``migrate`` nothing is written: what is behind is returned instead, as component ->
+        (its version in the store, this csp-monitor's), empty when the store is up to date.
+        """
         from sqlalchemy import inspect, select
         from sqlalchemy.exc import DBAPIError
 
@@ -181,11 +247,15 @@ class StateStore:
                     f"{self.location} was written by a newer csp-monitor (its '{component}' schema is version "
                     f"{version}, this csp-monitor knows up to {newest}); it was left as it is: upgrade "
                     "csp-monitor to use it", store=self.location)
+        if not migrate:
+            return {component: (versions.get(component, 0), len(migrations))
+                    for component, migrations in known.items() if versions.get(component, 0) < len(migrations)}
         if sqlite:
             self._set_wal()
         for component, migrations in known.items():
             for migration in migrations[versions.get(component, 0):]:
                 self._migrate(component, migration.version, migration.apply)
+        return {}
 
     def _set_wal(self) -> None:
         raw = self._engine.raw_connection()
@@ -219,8 +289,13 @@ class StateStore:
                                    .values(version=version, applied_at=now))
 
     def close(self) -> None:
-        """Close every connection to the store."""
+        """Close every connection to the store (and remove a read-only open's upgraded copy)."""
         self._engine.dispose()
+        if self._scratch is not None:
+            import shutil
+
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def __enter__(self) -> StateStore:
         return self

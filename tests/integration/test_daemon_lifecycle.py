@@ -125,3 +125,16 @@ def test_an_invalid_configuration_stops_the_daemon_before_it_starts(tmp_path: Pa
     assert "choose a time of 02:00 or later, or before 01:00" in result.stderr
     assert time.monotonic() - started < 30
     assert not (tmp_path / "state.db").exists()  # refused before anything was created
+
+
+def test_rules_that_cannot_be_read_stop_the_daemon_before_it_starts(tmp_path: Path) -> None:
+    """A daemon whose rule file has a syntax slip exits 1 at start, naming its line and column (it started and
+    logged nothing until the first run failed, days later for a monthly summary), and creates no store."""
+    config = write_partnership(tmp_path)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + "oops: [\n", encoding="utf-8")
+    line = len(rules.read_text(encoding="utf-8").splitlines())
+    result = command("daemon", "--config", str(config))
+    assert result.returncode == 1, result.stderr
+    assert f"{rules}:{line}:7: this '[' is never closed" in result.stderr
+    assert not (tmp_path / "state.db").exists()

@@ -199,3 +199,45 @@ def test_the_outbox_table_keeps_the_servers_reply(tmp_path: Path) -> None:
     with sqlite3.connect(config.state) as connection:
         (reply,) = connection.execute("select reply from outbox").fetchone()
     assert reply == "250 OK queued as test-1"
+
+
+def test_a_port_that_takes_the_connection_but_speaks_no_smtp_is_named_as_the_likely_mistake(tmp_path: Path) -> None:
+    """A wrong port (another service that accepts and never greets, on loopback): send, in a process of its own,
+    says the server did not answer as a mail server and which port to check (it said only 'closed the
+    connection'); the messages stay queued, and the right port then delivers each of them once."""
+    import socket
+    import threading
+    from collections import Counter
+
+    from tests.daemon_fixtures import edit_config, received_ids
+    from tests.delivery_fixtures import smtp_delivery
+    from tests.security.bounded_cli import run_cli
+
+    silent = socket.create_server(("127.0.0.1", 0))
+    port = silent.getsockname()[1]
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(silent.accept()[0])  # keep it open, say nothing
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        config = write_config(tmp_path, smtp_delivery(port, timeout=1))
+        run = run_cli("send", "--config", config, "--as-of", "2014-03", "--now", "2014-04-10T07:00")
+    finally:
+        silent.close()
+        for connection in held:
+            connection.close()
+    assert run.exit_code == 1, run.output
+    assert ("it took the connection but did not answer as a mail server (no greeting within 1 s), so check the "
+            "port: with security: none a mail server usually listens on 25") in run.stdout
+    with LoopbackSmtp() as server:
+        edit_config(config, f"port: {port},", f"port: {server.port},")
+        again = run_cli("send", "--config", config, "--as-of", "2014-03", "--now", "2014-04-10T07:05")
+        assert again.exit_code == 0, again.output
+        counts = Counter(received_ids(server.received))
+    assert len(counts) >= 3 and set(counts.values()) == {1}
