@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -14,6 +15,7 @@ from tests.daemon_fixtures import (
     DaemonProcess,
     add_month,
     outbox_counts,
+    wait_for_retry_time,
     write_partnership,
 )
 from tests.mail_fixtures import LoopbackSmtp, free_port
@@ -57,6 +59,7 @@ def test_status_lists_every_message_stuck_while_the_server_is_down_and_exits_4(t
     for month in ("2020-04", "2020-05"):
         add_month(tmp_path, month)
         assert command("run-once", "--config", str(config)).returncode == 1  # could not deliver: exit 1
+    last_attempt = time.monotonic()
     assert outbox_counts(tmp_path) == {"queued": 8}
     shown = command("status", "--config", str(config), "--format", "json")
     assert shown.returncode == 4, shown.stderr
@@ -69,6 +72,7 @@ def test_status_lists_every_message_stuck_while_the_server_is_down_and_exits_4(t
         "connection (is the mail server running?))"]
     text = command("status", "--config", str(config))
     assert text.returncode == 4 and "needs attention (exit code 4)" in text.stdout
+    wait_for_retry_time(last_attempt)
     with server:  # back: the next run delivers everything, and status is content again
         assert command("run-once", "--config", str(config)).returncode == 0
         assert len(server.received) == 8
@@ -100,6 +104,7 @@ def test_history_and_alerts_show_a_notice_queued_until_the_server_takes_it(tmp_p
     config = write_partnership(tmp_path, smtp_port=server.port, schedules=ONCE_A_DAY)
     add_month(tmp_path, "2020-04")
     assert command("run-once", "--config", str(config)).returncode == 1
+    last_attempt = time.monotonic()
     state = str(tmp_path / "state.db")
 
     def notices() -> list[dict[str, object]]:
@@ -115,6 +120,7 @@ def test_history_and_alerts_show_a_notice_queued_until_the_server_takes_it(tmp_p
     alerts = command("alerts", "--state", state).stdout
     assert "last notice 2020-04" in alerts and "last told" not in alerts
     assert "board@example.org (queued, not delivered yet)" in alerts
+    wait_for_retry_time(last_attempt)
     with server:
         assert command("run-once", "--config", str(config)).returncode == 0
     assert set(notices()[0]["delivery"].values()) == {"sent"}  # type: ignore[union-attr]
