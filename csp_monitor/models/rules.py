@@ -458,6 +458,16 @@ class RuleSet(_Model):
         file, line, column, path = place
         return Problem(message, file=file, line=line, column=column, path=path)
 
+    def rule_data(self) -> dict[str, Any]:
+        """The rules as the data of one rule file, what :func:`csp_monitor.rules_from_data` takes back.
+
+        To change or extend loaded rules in code: edit the data, then check it again with ``rules_from_data``
+        (the files read, their hash and the slips found are not part of it).
+        """
+        data: dict[str, Any] = self.model_dump(mode="json", exclude={"files", "content_hash", "warnings"},
+                                               exclude_defaults=True)
+        return data
+
     @property
     def year_start_month(self) -> int:
         """The calendar month (1-12) the reporting year starts in: 4 (April) unless said otherwise."""
