@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from csp_monitor.alerts.decide import decide
-from csp_monitor.arguments import check_now
+from csp_monitor.arguments import check_kind, check_now
 from csp_monitor.models.decisions import Decision
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Evaluation
@@ -51,7 +51,9 @@ def evaluate_and_decide(store: StateStore, rules: RuleSet, figures: FigureSet, *
     ``now`` must be timezone-aware; ``as_of`` is ``"YYYY-MM"`` or a :class:`datetime.date`.
     """
     from csp_monitor.evaluation.engine import evaluate
+    from csp_monitor.state.store import StateStore
 
+    check_kind(store, StateStore, argument="store", made_by="from open_store")
     now = check_now(now)
     evaluation = evaluate(rules, figures, as_of=as_of)
     decision = decide_and_record(store, rules, evaluation, now=now)

@@ -32,9 +32,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from csp_monitor.arguments import check_as_of, check_now, check_path
+from csp_monitor.arguments import check_as_of, check_kind, check_now, check_path
 from csp_monitor.delivery.outbox import Attempt, OutboxMessage
-from csp_monitor.errors import ArgumentError, CspMonitorError, StateError
+from csp_monitor.errors import ArgumentError, CspMonitorError, StateError, shown_value
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
 from csp_monitor.plain_data import PlainData
 
@@ -651,17 +651,14 @@ def _check_run_arguments(config: object, *, jobs: Collection[str], rules: object
     from csp_monitor.models.figures import FigureSet
     from csp_monitor.models.rules import RuleSet
 
-    if not isinstance(config, MonitorConfig):
-        raise ArgumentError(f"config must be a MonitorConfig (from load_config), not {type(config).__name__}",
-                            argument="config")
+    check_kind(config, MonitorConfig, argument="config", made_by="from load_config or config_from_data")
     if isinstance(jobs, str) or not isinstance(jobs, Collection) or set(jobs) - set(JOBS):
-        raise ArgumentError(f"jobs must be a list of {' and '.join(JOBS)}, not {jobs!r}", argument="jobs")
-    if rules is not None and not isinstance(rules, RuleSet):
-        raise ArgumentError(f"rules must be a RuleSet (from load_rules or rules_from_data), not "
-                            f"{type(rules).__name__}", argument="rules")
-    if figures is not None and not isinstance(figures, FigureSet):
-        raise ArgumentError(f"figures must be a FigureSet (from load_figures or FigureSet.from_figures), not "
-                            f"{type(figures).__name__}", argument="figures")
+        raise ArgumentError(f"jobs must be a list of {' and '.join(JOBS)}, not {shown_value(repr(jobs))}",
+                            argument="jobs")
+    if rules is not None:
+        check_kind(rules, RuleSet, argument="rules", made_by="from load_rules or rules_from_data")
+    if figures is not None:
+        check_kind(figures, FigureSet, argument="figures", made_by="from load_figures or FigureSet.from_figures")
 
 
 def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,

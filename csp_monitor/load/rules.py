@@ -107,6 +107,10 @@ def _validate(name: str, located: Located, raw: bytes, problems: list[Problem],
 
 def rules_from_text(text: str, name: str = "<rules>") -> RuleSet:
     """Parse and combine one rule file given as text (for tests and other tools)."""
+    if not isinstance(text, str):
+        raise ArgumentError(f"text must be the rule file's text (a str), not {type(text).__name__}", argument="text")
+    if not isinstance(name, str):
+        raise ArgumentError(f"name must be a str, not {type(name).__name__}", argument="name")
     problems: list[Problem] = []
     warnings: list[Problem] = []
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from csp_monitor.arguments import check_kind, check_path
 from csp_monitor.errors import ArgumentError
 
 if TYPE_CHECKING:
@@ -28,16 +29,12 @@ def render_report(rules: RuleSet, figures: FigureSet, evaluation: Evaluation, *,
     from csp_monitor.render.messages import render_report as render_summary_report
     from csp_monitor.render.summary import build_summary, previous_evaluation
 
-    for argument, value, kind in (("rules", rules, RuleSet), ("figures", figures, FigureSet),
-                                  ("evaluation", evaluation, Evaluation)):
-        if not isinstance(value, kind):
-            raise ArgumentError(f"{argument} must be a {kind.__name__}, not {type(value).__name__}",
-                                argument=argument)
+    check_kind(rules, RuleSet, argument="rules", made_by="from load_rules or rules_from_data")
+    check_kind(figures, FigureSet, argument="figures", made_by="from load_figures or FigureSet.from_figures")
+    check_kind(evaluation, Evaluation, argument="evaluation", made_by="from evaluate")
     if not isinstance(charts, bool):
         raise ArgumentError(f"charts must be True or False, not {type(charts).__name__}", argument="charts")
     if templates is not None:
-        from csp_monitor.arguments import check_path
-
         templates = check_path(templates, argument="templates")
     summary = build_summary(rules, figures, evaluation, previous=previous_evaluation(rules, figures, evaluation),
                             charts=charts)
