@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "Priority": "csp_monitor.models.rules",
     "Problem": "csp_monitor.errors",
     "QualityFinding": "csp_monitor.importers.quality",
+    "RecipientBatch": "csp_monitor.alerts",
     "RememberedState": "csp_monitor.models.alert_state",
     "RetrySettings": "csp_monitor.models.config",
     "RuleFile": "csp_monitor.models.rules",
@@ -92,7 +93,9 @@ _EXPORTS: dict[str, str] = {
     "YearEndProjection": "csp_monitor.models.results",
     "config_from_data": "csp_monitor.load.config",
     "evaluate": "csp_monitor.evaluation.engine",
+    "decide_and_record": "csp_monitor.alerts",
     "evaluate_and_decide": "csp_monitor.alerts",
+    "group_by_recipient": "csp_monitor.alerts",
     "import_police_uk": "csp_monitor.importers.police_uk",
     "load_config": "csp_monitor.load.config",
     "load_figures": "csp_monitor.load.figures",
@@ -149,6 +152,7 @@ __all__ = [
     "Priority",
     "Problem",
     "QualityFinding",
+    "RecipientBatch",
     "RememberedState",
     "RetrySettings",
     "RuleFile",
@@ -180,8 +184,10 @@ __all__ = [
     "YearEndProjection",
     "__version__",
     "config_from_data",
+    "decide_and_record",
     "evaluate",
     "evaluate_and_decide",
+    "group_by_recipient",
     "import_police_uk",
     "load_config",
     "load_figures",
@@ -196,7 +202,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from csp_monitor.alerts import Decision, Notification, evaluate_and_decide, open_store
+    from csp_monitor.alerts import (
+        Decision,
+        Notification,
+        RecipientBatch,
+        decide_and_record,
+        evaluate_and_decide,
+        group_by_recipient,
+        open_store,
+    )
     from csp_monitor.delivery.outbox import Attempt, OutboxMessage
     from csp_monitor.delivery.run import (
         FiguresShown,

@@ -81,6 +81,7 @@ def test_the_council_tool_runs_against_harborough_and_a_real_mail_server(tmp_pat
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert "harborough/domestic-burglary: red (+65.4%) significant" in lines, run.stdout
+    assert any(line.startswith("notice for csp-board@example.org about total-crime") for line in lines), run.stdout
     report = (work / "report.html").read_text(encoding="utf-8")
     assert report.startswith("<!DOCTYPE html>") and "Domestic Burglary" in report
     subjects = {message.message["Subject"] for message in received}

@@ -33,6 +33,11 @@ def decide_and_record(store: StateStore, rules: RuleSet, evaluation: Evaluation,
     by the next delivery run) are committed in one transaction: all of them,
     or (on any error) none. A notice already recorded is never returned again.
     """
+    from csp_monitor.state.store import StateStore
+
+    check_kind(store, StateStore, argument="store", made_by="from open_store")
+    check_kind(rules, RuleSet, argument="rules", made_by="from load_rules or rules_from_data")
+    check_kind(evaluation, Evaluation, argument="evaluation", made_by="from evaluate")
     now = check_now(now)
     with store.transaction() as connection:
         remembered = store.remembered(connection, evaluation, now=now)

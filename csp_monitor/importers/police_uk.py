@@ -47,6 +47,7 @@ from pathlib import Path
 
 from csp_monitor.arguments import check_paths
 from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.frozen import FrozenDict
 from csp_monitor.importers._street_counting import (
     ENGINES,
     FileCount,
@@ -113,6 +114,13 @@ class PoliceUkImport:
     """(force, period, measure) left out because the type is absent from the whole month."""
     outside_areas: Mapping[str, int] = field(default_factory=dict)
     """Areas left out as outside every force's own area -> their rows."""
+
+    def __post_init__(self) -> None:
+        # A result a council tool keeps: its mappings refuse changes, like the models' (FrozenDict still pickles).
+        for name in ("figures", "suspects", "unallocated", "outside_areas"):
+            value = getattr(self, name)
+            if not isinstance(value, FrozenDict):
+                object.__setattr__(self, name, FrozenDict(value))
 
     def figure_rows(self) -> Iterator[FigureRow]:
         """The figures in file order (area, measure, period), suspect ones with their reasons."""

@@ -35,8 +35,9 @@ from csp_monitor import (
     Status,
     __version__,
     config_from_data,
+    decide_and_record,
     evaluate,
-    evaluate_and_decide,
+    group_by_recipient,
     open_store,
     plan_messages,
     render_report,
@@ -91,8 +92,10 @@ def monthly_job(warehouse: Path, rules_folder: Path, work: Path, smtp_port: int)
     for result in evaluation.results:
         print(headline(result))
 
-    with open_store(work / "state.db") as store:
-        decision = evaluate_and_decide(store, rules, figures, as_of=AS_OF, now=NOW)
+    with open_store(work / "state.db") as store:  # the same evaluation, decided and recorded in one transaction
+        decision = decide_and_record(store, rules, evaluation, now=NOW)
+    for batch in group_by_recipient(decision.notifications):
+        print("notice for", batch.recipient, "about", ", ".join(notice.measure for notice in batch.notifications))
     print(json.dumps(decision.model_dump(mode="json"))[:80])
 
     report = work / "report.html"
