@@ -57,6 +57,10 @@ FIGURES = load_figures(HARBOROUGH_FIGURES)
 EVALUATION = evaluate(RULES, FIGURES, as_of="2014-03")
 CONFIG = load_config(ROOT / "examples" / "harborough" / "csp-monitor.yaml")
 
+STORE = open_store(Path(tempfile.mkdtemp()) / "state.db")
+LATER = datetime(2014, 5, 1, tzinfo=UTC)
+CITY_OF_LONDON = ROOT / "tests" / "data" / "police-uk" / "city-of-london-street-excerpt-2017-01_2017-06.zip"
+
 CALLS: dict[str, Callable[[Any], object]] = {
     "load_rules": load_rules,
     "load_figures": load_figures,
@@ -79,6 +83,22 @@ CALLS: dict[str, Callable[[Any], object]] = {
     "send_once(figures)": lambda value: send_once(CONFIG, as_of="2014-03", now=NOW, figures=value,
                                                   dry_run=Path(tempfile.mkdtemp()) / "preview"),
     "FigureSet.from_figures": FigureSet.from_figures,
+    "rules_from_data(source)": lambda value: rules_from_data({}, source=value),
+    "import_police_uk(lookup)": lambda value: import_police_uk(CITY_OF_LONDON, lookup=value),
+    "import_police_uk(out)": lambda value: import_police_uk(CITY_OF_LONDON, area_by="force", out=value),
+    "import_police_uk(area_by)": lambda value: import_police_uk(CITY_OF_LONDON, area_by=value),
+    "StateStore.history(limit)": lambda value: STORE.history(limit=value),
+    "StateStore.notifications(period)": lambda value: STORE.notifications(period=value),
+    "StateStore.silences(now)": lambda value: STORE.silences(now=value),
+    "StateStore.add_silence(until)": lambda value: STORE.add_silence(until=value, author="a", reason="r", now=NOW,
+                                                                     alert="off-target"),
+    "StateStore.add_silence(now)": lambda value: STORE.add_silence(until=LATER, author="a", reason="r", now=value,
+                                                                   alert="off-target"),
+    "StateStore.add_silence(author)": lambda value: STORE.add_silence(until=LATER, author=value, reason="r",
+                                                                      now=NOW, alert="off-target"),
+    "StateStore.add_silence(alert)": lambda value: STORE.add_silence(until=LATER, author="a", reason="r", now=NOW,
+                                                                     alert=value),
+    "StateStore.expire_silence(silence_id)": lambda value: STORE.expire_silence(value, by="a", now=NOW),
     "Figure(period)": lambda value: Figure(area="harborough", measure="burglary", period=value, value=1),
     "Figure(value)": lambda value: Figure(area="harborough", measure="burglary", period="2014-03", value=value),
 }
@@ -143,7 +163,11 @@ def test_a_refused_call_leaves_the_store_as_it_was(tmp_path: Path) -> None:
                 evaluate_and_decide(store, RULES, FIGURES, **arguments)
         with pytest.raises(ArgumentError):
             evaluate_and_decide(store, "rules.yaml", FIGURES, now=NOW)  # type: ignore[arg-type]
+        for bad in ({"until": datetime(2014, 5, 1)}, {"until": "2014-05-01"}, {"author": None}):
+            with pytest.raises(ArgumentError):
+                store.add_silence(**{"until": LATER, "author": "a", "reason": "r", "now": NOW, "alert": "x", **bad})
         assert store.evaluation_count() == 0 and store.history(limit=None) == []
+        assert store.silences(now=NOW, include_ended=True) == []
 
 
 def test_threads_sharing_one_store_notify_once(tmp_path: Path) -> None:

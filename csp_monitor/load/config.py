@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from csp_monitor.arguments import check_path
-from csp_monitor.errors import ArgumentError, ConfigError, Problem
+from csp_monitor.errors import ArgumentError, ConfigError, Problem, shown_value
 from csp_monitor.files import not_regular, read_regular
 from csp_monitor.load.validation import closest, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, read_yaml_file
@@ -63,6 +63,9 @@ def config_from_data(data: Mapping[str, Any], *, base: str | os.PathLike[str], s
     from csp_monitor.load.rules import as_read
 
     folder = Path(check_path(base, argument="base"))
+    if not isinstance(source, str):
+        raise ArgumentError(f"source must be a name (a str), not {type(source).__name__}", argument="source")
+    source = shown_value(source, most=200)
     if not isinstance(data, Mapping):
         raise ArgumentError(f"data must be a mapping shaped like a configuration file, not {type(data).__name__}",
                             argument="data")

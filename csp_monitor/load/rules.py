@@ -169,6 +169,9 @@ def rules_from_data(data: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, so
     mappings combine as several files would; they are named ``source[0]``,
     ``source[1]``...
     """
+    if not isinstance(source, str):
+        raise ArgumentError(f"source must be a name (a str), not {type(source).__name__}", argument="source")
+    source = shown_value(source, most=200)
     if isinstance(data, Mapping):
         parts: list[tuple[str, Any]] = [(source, data)]
     elif isinstance(data, Sequence) and not isinstance(data, str | bytes):
