@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "InputError": "csp_monitor.errors",
     "Measure": "csp_monitor.models.rules",
     "MeasureResult": "csp_monitor.models.results",
+    "MessagePlan": "csp_monitor.delivery.run",
     "MissingExtraError": "csp_monitor.errors",
     "MonitorConfig": "csp_monitor.models.config",
     "Notification": "csp_monitor.alerts",
@@ -60,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "Priority": "csp_monitor.models.rules",
     "Problem": "csp_monitor.errors",
     "QualityFinding": "csp_monitor.importers.quality",
+    "RecipientBatch": "csp_monitor.alerts",
     "RememberedState": "csp_monitor.models.alert_state",
     "RetrySettings": "csp_monitor.models.config",
     "RuleFile": "csp_monitor.models.rules",
@@ -89,13 +91,18 @@ _EXPORTS: dict[str, str] = {
     "TemplateError": "csp_monitor.errors",
     "Threshold": "csp_monitor.models.alerts",
     "YearEndProjection": "csp_monitor.models.results",
+    "config_from_data": "csp_monitor.load.config",
     "evaluate": "csp_monitor.evaluation.engine",
+    "decide_and_record": "csp_monitor.alerts",
     "evaluate_and_decide": "csp_monitor.alerts",
+    "group_by_recipient": "csp_monitor.alerts",
     "import_police_uk": "csp_monitor.importers.police_uk",
     "load_config": "csp_monitor.load.config",
     "load_figures": "csp_monitor.load.figures",
     "load_rules": "csp_monitor.load.rules",
     "open_store": "csp_monitor.alerts",
+    "plan_messages": "csp_monitor.delivery.run",
+    "render_report": "csp_monitor.render.report",
     "rules_from_data": "csp_monitor.load.rules",
     "rules_from_text": "csp_monitor.load.rules",
     "rules_from_texts": "csp_monitor.load.rules",
@@ -129,6 +136,7 @@ __all__ = [
     "InputError",
     "Measure",
     "MeasureResult",
+    "MessagePlan",
     "MissingExtraError",
     "MonitorConfig",
     "Notification",
@@ -144,6 +152,7 @@ __all__ = [
     "Priority",
     "Problem",
     "QualityFinding",
+    "RecipientBatch",
     "RememberedState",
     "RetrySettings",
     "RuleFile",
@@ -174,13 +183,18 @@ __all__ = [
     "Threshold",
     "YearEndProjection",
     "__version__",
+    "config_from_data",
+    "decide_and_record",
     "evaluate",
     "evaluate_and_decide",
+    "group_by_recipient",
     "import_police_uk",
     "load_config",
     "load_figures",
     "load_rules",
     "open_store",
+    "plan_messages",
+    "render_report",
     "rules_from_data",
     "rules_from_text",
     "rules_from_texts",
@@ -188,9 +202,24 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from csp_monitor.alerts import Decision, Notification, evaluate_and_decide, open_store
+    from csp_monitor.alerts import (
+        Decision,
+        Notification,
+        RecipientBatch,
+        decide_and_record,
+        evaluate_and_decide,
+        group_by_recipient,
+        open_store,
+    )
     from csp_monitor.delivery.outbox import Attempt, OutboxMessage
-    from csp_monitor.delivery.run import FiguresShown, PlannedMessage, SendReport, send_once
+    from csp_monitor.delivery.run import (
+        FiguresShown,
+        MessagePlan,
+        PlannedMessage,
+        SendReport,
+        plan_messages,
+        send_once,
+    )
     from csp_monitor.errors import (
         ArgumentError,
         ConfigError,
@@ -209,7 +238,7 @@ if TYPE_CHECKING:
     from csp_monitor.importers.figures_csv import FigureRow
     from csp_monitor.importers.police_uk import PoliceUkImport, import_police_uk
     from csp_monitor.importers.quality import QualityFinding
-    from csp_monitor.load.config import load_config
+    from csp_monitor.load.config import config_from_data, load_config
     from csp_monitor.load.figures import load_figures
     from csp_monitor.load.rules import (
         load_rules,
@@ -248,6 +277,7 @@ if TYPE_CHECKING:
     from csp_monitor.models.rules import Measure, Priority, RuleFile, RuleSet, Target
     from csp_monitor.models.schedule import RunRetrySettings, Schedule
     from csp_monitor.models.statistics import PeerRules, SpcRules, StatisticsRules
+    from csp_monitor.render.report import render_report
     from csp_monitor.state.store import StateStore
     from csp_monitor.statistics.peers import PeerComparison, PeerSettings
     from csp_monitor.statistics.significance import Significance
@@ -256,7 +286,7 @@ if TYPE_CHECKING:
     __version__: str
 
 
-def __getattr__(name: str) -> Any:
+def _public(name: str) -> Any:
     if name == "__version__":
         globals()[name] = value = _installed_version()
         return value
@@ -266,6 +296,10 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+if not TYPE_CHECKING:  # hidden from type checkers: a name missing above is an error, not an untyped Any
+    __getattr__ = _public
 
 
 def __dir__() -> list[str]:

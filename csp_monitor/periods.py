@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, WithJsonSchema
 
+from csp_monitor.errors import shown_value
+
 __all__ = [
     "FIRST_YEAR",
     "LAST_YEAR",
@@ -60,7 +62,7 @@ def parse_month(text: object) -> int:
         day = _DATE_RE.match(text)
         if day:
             raise ValueError(f"'{text}' is a date, not a month: write just the year and month, {day.group(1)}")
-        raise ValueError(f"'{text}' is not a month: write it as YYYY-MM, for example 2014-03")
+        raise ValueError(f"'{shown_value(text)}' is not a month: write it as YYYY-MM, for example 2014-03")
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
         raise ValueError(f"'{text}' is not a month: the month must be 01 to 12")

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from csp_monitor.alerts.decide import decide
-from csp_monitor.arguments import check_now
+from csp_monitor.arguments import check_kind, check_now
 from csp_monitor.models.decisions import Decision
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Evaluation
@@ -33,6 +33,11 @@ def decide_and_record(store: StateStore, rules: RuleSet, evaluation: Evaluation,
     by the next delivery run) are committed in one transaction: all of them,
     or (on any error) none. A notice already recorded is never returned again.
     """
+    from csp_monitor.state.store import StateStore
+
+    check_kind(store, StateStore, argument="store", made_by="from open_store")
+    check_kind(rules, RuleSet, argument="rules", made_by="from load_rules or rules_from_data")
+    check_kind(evaluation, Evaluation, argument="evaluation", made_by="from evaluate")
     now = check_now(now)
     with store.transaction() as connection:
         remembered = store.remembered(connection, evaluation, now=now)
@@ -51,7 +56,9 @@ def evaluate_and_decide(store: StateStore, rules: RuleSet, figures: FigureSet, *
     ``now`` must be timezone-aware; ``as_of`` is ``"YYYY-MM"`` or a :class:`datetime.date`.
     """
     from csp_monitor.evaluation.engine import evaluate
+    from csp_monitor.state.store import StateStore
 
+    check_kind(store, StateStore, argument="store", made_by="from open_store")
     now = check_now(now)
     evaluation = evaluate(rules, figures, as_of=as_of)
     decision = decide_and_record(store, rules, evaluation, now=now)

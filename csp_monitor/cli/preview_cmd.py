@@ -35,8 +35,9 @@ def preview(config: str, as_of: str | None, out: str, now: str | None) -> None:
     from csp_monitor.load.config import load_config
 
     settings = load_config(config)
-    as_of_month, planned, warnings = plan_messages(settings, as_of=as_of, now=now_moment(now), include_sent=True)
-    echo_warnings(warnings)
+    plan = plan_messages(settings, as_of=as_of, now=now_moment(now), include_sent=True)
+    planned, as_of_month = plan.messages, plan.as_of
+    echo_warnings(plan.warnings)
     paths = write_planned(planned, Path(out))
     for message, path in zip(planned, paths, strict=True):
         again = f" (again from the outbox: {message.resend})" if message.resend else ""

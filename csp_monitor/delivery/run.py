@@ -32,9 +32,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from csp_monitor.arguments import check_as_of, check_now
+from csp_monitor.arguments import check_as_of, check_kind, check_now, check_path
 from csp_monitor.delivery.outbox import Attempt, OutboxMessage
-from csp_monitor.errors import ArgumentError, CspMonitorError, StateError
+from csp_monitor.errors import ArgumentError, CspMonitorError, StateError, shown_value
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
 from csp_monitor.plain_data import PlainData
 
@@ -53,6 +53,7 @@ __all__ = [
     "CORRECTED_MONTHS",
     "JOBS",
     "FiguresShown",
+    "MessagePlan",
     "PlannedMessage",
     "SendReport",
     "alert_message_key",
@@ -139,6 +140,15 @@ class PlannedMessage(PlainData):
         if count > _MAX_CHANGES:
             shown.append(f"  - and {count - _MAX_CHANGES} more")
         return [f"would send 1 correction of the {self.period} summary: {why}", *shown]
+
+
+@dataclass(frozen=True)
+class MessagePlan(PlainData):
+    """The messages a run would send now (:func:`plan_messages`), rendered, with nothing recorded."""
+
+    as_of: str
+    messages: tuple[PlannedMessage, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -238,7 +248,8 @@ class _Inputs:
     notes: tuple[str, ...] = ()  # from reading the figures sources (police.uk rows skipped...)
 
 
-def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str]) -> _Inputs:
+def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str], *, rules: RuleSet | None = None,
+          figures: FigureSet | None = None) -> _Inputs:
     from csp_monitor.errors import InputError, Problem
     from csp_monitor.evaluation.engine import evaluate
     from csp_monitor.load.config import summary_recipients
@@ -246,17 +257,18 @@ def _load(config: MonitorConfig, as_of: str | None, jobs: Collection[str]) -> _I
     from csp_monitor.load.rules import load_rules
 
     problems: list[Problem] = []
-    rules = figures = None
     notes: tuple[str, ...] = ()
-    try:
-        rules = load_rules(config.rules)
-    except InputError as exc:
-        problems.extend(exc.problems)
-    try:
-        loaded = load_sources(config)
-        figures, notes = loaded.figures, loaded.notes
-    except InputError as exc:
-        problems.extend(exc.problems)
+    if rules is None:
+        try:
+            rules = load_rules(config.rules)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if figures is None:
+        try:
+            loaded = load_sources(config)
+            figures, notes = loaded.figures, loaded.notes
+        except InputError as exc:
+            problems.extend(exc.problems)
     summary_to: tuple[str, ...] = ()
     if rules is not None and config.summary is not None:
         try:
@@ -574,7 +586,8 @@ def _plan_summaries(config: MonitorConfig, inputs: _Inputs, store: StateStore, n
 
 def send_once(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,
               dry_run: str | Path | None = None, jobs: Collection[str] = JOBS,
-              stop: Callable[[], bool] | None = None) -> SendReport:
+              stop: Callable[[], bool] | None = None, rules: RuleSet | None = None,
+              figures: FigureSet | None = None) -> SendReport:
     """Evaluate, decide, render and deliver once; see the module docstring.
 
     ``jobs`` limits the run to the risk summary or the alerts (the daemon
@@ -583,17 +596,18 @@ def send_once(config: MonitorConfig, *, as_of: str | date | None = None, now: da
     would send are written there as ``.eml`` and ``.html`` files, a correction
     of a summary already sent among them when its figures have changed. ``stop``
     (the daemon's "SIGTERM received") ends delivery after the message being
-    sent; the rest stay queued for the next run.
+    sent; the rest stay queued for the next run. ``rules`` and ``figures``
+    (a tool's own, built in Python) are used instead of the files the
+    configuration names.
     """
 
     as_of = check_as_of(as_of)
     moment = datetime.now(UTC) if now is None else check_now(now)
-    unknown = set(jobs) - set(JOBS)
-    if unknown or isinstance(jobs, str):
-        raise ArgumentError(f"jobs must be a list of {' and '.join(JOBS)}, not {jobs!r}", argument="jobs")
+    _check_run_arguments(config, jobs=jobs, rules=rules, figures=figures)
     if dry_run is not None:
-        return _dry_run(config, as_of=as_of, now=moment, folder=Path(dry_run), jobs=jobs)
-    inputs = _load(config, as_of, jobs)
+        folder = Path(check_path(dry_run, argument="dry_run"))
+        return _dry_run(config, as_of=as_of, now=moment, folder=folder, jobs=jobs, rules=rules, figures=figures)
+    inputs = _load(config, as_of, jobs, rules=rules, figures=figures)
     evaluation = inputs.evaluation
     try:
         return _deliver(config, inputs, jobs=jobs, now=now, moment=moment, stop=stop)
@@ -632,10 +646,25 @@ def _deliver(config: MonitorConfig, inputs: _Inputs, *, jobs: Collection[str], n
                       waiting=len(queue), next_attempt=min((row.next_attempt_at for row in queue), default=""))
 
 
+def _check_run_arguments(config: object, *, jobs: Collection[str], rules: object, figures: object) -> None:
+    """Refuse arguments of the wrong kind before anything is read or recorded."""
+    from csp_monitor.models.figures import FigureSet
+    from csp_monitor.models.rules import RuleSet
+
+    check_kind(config, MonitorConfig, argument="config", made_by="from load_config or config_from_data")
+    if isinstance(jobs, str) or not isinstance(jobs, Collection) or set(jobs) - set(JOBS):
+        raise ArgumentError(f"jobs must be a list of {' and '.join(JOBS)}, not {shown_value(repr(jobs))}",
+                            argument="jobs")
+    if rules is not None:
+        check_kind(rules, RuleSet, argument="rules", made_by="from load_rules or rules_from_data")
+    if figures is not None:
+        check_kind(figures, FigureSet, argument="figures", made_by="from load_figures or FigureSet.from_figures")
+
+
 def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now: datetime | None = None,
-                  jobs: Collection[str] = JOBS, include_sent: bool = False) -> tuple[str, list[PlannedMessage],
-                                                                                    list[str]]:
-    """The messages a run would send now, rendered, with nothing recorded: (as_of, messages, warnings).
+                  jobs: Collection[str] = JOBS, include_sent: bool = False, rules: RuleSet | None = None,
+                  figures: FigureSet | None = None) -> MessagePlan:
+    """The messages a run would send now, rendered, with nothing recorded.
 
     Messages already in the outbox that the run would send again (a retry
     after a failure, a resend after no answer, a message a stopped run left
@@ -645,14 +674,16 @@ def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now
     changed since (its :attr:`PlannedMessage.correction` is set, and
     :attr:`PlannedMessage.changes` lists what changed). With ``include_sent``
     the summary is rendered even when this period's summary is already in
-    the outbox (``preview``).
+    the outbox (``preview``). ``rules`` and ``figures`` are used instead of
+    the configuration's files, as in :func:`send_once`.
     """
     from csp_monitor.alerts.decide import decide
     from csp_monitor.models.alert_state import RememberedState
 
     as_of = check_as_of(as_of)
     moment = datetime.now(UTC) if now is None else check_now(now)
-    inputs = _load(config, as_of, jobs)
+    _check_run_arguments(config, jobs=jobs, rules=rules, figures=figures)
+    inputs = _load(config, as_of, jobs, rules=rules, figures=figures)
     evaluation = inputs.evaluation
     warnings = [*inputs.notes, *evaluation.warnings]
     store = _open_existing(config)
@@ -686,7 +717,7 @@ def plan_messages(config: MonitorConfig, *, as_of: str | date | None = None, now
     finally:
         if store is not None:
             store.close()
-    return evaluation.as_of, planned, warnings
+    return MessagePlan(as_of=evaluation.as_of, messages=tuple(planned), warnings=tuple(warnings))
 
 
 def _with_resends(store: StateStore, planned: list[PlannedMessage], now: datetime
@@ -732,8 +763,8 @@ def write_planned(planned: Sequence[PlannedMessage], folder: Path) -> list[Path]
 
 
 def _dry_run(config: MonitorConfig, *, as_of: str | None, now: datetime, folder: Path,
-             jobs: Collection[str]) -> SendReport:
-    as_of_month, planned, warnings = plan_messages(config, as_of=as_of, now=now, jobs=jobs)
-    written = write_planned(planned, folder)
-    return SendReport(as_of=as_of_month, queued=tuple(planned), written=tuple(written), dry_run=folder,
-                      warnings=tuple(warnings), method=f"dry run into {folder}")
+             jobs: Collection[str], rules: RuleSet | None, figures: FigureSet | None) -> SendReport:
+    plan = plan_messages(config, as_of=as_of, now=now, jobs=jobs, rules=rules, figures=figures)
+    written = write_planned(plan.messages, folder)
+    return SendReport(as_of=plan.as_of, queued=plan.messages, written=tuple(written), dry_run=folder,
+                      warnings=plan.warnings, method=f"dry run into {folder}")

@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 from warnings import warn
 
-from csp_monitor.arguments import check_areas, check_as_of
+from csp_monitor.arguments import check_areas, check_as_of, check_kind
 from csp_monitor.errors import ArgumentError, FiguresError, Problem
 from csp_monitor.evaluation.collection_pause import paused_collection
 from csp_monitor.evaluation.coverage import nothing_to_judge
@@ -96,6 +96,8 @@ def evaluate(rules: RuleSet, figures: FigureSet, _as_of: str | date | None = _UN
         if as_of is not None:
             raise ArgumentError("as_of is given twice, positionally and by keyword", argument="as_of")
         as_of = _as_of
+    check_kind(rules, RuleSet, argument="rules", made_by="from load_rules or rules_from_data")
+    check_kind(figures, FigureSet, argument="figures", made_by="from load_figures or FigureSet.from_figures")
     return evaluate_month(rules, figures, check_as_of(as_of), areas=check_areas(areas))
 
 

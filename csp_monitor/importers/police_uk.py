@@ -45,8 +45,9 @@ from concurrent.futures import (
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from csp_monitor.arguments import check_paths
-from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.arguments import check_path, check_paths
+from csp_monitor.errors import ArgumentError, FiguresError, Problem, shown_value
+from csp_monitor.frozen import FrozenDict
 from csp_monitor.importers._street_counting import (
     ENGINES,
     FileCount,
@@ -114,6 +115,13 @@ class PoliceUkImport:
     outside_areas: Mapping[str, int] = field(default_factory=dict)
     """Areas left out as outside every force's own area -> their rows."""
 
+    def __post_init__(self) -> None:
+        # A result a council tool keeps: its mappings refuse changes, like the models' (FrozenDict still pickles).
+        for name in ("figures", "suspects", "unallocated", "outside_areas"):
+            value = getattr(self, name)
+            if not isinstance(value, FrozenDict):
+                object.__setattr__(self, name, FrozenDict(value))
+
     def figure_rows(self) -> Iterator[FigureRow]:
         """The figures in file order (area, measure, period), suspect ones with their reasons."""
         for key in sorted(self.figures):
@@ -175,11 +183,16 @@ def import_police_uk(
     """
     started = time.perf_counter()
     paths = check_paths(paths)
-    if area_by not in AREA_BY:
-        raise ValueError(f"area_by must be one of {', '.join(AREA_BY)}")
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}")
+    if not isinstance(area_by, str) or area_by not in AREA_BY:
+        raise ArgumentError(f"area_by must be one of {', '.join(AREA_BY)}, not {shown_value(repr(area_by))}",
+                            argument="area_by")
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ArgumentError(f"engine must be one of {', '.join(ENGINES)}, not {shown_value(repr(engine))}",
+                            argument="engine")
+    if lookup is not None and not isinstance(lookup, AreaLookup):
+        lookup = check_path(lookup, argument="lookup")
     if out is not None:
+        out = check_path(out, argument="out")
         check_output(out)
     area_lookup = load_area_lookup(lookup) if isinstance(lookup, (str, Path)) else lookup
     files, problems = find_street_files(paths)

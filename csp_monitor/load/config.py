@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from csp_monitor.arguments import check_path
-from csp_monitor.errors import ConfigError, Problem
+from csp_monitor.errors import ArgumentError, ConfigError, Problem, shown_value
 from csp_monitor.files import not_regular, read_regular
 from csp_monitor.load.validation import closest, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, read_yaml_file
@@ -26,6 +26,7 @@ from csp_monitor.models.figure_sources import DropFolder, PoliceUkArchives
 
 __all__ = [
     "PATH_FIELDS",
+    "config_from_data",
     "config_problem",
     "figure_files",
     "load_config",
@@ -50,6 +51,31 @@ PATH_FIELDS: tuple[tuple[str, ...], ...] = (
 DEFAULT_FOLDER = "outbox"
 
 
+def config_from_data(data: Mapping[str, Any], *, base: str | os.PathLike[str], source: str = "<config>"
+                     ) -> MonitorConfig:
+    """Build a :class:`MonitorConfig` from Python data shaped like a configuration file.
+
+    The data gets exactly the checks a configuration file gets, every problem
+    reported at once as a :class:`ConfigError` located by ``source`` and its key
+    path (``<config>:delivery.smtp.port: ...``); relative paths are taken from
+    the folder ``base``, as a file's are from its own folder.
+    """
+    from csp_monitor.load.rules import as_read
+
+    folder = Path(check_path(base, argument="base"))
+    if not isinstance(source, str):
+        raise ArgumentError(f"source must be a name (a str), not {type(source).__name__}", argument="source")
+    source = shown_value(source, most=200)
+    if not isinstance(data, Mapping):
+        raise ArgumentError(f"data must be a mapping shaped like a configuration file, not {type(data).__name__}",
+                            argument="data")
+    problems: list[Problem] = []
+    plain = as_read(data, (), source, problems, what="a configuration file")
+    if problems:
+        raise ConfigError(problems)
+    return _configuration(Located(plain, Positions(file=source)), source, folder.resolve())
+
+
 def load_config(path: str | os.PathLike[str]) -> MonitorConfig:
     """Read and validate a configuration file; raise :class:`ConfigError` with every problem."""
     path = check_path(path)
@@ -67,10 +93,14 @@ def load_config(path: str | os.PathLike[str]) -> MonitorConfig:
     if not isinstance(located.data, dict):
         raise ConfigError([Problem("a configuration file must be a mapping of keys such as rules: and "
                                    "figures:, not a list or a value", file=name, line=1, column=1)])
+    return _configuration(located, name, Path(path).resolve().parent)
+
+
+def _configuration(located: Located, name: str, base: Path) -> MonitorConfig:
+    """Validate what a file (or Python data) holds, make its paths absolute from ``base`` and check them."""
     model, problems = validate_located(MonitorConfig, located)
     if model is None:
         raise ConfigError([_explain(problem) for problem in problems])
-    base = Path(path).resolve().parent
     data = _absolute(located.data, base)
     if data.get("delivery") is None:
         data["delivery"] = {}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from csp_monitor.arguments import check_paths
-from csp_monitor.errors import ArgumentError, Problem, RulesError
+from csp_monitor.errors import ArgumentError, Problem, RulesError, shown_value
 from csp_monitor.files import read_regular
 from csp_monitor.load.alert_rules import check_alert_rules
 from csp_monitor.load.rule_slips import rule_slips
@@ -107,6 +107,10 @@ def _validate(name: str, located: Located, raw: bytes, problems: list[Problem],
 
 def rules_from_text(text: str, name: str = "<rules>") -> RuleSet:
     """Parse and combine one rule file given as text (for tests and other tools)."""
+    if not isinstance(text, str):
+        raise ArgumentError(f"text must be the rule file's text (a str), not {type(text).__name__}", argument="text")
+    if not isinstance(name, str):
+        raise ArgumentError(f"name must be a str, not {type(name).__name__}", argument="name")
     problems: list[Problem] = []
     warnings: list[Problem] = []
     try:
@@ -165,6 +169,9 @@ def rules_from_data(data: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, so
     mappings combine as several files would; they are named ``source[0]``,
     ``source[1]``...
     """
+    if not isinstance(source, str):
+        raise ArgumentError(f"source must be a name (a str), not {type(source).__name__}", argument="source")
+    source = shown_value(source, most=200)
     if isinstance(data, Mapping):
         parts: list[tuple[str, Any]] = [(source, data)]
     elif isinstance(data, Sequence) and not isinstance(data, str | bytes):
@@ -178,7 +185,7 @@ def rules_from_data(data: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, so
     warnings: list[Problem] = []
     files: list[LoadedRuleFile] = []
     for name, item in parts:
-        plain = _as_read(item, (), name, problems)
+        plain = as_read(item, (), name, problems)
         raw = json.dumps(plain, sort_keys=True, ensure_ascii=False).encode("utf-8")
         file = _validate(name, Located(plain, Positions(file=name)), raw, problems, warnings)
         if file is not None:
@@ -188,8 +195,10 @@ def rules_from_data(data: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, so
     return combine(files)
 
 
-def _as_read(value: Any, path: tuple[str | int, ...], name: str, problems: list[Problem]) -> Any:
-    """``value`` as the strict YAML reader gives a rule file's contents: every scalar but null as text."""
+def as_read(value: Any, path: tuple[str | int, ...], name: str, problems: list[Problem], *,
+            what: str = "a rule file") -> Any:
+    """``value`` as the strict YAML reader gives a file's contents: every scalar but null as text (Python data
+    then gets exactly a file's checks); anything else is a problem at its key path."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -199,11 +208,11 @@ def _as_read(value: Any, path: tuple[str | int, ...], name: str, problems: list[
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return {str(key): _as_read(item, (*path, str(key)), name, problems) for key, item in value.items()}
+        return {str(key): as_read(item, (*path, str(key)), name, problems, what=what) for key, item in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, bytes):
-        return [_as_read(item, (*path, index), name, problems) for index, item in enumerate(value)]
-    problems.append(Problem(f"a rule file cannot hold a {type(value).__name__} ({value!r}): give text, a "
-                            "number, true/false, a list or a mapping", file=name, path=path))
+        return [as_read(item, (*path, index), name, problems, what=what) for index, item in enumerate(value)]
+    problems.append(Problem(f"{what} cannot hold a {type(value).__name__} ({shown_value(repr(value))}): give text, "
+                            "a number, true/false, a list or a mapping", file=name, path=path))
     return None
 
 

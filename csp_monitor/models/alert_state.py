@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from csp_monitor.frozen import FrozenMapping
+from csp_monitor.frozen import FrozenDict, FrozenMapping
 from csp_monitor.models.decisions import NotificationKind
 from csp_monitor.models.results import Status
 
@@ -139,7 +139,7 @@ class HistoryEntry(_Record):
     detail: str = Field(description="What happened, in a few words.")
     recipients: tuple[str, ...] = Field(default=(), description="Who the notice is for.")
     delivery: FrozenMapping[str, str] = Field(
-        default_factory=dict,
+        default_factory=FrozenDict,
         description="For a notice: where each recipient's email is, by address: queued (not delivered yet), "
                     "sending, sent (the mail server took it) or failed (given up). Empty when no email was "
                     "queued for it (decided with 'csp-monitor decide', which sends nothing).")

@@ -276,6 +276,14 @@ class MonitorConfig(_Model, ScheduleSettings):
     _file: str = PrivateAttr(default="<config>")
     _positions: Any = PrivateAttr(default=None)  # where each key is, for problems found after loading
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is: where it was read from (its private positions) is not part of its meaning,
+        so a copy read back from its own JSON is equal."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+
     @property
     def file(self) -> str:
         """The configuration file this was read from."""

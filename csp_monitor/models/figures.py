@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import (
@@ -22,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from csp_monitor.errors import FiguresError, Problem
+from csp_monitor.errors import ArgumentError, FiguresError, Problem
 from csp_monitor.names import slug as normalise_name
 from csp_monitor.periods import Month, format_month, parse_month
 
@@ -67,6 +68,9 @@ class Figure(BaseModel):
                                 for error in exc.errors()]) from None
 
 
+_NO_MONTHS: Mapping[int, float] = MappingProxyType({})
+
+
 class FigureSet:
     """Monthly series indexed by (area, measure); months are integer indexes.
 
@@ -97,6 +101,9 @@ class FigureSet:
     @classmethod
     def from_figures(cls, figures: Iterable[Figure]) -> FigureSet:
         """Build a set from :class:`Figure` models; duplicates raise :class:`FiguresError` (all of them at once)."""
+        if isinstance(figures, str | bytes | Mapping) or not isinstance(figures, Iterable):
+            raise ArgumentError(f"figures must be a list (or any iterable) of Figure, not {type(figures).__name__}",
+                                argument="figures")
         result = cls()
         problems: list[Problem] = []
         for index, figure in enumerate(figures):
@@ -177,8 +184,9 @@ class FigureSet:
         self._suspect[(area, measure, month)] = reason
 
     def series(self, area: str, measure: str) -> Mapping[int, float]:
-        """The months and values of one series (empty when there is none)."""
-        return self._series.get((area, measure), {})
+        """The months and values of one series (empty when there is none), read-only: the set never changes through it."""
+        series = self._series.get((area, measure))
+        return _NO_MONTHS if series is None else MappingProxyType(series)
 
     def suspect(self, area: str, measure: str, month: int) -> str | None:
         """Why a figure is suspect, or None."""

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from csp_monitor.errors import Problem, shown_value
+from csp_monitor.frozen import FrozenDict
 from csp_monitor.models.mailbox import parse_mailbox
 from csp_monitor.names import slug
 from csp_monitor.periods import Month
@@ -392,7 +393,7 @@ class RuleFile(_Model):
                     "measures": [{"id": "domestic-burglary", "name": "Domestic Burglary", "better": "lower",
                                   "target": {"change": "-13%"}}]}]])
     recipients: RecipientLists = Field(
-        default_factory=dict,
+        default_factory=FrozenDict,
         description="Named lists of email addresses that alerts can notify, e.g. board: [csp-board@example.org].",
         examples=[{"board": ["csp-board@example.org", "analyst@example.org"]}])
     alerts: tuple[AlertRule, ...] = Field(
@@ -412,7 +413,7 @@ class RuleSet(_Model):
     statistics: StatisticsRules | None = Field(
         default=None, description="The statistics settings for every measure (see the rule file's).")
     priorities: tuple[Priority, ...] = Field(default=(), description="Every priority, in the order given.")
-    recipients: RecipientLists = Field(default_factory=dict, description="Named lists of email addresses.")
+    recipients: RecipientLists = Field(default_factory=FrozenDict, description="Named lists of email addresses.")
     alerts: tuple[AlertRule, ...] = Field(default=(), description="Every alert rule, in the order given.")
     files: tuple[str, ...] = Field(default=(), description="The rule files the set was read from.")
     content_hash: str = Field(default="", description="A SHA-256 of the files' contents, to record which rules judged.")
@@ -449,6 +450,14 @@ class RuleSet(_Model):
     _places: dict[str, tuple[str, int | None, int | None, tuple[str | int, ...]]] = PrivateAttr(
         default_factory=dict)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is: where it was read from (its private positions) is not part of its meaning,
+        so a copy read back from its own JSON is equal."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+
     def problem_at(self, setting: Literal["area", "measures"], message: str) -> Problem:
         """A problem located where the rule files give ``setting`` (the area, or their first measure):
         ``file:line:col`` when the rules were read from files, else the first file's name."""
@@ -457,6 +466,16 @@ class RuleSet(_Model):
             return Problem(message, file=self.files[0] if self.files else "<rules>")
         file, line, column, path = place
         return Problem(message, file=file, line=line, column=column, path=path)
+
+    def rule_data(self) -> dict[str, Any]:
+        """The rules as the data of one rule file, what :func:`csp_monitor.rules_from_data` takes back.
+
+        To change or extend loaded rules in code: edit the data, then check it again with ``rules_from_data``
+        (the files read, their hash and the slips found are not part of it).
+        """
+        data: dict[str, Any] = self.model_dump(mode="json", exclude={"files", "content_hash", "warnings"},
+                                               exclude_defaults=True)
+        return data
 
     @property
     def year_start_month(self) -> int:

@@ -29,7 +29,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from csp_monitor.frozen import FrozenMapping
+from csp_monitor.frozen import FrozenDict, FrozenMapping
 from csp_monitor.models.rules import Identifier, KeyedValueError
 from csp_monitor.periods import Month, parse_month
 from csp_monitor.statistics import PeerSettings, SpcSettings
@@ -185,12 +185,12 @@ class PeerRules(_Model):
     )
     per: int = Field(default=1000, ge=1, le=1_000_000_000, description="Rates are per this many people.", examples=[1000])
     populations: FrozenMapping[Identifier, Annotated[float, Field(ge=1, le=MAX_POPULATION)]] = Field(
-        default_factory=dict,
+        default_factory=FrozenDict,
         description="The population of every area of every group (usually given once, for the rule set).",
         examples=[{"harborough": 92000, "blaby": 100000}],
     )
     groups: FrozenMapping[Identifier, tuple[Identifier, ...]] = Field(
-        default_factory=dict,
+        default_factory=FrozenDict,
         description=(
             "Named groups of similar areas (about fifteen each, like the Home Office's most similar "
             "groups); each area is compared with the other areas of its group."

@@ -10,7 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from csp_monitor.errors import InputError, MissingExtraError, Problem, StateError
+from csp_monitor.arguments import check_as_of, check_now
+from csp_monitor.errors import (
+    ArgumentError,
+    InputError,
+    MissingExtraError,
+    Problem,
+    StateError,
+    shown_value,
+)
 from csp_monitor.extras import extra_for
 from csp_monitor.files import not_regular
 from csp_monitor.models.alert_state import (
@@ -452,6 +460,7 @@ class StateStore:
 
         from csp_monitor.state.alert_tables import notifications
 
+        period = check_as_of(period, argument="period")
         query = select(notifications).order_by(notifications.c.id)
         if period is not None:
             query = query.where(notifications.c.period == period)
@@ -493,8 +502,12 @@ class StateStore:
             return int(connection.execute(select(func.count()).select_from(evaluations)).scalar() or 0)
 
     def history(self, *, limit: int | None = 100) -> list[HistoryEntry]:
-        """The audit trail, newest first: notices, state changes, silences added and ended."""
+        """The audit trail, newest first: notices, state changes, silences added and ended (``limit=None``: all)."""
         from sqlalchemy import select
+
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ArgumentError(f"limit must be a number of entries (0 or more) or None, not {type(limit).__name__} "
+                                f"{shown_value(repr(limit))}", argument="limit")
 
         from csp_monitor.state.alert_tables import alert_events, notifications, silences
 
@@ -535,6 +548,8 @@ class StateStore:
 
         from csp_monitor.state.alert_tables import silences
 
+        until, now = check_now(until, argument="until"), check_now(now)
+        _check_texts(author=author, reason=reason, alert=alert, area=area, measure=measure)
         problems = _silence_problems(until=until, author=author, reason=reason, now=now,
                                      matchers={"alert": alert, "area": area, "measure": measure})
         if problems:
@@ -554,6 +569,7 @@ class StateStore:
 
         from csp_monitor.state.alert_tables import silences
 
+        now = check_now(now)
         with self.transaction() as connection:
             found = [_row_silence(row) for row in connection.execute(select(silences).order_by(silences.c.id))]
         return found if include_ended else [silence for silence in found if silence.active_at(now)]
@@ -564,6 +580,11 @@ class StateStore:
 
         from csp_monitor.state.alert_tables import silences
 
+        if isinstance(silence_id, bool) or not isinstance(silence_id, int):
+            raise ArgumentError(f"silence_id must be a silence's number (an int), not {type(silence_id).__name__} "
+                                f"{shown_value(repr(silence_id))}", argument="silence_id")
+        _check_texts(by=by)
+        now = check_now(now)
         with self.transaction() as connection:
             row = connection.execute(select(silences).where(silences.c.id == silence_id)).first()
             if row is None:
@@ -815,6 +836,14 @@ def _silence(row: Row[Any]) -> Silence:
         expired_at=parse_time(row.expired_at) if row.expired_at else None, expired_by=row.expired_by)
 
 
+def _check_texts(**texts: object) -> None:
+    """Each of ``texts`` is a str (or None for the optional ones: alert, area, measure)."""
+    for name, value in texts.items():
+        if not isinstance(value, str) and not (value is None and name in {"alert", "area", "measure"}):
+            raise ArgumentError(f"{name} must be text (a str), not {type(value).__name__} "
+                                f"{shown_value(repr(value))}", argument=name)
+
+
 def _silence_problems(*, until: datetime, author: str, reason: str, now: datetime,
                       matchers: Mapping[str, str | None]) -> list[Problem]:
     problems: list[Problem] = []
@@ -823,7 +852,7 @@ def _silence_problems(*, until: datetime, author: str, reason: str, now: datetim
                                 "(or several)", file="<silence>"))
     for name, value in matchers.items():
         if value is not None and (not value.strip() or len(value) > _MAX_TEXT or not value.isprintable()):
-            problems.append(Problem(f"'{value}' is not a valid {name}", file=f"--{name}"))
+            problems.append(Problem(f"'{shown_value(value)}' is not a valid {name}", file=f"--{name}"))
     if until <= now:
         problems.append(Problem(f"the silence would end ({format_time(until)}) before it starts "
                                 f"({format_time(now)}): give a date in the future", file="--until"))
