@@ -248,6 +248,8 @@ def _summary(report: SendReport) -> str:
         parts.append(f"{len(report.failed)} failed")
     if report.unknown:
         parts.append(f"{len(report.unknown)} unknown")
+    if report.incomplete:
+        parts.append(f"{len(report.incomplete)} to only some recipients")
     if report.recovered:
         parts.append(f"{len(report.recovered)} resent after a crash")
     return ", ".join(parts)

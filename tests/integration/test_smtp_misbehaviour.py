@@ -5,8 +5,10 @@ the failing run and the runs after it: nothing lost, nothing twice, and the outp
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,7 +16,15 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_fixtures import add_month, edit_config, write_partnership
+from tests.daemon_fixtures import (
+    FAST_SCHEDULES,
+    DaemonProcess,
+    add_month,
+    edit_config,
+    outbox_counts,
+    wait_for,
+    write_partnership,
+)
 from tests.mail_fixtures import (
     CLOSE,
     Handler,
@@ -31,10 +41,10 @@ OTHERS = {"owner@example.org"}  # gets an alert, not the summary
 EVERYONE = {*BOARD, *OTHERS}
 
 
-def monitor(folder: Path, port: int, *, third: str = "third@example.org") -> Path:
+def monitor(folder: Path, port: int, *, third: str = "third@example.org", schedules: str = "") -> Path:
     """Testshire with April's figures and a board of three, SMTP on loopback ``port`` (2 s timeout, retries
     after 1 s): a run sends the summary to the three and an alert to each of the four people."""
-    config = write_partnership(folder, smtp_port=port, schedules="")
+    config = write_partnership(folder, smtp_port=port, schedules=schedules)
     edit_config(config, "timeout: 5", "timeout: 2")
     rules = folder / "rules.yaml"
     rules.write_text(rules.read_text(encoding="utf-8").replace(
@@ -122,6 +132,31 @@ def test_a_recipient_refused_with_550_is_reported_and_never_retried(tmp_path: Pa
         again = send(config)
         assert "nothing new to send" in again.stdout
     everyone_once(server.received, EVERYONE - {"third@example.org"})
+
+
+class PutOffInCompany(ScriptedSmtp):
+    """Answers 451 for third@ when others were accepted before it in the same message (the summary), so that
+    everything else goes: the summary goes to third@ only when sent to them alone."""
+
+    def rcpt(self, session: ScriptedSession, address: str) -> str:
+        if address == "third@example.org" and session.rcpt_tos:
+            return "451 4.3.0 greylisted"
+        return "250 OK"
+
+
+def test_run_once_exits_1_when_a_recipient_was_put_off_and_the_next_run_sends_them_alone(tmp_path: Path) -> None:
+    """``run-once`` (every scheduled job once) with one of the board put off: it exits 1 and says so (it
+    exited 0, as if everyone had the summary); the next run-once sends the summary to that recipient alone."""
+    with PutOffInCompany() as server:
+        config = monitor(tmp_path, server.port, schedules=FAST_SCHEDULES)
+        first = run_cli("run-once", "--config", config)
+        assert first.exit_code == 1, first.output
+        assert "to only some recipients" in first.stdout and "third@example.org (451 4.3.0 greylisted)" \
+            in first.stdout, first.stdout
+        time.sleep(1.2)
+        second = run_cli("run-once", "--config", config)
+        assert second.exit_code == 0, second.output
+    everyone_once(server.received)
 
 
 class ClosesAfterEachMessage(ScriptedSmtp):
@@ -367,12 +402,15 @@ def test_a_wrong_password_is_one_login_per_run_named_as_configuration(tmp_path: 
         config = monitor(tmp_path, server.port)
         edit_config(config, "security: none", f"security: starttls, ca_file: {certificate.cert}, username: csp, "
                                               "password_env: CSP_TEST_SMTP_PASSWORD")
-        wrong = [run_cli("send", "--config", config, env={"CSP_TEST_SMTP_PASSWORD": "wrong"}) for _ in range(2)]
+        wrong = []
+        for _ in range(2):
+            wrong.append(run_cli("send", "--config", config, env={"CSP_TEST_SMTP_PASSWORD": "wrong"}))
+            time.sleep(1.2)  # the retry time: the next run tries again
         assert server.logins == ["csp", "csp"]
         for run in wrong:
             assert run.exit_code == 1, run.output
             assert "refused the login for csp: 535" in run.stdout and "configuration problem" in run.stdout
-        time.sleep(1.2)
+        time.sleep(1.0)  # the second wait is 2 s
         right = run_cli("send", "--config", config, env={"CSP_TEST_SMTP_PASSWORD": "right"})
         assert right.exit_code == 0, right.output
     finally:
@@ -410,3 +448,64 @@ def test_the_outbox_command_shows_a_message_whose_fate_is_unknown(tmp_path: Path
     assert "UNKNOWN" in run.stdout and "unknown whether delivered, not sent again: no answer after the message" \
         in run.stdout
 
+
+
+class HoldsOne(ScriptedSmtp):
+    """Answers 450 for one recipient until :attr:`willing` is set; records when each RCPT for them came."""
+
+    def __init__(self, who: str) -> None:
+        super().__init__()
+        self.who = who
+        self.willing = threading.Event()
+        self.tried: list[float] = []
+
+    def rcpt(self, session: ScriptedSession, address: str) -> str:
+        if address != self.who:
+            return "250 OK"
+        self.tried.append(time.monotonic())
+        return "250 OK" if self.willing.is_set() else "450 4.2.1 mailbox full, try later"
+
+
+def test_a_daemon_with_a_recipient_put_off_backs_off_reports_and_delivers_each_once(tmp_path: Path) -> None:
+    """The daemon (runs every second) with a server that puts one of the board off for 8 s: the others get the
+    summary at once, the put-off recipient's messages are tried with the growing wait (1, 2, 4, 4 s, not at
+    every run), the log says which recipient was put off, status exits 4 listing the
+    stuck messages and 0 once they went, and everyone gets everything exactly once."""
+    server = HoldsOne("third@example.org").start()
+    folder = tmp_path / "live"
+    config = monitor(folder, server.port, schedules=FAST_SCHEDULES)
+    edit_config(config, "retry: {first_delay: 1, max_delay: 2}", "retry: {first_delay: 1, max_delay: 4}")
+    (folder / "figures" / "2020-04.csv").unlink()  # published once the daemon runs
+    daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
+    try:
+        add_month(folder, "2020-04")
+        wait_for(lambda: len(server.received) >= 4, 30, "the summary and the three alerts not held")
+        held_from = time.monotonic()
+        wait_for(lambda: bool(daemon.logged("message.deferred")) and bool(daemon.logged("message.retry")), 15,
+                 "the daemon to log the recipient put off")
+        stuck = run_cli("status", "--config", config)
+        assert stuck.exit_code == 4, stuck.output
+        assert "2 messages waiting to be delivered" in stuck.stdout and "to third@example.org not delivered yet" \
+            in stuck.stdout, stuck.stdout
+        time.sleep(max(0.0, held_from + 8 - time.monotonic()))
+        tries_while_held = len(server.tried)
+        server.willing.set()
+        wait_for(lambda: outbox_counts(folder) == {"sent": 6}, 20, lambda: f"all sent ({outbox_counts(folder)})")
+        time.sleep(1.5)  # time enough for a wrong resend to show
+        settled = run_cli("status", "--config", config)
+    finally:
+        daemon.stop()
+        server.stop()
+    assert daemon.process.returncode == 0
+    everyone_once(server.received)
+    # two messages wait for the recipient; a run every second would have tried each 8 times or more
+    # Two messages wait for the recipient, tried together (the queue goes oldest first) in rounds 1, 2, 4 and 4 s
+    # apart (within the second the outbox's times are kept to); a run every second would try them every second.
+    rounds = [moment for number, moment in enumerate(server.tried[:tries_while_held])
+              if number == 0 or moment - server.tried[number - 1] > 0.5]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(rounds)]
+    assert 3 <= len(rounds) <= 5 and all(gap >= 1.5 for gap in gaps[1:]), gaps
+    assert tries_while_held <= 2 * len(rounds) + 2, server.tried  # the first round: the summary and alerts jobs
+    (deferred,) = {entry["deferred"] for entry in daemon.logged("message.deferred")}
+    assert deferred == "third@example.org"
+    assert settled.exit_code == 0, settled.output
