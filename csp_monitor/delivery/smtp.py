@@ -207,17 +207,33 @@ class SmtpTransport:
                 raise _Closing("before the message (it had closed the connection)", "connection closed") from None
             if code == 421:
                 raise _Closing("before the message (at MAIL FROM)", f"{code} {_text(reply)}")
-            if code != 250:
-                self._reset()
-                raise DeliveryError(f"{host} refused the sender {sender}: {code} {_text(reply)}",
-                                    permanent=code >= 500, reply=f"{code} {_text(reply)}")
+            if not 200 <= code < 300:
+                if code < 500 and code != 530:
+                    self._reset()
+                    raise DeliveryError(f"{host} cannot take mail from {sender} for now: {code} {_text(reply)}",
+                                        permanent=False, reply=f"{code} {_text(reply)}")
+                # The sender is the same for every message: refused for good, it is the configuration (or the
+                # server's) that must change, not a reason to give up this message and every other one. The
+                # connection is closed so that the rest of the queue waits too.
+                self._drop()
+                raise DeliveryError(
+                    f"{host} refused the sender {sender}: {code} {_text(reply)}: this is a configuration problem, not "
+                    "a problem with this message: check delivery.from (the server may not let this machine or "
+                    "login send as that address) and whether it needs a login (username). The messages wait in the "
+                    "outbox until give_up_after", permanent=False, reply=f"{code} {_text(reply)}")
             refused: dict[str, str] = {}
             deferred: dict[str, str] = {}
             for recipient in recipients:
                 code, reply = connection.rcpt(recipient)
                 if code == 421:
                     raise _Closing(f"before the message (at RCPT TO {recipient})", f"{code} {_text(reply)}")
-                if code not in (250, 251):
+                if code == 530:  # "authentication required": the configuration, not this recipient
+                    self._drop()
+                    raise DeliveryError(
+                        f"{host} needs a login before it takes mail: {code} {_text(reply)}: this is a configuration "
+                        "problem: give username and password_env (or password_file) in delivery.smtp. The messages "
+                        "wait in the outbox until give_up_after", permanent=False, reply=f"{code} {_text(reply)}")
+                if not 200 <= code < 300:
                     (refused if code >= 500 else deferred)[recipient] = f"{code} {_text(reply)}"
             if len(refused) + len(deferred) == len(recipients):
                 self._reset()

@@ -266,6 +266,42 @@ def test_a_server_failing_every_session_loses_nothing_and_the_next_server_gets_e
     everyone_once(server.received)
 
 
+class RefusesTheSender(ScriptedSmtp):
+    """In the first connection, refuses at ``step`` (MAIL or RCPT) with ``reply``; then takes everything."""
+
+    def __init__(self, step: str, reply: str) -> None:
+        super().__init__()
+        self.step, self.reply = step, reply
+
+    def mail(self, session: ScriptedSession, address: str) -> str:
+        return self.reply if self.step == "mail" and session.number == 1 else super().mail(session, address)
+
+    def rcpt(self, session: ScriptedSession, address: str) -> str:
+        return self.reply if self.step == "rcpt" and session.number == 1 else super().rcpt(session, address)
+
+
+@pytest.mark.parametrize(("step", "reply", "said"), [
+    ("mail", "550 5.7.1 sender not allowed to relay", "check delivery.from"),
+    ("mail", "530 5.7.0 Authentication required", "check delivery.from"),
+    ("rcpt", "530 5.7.57 Client not authenticated to send mail", "needs a login before it takes mail"),
+])
+def test_a_refused_sender_or_a_missing_login_keeps_every_message_queued(
+        tmp_path: Path, step: str, reply: str, said: str) -> None:
+    """The sender refused for good (550 at MAIL FROM) or a login required (530): it failed every message of the
+    run for good, one after the other, as if each were undeliverable; now the run stops at the first, says it
+    is the configuration, keeps everything queued, and the next run delivers each message once."""
+    with RefusesTheSender(step, reply) as server:
+        config = monitor(tmp_path, server.port)
+        first = send(config)
+        assert first.exit_code == 1 and said in first.stdout and "configuration problem" in first.stdout, first.stdout
+        assert "FAILED" not in first.stdout
+        assert {status for status, _, _ in outbox(tmp_path)} == {"queued"}
+        assert len(server.sessions) == 1
+        time.sleep(1.2)
+        assert send(config).exit_code == 0
+    everyone_once(server.received)
+
+
 class TooBig(ScriptedSmtp):
     def data_end(self, session: ScriptedSession, number: int) -> str:
         return "552 5.3.4 message too big" if len(session.rcpt_tos) > 1 else super().data_end(session, number)
