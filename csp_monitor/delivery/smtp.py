@@ -62,6 +62,9 @@ def _text(reply: bytes | str) -> str:
     return text if len(text) <= _MAX_REPLY else text[:_MAX_REPLY] + "..."
 
 
+# RFC 3463 X.7.x: security or policy, "not authorised" (relaying denied, sender not allowed ...).
+_POLICY = re.compile(r"5\d\d 5\.7\.\d{1,3}\b")
+
 # smtplib's own verdict on a reply line longer than it reads (8192 bytes), which it raises as if the server
 # had said 500: the server said no such thing, and the message must not be failed for it.
 _LINE_TOO_LONG = (500, "Line too long.")
@@ -241,6 +244,15 @@ class SmtpTransport:
                 if deferred:
                     raise DeliveryError(f"{host} cannot take the message for now ({listed})", permanent=False,
                                         reply=listed)
+                if all(_POLICY.match(why) for why in refused.values()):
+                    # 5.7.x for every recipient is "not authorised": most often the server will not relay for
+                    # this machine or login, which is the configuration, the same for every message.
+                    self._drop()
+                    raise DeliveryError(
+                        f"{host} refused every recipient as not authorised ({listed}): this is most often a "
+                        "configuration problem (the server does not relay for this machine or login: check "
+                        "username and the server's relay settings), so the messages wait in the outbox until "
+                        "give_up_after", permanent=False, reply=listed)
                 raise DeliveryError(f"{host} refused every recipient ({listed})", permanent=True, reply=listed)
             code, reply = self._data(connection, message, host)
             if code == 421:

@@ -284,11 +284,12 @@ class RefusesTheSender(ScriptedSmtp):
     ("mail", "550 5.7.1 sender not allowed to relay", "check delivery.from"),
     ("mail", "530 5.7.0 Authentication required", "check delivery.from"),
     ("rcpt", "530 5.7.57 Client not authenticated to send mail", "needs a login before it takes mail"),
+    ("rcpt", "550 5.7.1 Unable to relay", "refused every recipient as not authorised"),
 ])
 def test_a_refused_sender_or_a_missing_login_keeps_every_message_queued(
         tmp_path: Path, step: str, reply: str, said: str) -> None:
-    """The sender refused for good (550 at MAIL FROM) or a login required (530): it failed every message of the
-    run for good, one after the other, as if each were undeliverable; now the run stops at the first, says it
+    """The sender refused for good (550 at MAIL FROM), a login required (530) or relaying denied (5.7.1 for every
+    recipient): it failed every message of the run for good, one after the other, as if each were undeliverable; now the run stops at the first, says it
     is the configuration, keeps everything queued, and the next run delivers each message once."""
     with RefusesTheSender(step, reply) as server:
         config = monitor(tmp_path, server.port)
