@@ -241,6 +241,11 @@ class ScriptedSmtp:
     def data_end(self, session: ScriptedSession, number: int) -> str:
         return f"250 2.0.0 OK queued as scripted-{number}"
 
+    def starttls(self, session: ScriptedSession) -> str:
+        """The reply to STARTTLS (offer it in :attr:`extensions`); after a 220 this server cannot do TLS: it
+        answers the handshake with plain text and closes, as a broken TLS set-up would."""
+        return "454 4.7.0 TLS not available"
+
     def after_accepting(self, session: ScriptedSession) -> bool:
         """True to close the connection at once after a message was accepted (before QUIT)."""
         return False
@@ -315,6 +320,12 @@ class ScriptedSmtp:
                                                             and self.after_accepting(session)):
                         return
                     continue
+                elif verb == "STARTTLS":
+                    reply = self.starttls(session)
+                    if reply.startswith("220"):
+                        self._say(connection, reply)
+                        connection.sendall(b"this is not TLS\r\n")
+                        return
                 elif verb == "RSET":
                     session.rcpt_tos = []
                     reply = "250 OK"

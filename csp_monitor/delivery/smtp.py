@@ -48,17 +48,14 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
     return context
 
 
-# A control character in a server's words (an ANSI colour code, a bell) would act on the terminal or log
-# viewer that shows them: they are shown escaped, as \x1b, instead.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MAX_REPLY = 500  # characters of a server's reply kept in an error: enough for any real explanation
 
 
 def _text(reply: bytes | str) -> str:
-    """A server's reply as one printable line (multi-line replies joined, control characters escaped)."""
+    """A server's reply as one line (multi-line replies joined; control characters are made printable where it
+    is shown, by the CLI and the log)."""
     text = (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply)
     text = " ".join(line.strip() for line in text.replace("\r", "\n").split("\n") if line.strip())
-    text = _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
     return text if len(text) <= _MAX_REPLY else text[:_MAX_REPLY] + "..."
 
 
@@ -124,7 +121,7 @@ class SmtpTransport:
                         raise DeliveryError(
                             f"{host} does not offer STARTTLS, so the message was not sent in the clear: check "
                             "the server, or use security: tls", permanent=False)
-                    connection.starttls(context=tls_context(settings.ca_file))
+                    _starttls(connection, host, port, settings.ca_file)
                     connection.ehlo()
                 if settings.username:
                     _login(connection, host, settings.username, self._password or "")
@@ -326,6 +323,22 @@ class SmtpTransport:
         finally:
             _close_quietly(self._connection)
             self._connection = None
+
+
+def _starttls(connection: smtplib.SMTP, host: str, port: int, ca_file: str | None) -> None:
+    """Upgrade to TLS; a refusal or a failed handshake says that nothing was sent in the clear."""
+    try:
+        connection.starttls(context=tls_context(ca_file))
+    except ssl.SSLCertVerificationError:
+        raise
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryError(f"{host} offers STARTTLS but refused it: {exc.smtp_code} {_text(exc.smtp_error)}, so "
+                            "nothing was sent (never in the clear); it is tried again later", permanent=False,
+                            reply=f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"the TLS handshake with {host}:{port} after STARTTLS failed "
+                            f"({_network_problem(host, port, exc)}), so nothing was sent (never in the clear); it "
+                            "is tried again later", permanent=False) from None
 
 
 def _login(connection: smtplib.SMTP, host: str, username: str, password: str) -> None:

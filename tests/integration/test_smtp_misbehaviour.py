@@ -347,17 +347,19 @@ def test_a_reply_line_too_long_to_read_is_retried_not_failed(tmp_path: Path) -> 
     everyone_once(server.received)
 
 
-def test_control_characters_in_a_reply_are_shown_escaped(tmp_path: Path) -> None:
-    """A multi-line 450 with ANSI colour codes, a bell and accented letters: send, status and outbox show it
-    on one line, the control characters escaped (\\x1b), the letters as they are."""
+def test_a_multi_line_reply_with_control_characters_reaches_status_on_one_printable_line(tmp_path: Path) -> None:
+    """A two-line 450 holding ANSI colour codes, a bell and accented letters (send and outbox are covered in
+    tests/security/test_injection.py): status shows it on one line, no control character reaching the
+    terminal, the letters as they are; the alert is delivered once at the next run."""
     with Misbehaving("450 4.2.0 \x1b[31mred\x1b[0m \x07 ünïcode\n450 4.2.0 second line") as server:
         config = monitor(tmp_path, server.port)
-        runs = [send(config), run_cli("status", "--config", config), run_cli("outbox", "--config", config)]
+        send(config)
+        status = run_cli("status", "--config", config)
         time.sleep(1.2)
         send(config)
-    for run in runs:
-        assert "\x1b" not in run.output and "\x07" not in run.output, run.output
-        assert "450 4.2.0 \\x1b[31mred\\x1b[0m \\x07 ünïcode 4.2.0 second line" in run.stdout, run.output
+    assert status.exit_code == 4, status.output
+    assert not any(ch in status.output for ch in "\x1b\x07"), status.output
+    assert "(owner@example.org: 450 4.2.0 red  ünïcode 4.2.0 second line)" in status.stdout, status.stdout
     everyone_once(server.received)
 
 
@@ -424,6 +426,36 @@ def test_starttls_not_offered_sends_nothing_in_the_clear(tmp_path: Path) -> None
         run = send(config)
     assert run.exit_code == 1
     assert "does not offer STARTTLS, so the message was not sent in the clear" in run.stdout
+    assert not [command for session in server.sessions for command in session.commands
+                if command.upper().startswith(("MAIL", "AUTH"))]
+    assert {status for status, _, _ in outbox(tmp_path)} == {"queued"}
+
+
+class BrokenStarttls(ScriptedSmtp):
+    """Offers STARTTLS, then refuses it (454) or cannot do the handshake (220, then plain text)."""
+
+    extensions = ("STARTTLS", "8BITMIME")
+
+    def __init__(self, reply: str) -> None:
+        super().__init__()
+        self.reply = reply
+
+    def starttls(self, session: ScriptedSession) -> str:
+        return self.reply
+
+
+@pytest.mark.parametrize(("reply", "said"), [
+    ("454 4.7.0 TLS not available", "offers STARTTLS but refused it: 454 4.7.0 TLS not available"),
+    ("220 go ahead", "the TLS handshake with 127.0.0.1"),
+])
+def test_a_starttls_that_fails_sends_nothing_in_the_clear_and_says_so(tmp_path: Path, reply: str, said: str) -> None:
+    """STARTTLS offered, then refused or a failed handshake: no MAIL is ever said, the output says STARTTLS
+    failed and nothing went in the clear (a refusal said only 'replied 454'), and everything stays queued."""
+    with BrokenStarttls(reply) as server:
+        config = monitor(tmp_path, server.port)
+        edit_config(config, "security: none", "security: starttls")
+        run = send(config)
+    assert run.exit_code == 1 and said in run.stdout and "never in the clear" in run.stdout, run.stdout
     assert not [command for session in server.sessions for command in session.commands
                 if command.upper().startswith(("MAIL", "AUTH"))]
     assert {status for status, _, _ in outbox(tmp_path)} == {"queued"}
