@@ -36,6 +36,11 @@ The guarantees, and how each is kept:
   first); a permanent one (a 5xx reply, every recipient
   refused) or a message still not taken after ``give_up_after`` is marked
   ``failed`` and reported, never silently dropped.
+* **Recipients put off, sent alone.** When the server takes some recipients
+  and puts others off (4xx), the row is recorded ``sent`` and, in the same
+  transaction, a row for the put-off recipients alone is queued (the same
+  bytes and Message-ID, ``give_up_after`` counted from the first queueing):
+  those who took it never get it again.
 """
 
 from __future__ import annotations

@@ -18,7 +18,13 @@ refused connection, or a timeout) is transient, try again later; 5xx is
 permanent. A timeout or a dropped connection after the whole message was
 sent is neither: the server may have taken it, so the error says ``unknown``
 and the outbox resends it only a bounded number of times. A recipient refused with 5xx is reported; if every recipient is
-refused the message has failed.
+refused the message has failed. A recipient put off with 4xx while others are taken is left out of this
+sending and listed in the receipt's ``deferred``: the outbox sends the message to them alone later.
+
+What is the same for every message is not held against one: a sender refused for good, a login required
+(530) or every recipient "not authorised" (5.7.x, relaying denied) is reported as a configuration problem
+and the connection closed, so the whole queue waits. A session the server ends before taking the message
+(421 at any step, or a connection it kept open and then closed) is tried once more on a new connection.
 """
 
 from __future__ import annotations
