@@ -578,3 +578,51 @@ def test_a_daemon_with_a_recipient_put_off_backs_off_reports_and_delivers_each_o
     (deferred,) = {entry["deferred"] for entry in daemon.logged("message.deferred")}
     assert deferred == "third@example.org"
     assert settled.exit_code == 0, settled.output
+
+
+class RefusesTheSenderUntilFixed(ScriptedSmtp):
+    """Answers MAIL FROM with 550 5.7.1 until :attr:`fixed` is set (the server's administrator allows the
+    sender); records when each MAIL came."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fixed = threading.Event()
+        self.tried: list[float] = []
+
+    def mail(self, session: ScriptedSession, address: str) -> str:
+        self.tried.append(time.monotonic())
+        return "250 OK" if self.fixed.is_set() else "550 5.7.1 sender not allowed"
+
+
+def test_a_daemon_whose_sender_is_refused_keeps_the_queue_backs_off_and_delivers_once_fixed(tmp_path: Path) -> None:
+    """The daemon while the server refuses the sender for 8 s: no message is failed, the whole queue waits
+    with the growing wait (a MAIL every 2, then 4 s, not at every run each second), status exits 4 saying it is
+    the configuration, and once the sender is allowed everyone gets everything exactly once."""
+    server = RefusesTheSenderUntilFixed().start()
+    folder = tmp_path / "live"
+    config = monitor(folder, server.port, schedules=FAST_SCHEDULES)
+    edit_config(config, "retry: {first_delay: 1, max_delay: 2}", "retry: {first_delay: 1, max_delay: 4}")
+    (folder / "figures" / "2020-04.csv").unlink()  # published once the daemon runs
+    daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
+    try:
+        add_month(folder, "2020-04")
+        wait_for(lambda: bool(server.tried), 20, "the first attempt")
+        time.sleep(8)
+        stuck = run_cli("status", "--config", config)
+        tries_while_refused = len(server.tried)
+        server.fixed.set()
+        wait_for(lambda: outbox_counts(folder) == {"sent": 5}, 20, lambda: f"all sent ({outbox_counts(folder)})")
+        time.sleep(1.5)  # time enough for a wrong resend to show
+    finally:
+        daemon.stop()
+        server.stop()
+    assert daemon.process.returncode == 0
+    assert stuck.exit_code == 4 and "5 messages waiting to be delivered" in stuck.stdout, stuck.output
+    assert "refused the sender csp-monitor@example.org: 550 5.7.1 sender not allowed: this is a configuration " \
+           "problem" in stuck.stdout
+    assert not daemon.logged("message.failed")
+    assert daemon.logged("message.retry")
+    # Retried after 1 (or 2), 2 and 4 s: at most 5 rounds in 8 s (the summary and alerts jobs may both try in
+    # one), where a run every second would have tried 8 times or more.
+    assert 2 <= tries_while_refused <= 6, server.tried
+    everyone_once(server.received)
