@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import ipaddress
 import socket
@@ -131,6 +132,7 @@ class LoopbackSmtp:
         self._tls = tls
         self._users = users
         self._controller: Any = None
+        self.logins: list[str] = []  # every login tried, right or wrong, in order
 
     @property
     def received(self) -> list[Received]:
@@ -153,6 +155,7 @@ class LoopbackSmtp:
             def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
                 login = data.login.decode() if isinstance(data.login, bytes) else data.login
                 password = data.password.decode() if isinstance(data.password, bytes) else data.password
+                self.logins.append(login)
                 if users.get(login) == password:
                     return AuthResult(success=True, auth_data=login)
                 return AuthResult(success=False, handled=False)  # aiosmtpd then replies 535
@@ -182,3 +185,180 @@ class LoopbackSmtp:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+CLOSE = "<close>"
+"""What a :class:`ScriptedSmtp` hook returns to drop the connection instead of replying."""
+
+
+@dataclass
+class ScriptedSession:
+    """One connection to a :class:`ScriptedSmtp`: its envelope so far and what was said."""
+
+    number: int
+    mail_from: str = ""
+    rcpt_tos: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+
+class ScriptedSmtp:
+    """A small SMTP server on 127.0.0.1 written on raw sockets, for misbehaviour aiosmtpd cannot be made to show
+    (a 554 greeting, a 421 or a dropped connection at any step, long, multi-line or control-character replies).
+
+    Each hook returns the reply to send (lines joined by newlines become a multi-line reply; after a 421 the
+    connection is closed, as RFC 5321 says) or :data:`CLOSE`;
+    subclass and override them. By default it behaves: every message is recorded in :attr:`received` with the
+    recipients accepted, as :class:`Received`.
+    """
+
+    extensions: tuple[str, ...] = ("8BITMIME", "PIPELINING")
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.sessions: list[ScriptedSession] = []
+        self.lock = threading.Lock()
+        self._listener = socket.create_server((HOST, 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._closed = False
+
+    # The hooks, one per step of the conversation.
+    def greeting(self, session: ScriptedSession) -> str:
+        return "220 scripted.test ESMTP"
+
+    def ehlo(self, session: ScriptedSession) -> str:
+        return "\n".join(["250-scripted.test", *(f"250-{name}" for name in self.extensions[:-1]),
+                          f"250 {self.extensions[-1]}"] if self.extensions else ["250 scripted.test"])
+
+    def mail(self, session: ScriptedSession, address: str) -> str:
+        return "250 2.1.0 OK"
+
+    def rcpt(self, session: ScriptedSession, address: str) -> str:
+        return "250 2.1.5 OK"
+
+    def data(self, session: ScriptedSession) -> str:
+        return "354 go ahead"
+
+    def data_end(self, session: ScriptedSession, number: int) -> str:
+        return f"250 2.0.0 OK queued as scripted-{number}"
+
+    def starttls(self, session: ScriptedSession) -> str:
+        """The reply to STARTTLS (offer it in :attr:`extensions`); after a 220 this server cannot do TLS: it
+        answers the handshake with plain text and closes, as a broken TLS set-up would."""
+        return "454 4.7.0 TLS not available"
+
+    def after_accepting(self, session: ScriptedSession) -> bool:
+        """True to close the connection at once after a message was accepted (before QUIT)."""
+        return False
+
+    def start(self) -> ScriptedSmtp:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self._listener.close()
+
+    def __enter__(self) -> ScriptedSmtp:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with self.lock:
+            session = ScriptedSession(len(self.sessions) + 1)
+            self.sessions.append(session)
+        stream = connection.makefile("rb")
+        try:
+            if not self._say(connection, self.greeting(session)):
+                return
+            while True:
+                line = stream.readline()
+                if not line:
+                    return
+                command = line.decode("utf-8", "replace").rstrip("\r\n")
+                session.commands.append(command)
+                verb, _, argument = command.partition(" ")
+                verb = verb.upper()
+                if verb in ("EHLO", "HELO"):
+                    reply = self.ehlo(session)
+                elif verb == "MAIL":
+                    session.mail_from, session.rcpt_tos = _angle(argument), []
+                    reply = self.mail(session, session.mail_from)
+                elif verb == "RCPT":
+                    address = _angle(argument)
+                    reply = self.rcpt(session, address)
+                    if reply.startswith("25"):
+                        session.rcpt_tos.append(address)
+                elif verb == "DATA":
+                    reply = self.data(session)
+                    if not self._say(connection, reply):
+                        return
+                    if not reply.startswith("354"):
+                        continue
+                    body = bytearray()
+                    while (chunk := stream.readline()) not in (b".\r\n", b""):
+                        body += chunk[1:] if chunk.startswith(b"..") else chunk
+                    if not chunk:
+                        return
+                    with self.lock:
+                        number = len(self.received) + 1
+                        reply = self.data_end(session, number)
+                        if reply.startswith("250"):
+                            self.received.append(Received(session.mail_from, list(session.rcpt_tos),
+                                                          bytes(body), False, None))
+                    if not self._say(connection, reply) or (reply.startswith("250")
+                                                            and self.after_accepting(session)):
+                        return
+                    continue
+                elif verb == "STARTTLS":
+                    reply = self.starttls(session)
+                    if reply.startswith("220"):
+                        self._say(connection, reply)
+                        connection.sendall(b"this is not TLS\r\n")
+                        return
+                elif verb == "RSET":
+                    session.rcpt_tos = []
+                    reply = "250 OK"
+                elif verb == "NOOP":
+                    reply = "250 OK"
+                elif verb == "QUIT":
+                    self._say(connection, "221 bye")
+                    return
+                else:
+                    reply = "502 5.5.2 not implemented"
+                if not self._say(connection, reply):
+                    return
+        except OSError:
+            return
+        finally:
+            with contextlib.suppress(OSError):
+                stream.close()
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                connection.close()
+
+    @staticmethod
+    def _say(connection: socket.socket, reply: str) -> bool:
+        if reply == CLOSE:
+            return False
+        lines = reply.split("\n")
+        wire = [f"{line[:3]}-{line[4:]}" for line in lines[:-1]] + [lines[-1]]
+        connection.sendall("".join(f"{line}\r\n" for line in wire).encode("utf-8"))
+        return not reply.startswith("421")  # RFC 5321 4.2.2: the server closes the connection after a 421
+
+
+def _angle(argument: str) -> str:
+    """The address inside ``FROM:<...>`` or ``TO:<...>``."""
+    start, end = argument.find("<"), argument.find(">")
+    return argument[start + 1:end] if 0 <= start < end else argument.partition(":")[2].strip()

@@ -100,7 +100,7 @@ def run_once(config: str, as_of: str | None, log_format: str, log_level: str) ->
     for its retry is run now, for its own month. It works beside a running
     daemon (the run ledger and the outbox keep them from doing the same work).
     Exits 1 when a job failed or a message could not be delivered yet (it stays
-    in the outbox and is retried).
+    in the outbox and is retried), or reached only some of its recipients.
 
     \b
     Example:
@@ -123,7 +123,8 @@ def run_once(config: str, as_of: str | None, log_format: str, log_level: str) ->
         if result.report is not None:
             for line in result.report.lines():
                 click.echo(f"  {line}")
-            trouble = trouble or bool(result.report.failed or result.report.retrying or result.report.unknown)
+            trouble = trouble or bool(result.report.failed or result.report.retrying or result.report.unknown
+                                      or result.report.incomplete)
     if stop():
         click.echo("Stopped (Ctrl-C): what is left is sent by the next run.", err=True)
         raise click.exceptions.Exit(STOPPED_EXIT)

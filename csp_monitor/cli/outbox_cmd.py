@@ -59,7 +59,8 @@ def outbox(config: str, statuses: tuple[str, ...], limit: int, output_format: st
                       + (f" (last: {message.last_error})" if message.last_error else ""),
             "sending": f"in flight since {message.claimed_at} ({message.claimed_by})",
             "failed": f"failed: {message.last_error}",
-        }[message.status]
+            "unknown": f"unknown whether delivered, not sent again: {message.last_error}",
+        }.get(message.status, message.last_error or "")
         click.echo(f"#{message.id} {message.status.upper():8} {message.kind:7} {message.period}  "
                    f"{message.subject}")
         click.echo(f"    to {', '.join(message.recipients)}; {message.attempts} attempt"

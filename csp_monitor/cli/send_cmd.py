@@ -71,8 +71,13 @@ def send(config: str, as_of: str | None, dry_run: str | None, only: str | None, 
     if stop():
         click.echo("Stopped (Ctrl-C): what is left is sent by the next run.", err=True)
         raise click.exceptions.Exit(STOPPED_EXIT)
-    if report.failed or report.retrying or report.unknown:
+    if report.failed or report.retrying or report.unknown or report.incomplete:
         count = len(report.failed) + len(report.retrying) + len(report.unknown)
-        click.echo(f"{count} message{'s' if count != 1 else ''} could not be delivered; see "
-                   "'csp-monitor outbox --config ...'", err=True)
+        if count:
+            click.echo(f"{count} message{'s' if count != 1 else ''} could not be delivered; see "
+                       "'csp-monitor outbox --config ...'", err=True)
+        if report.incomplete:
+            partly = len(report.incomplete)
+            click.echo(f"{partly} message{'s' if partly != 1 else ''} reached only some of {'their' if partly != 1 else 'its'} "
+                       "recipients (see above); see 'csp-monitor outbox --config ...'", err=True)
         raise click.exceptions.Exit(1)

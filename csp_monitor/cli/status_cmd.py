@@ -20,7 +20,8 @@ def status(config: str, output_format: str) -> None:
     \b
     Exit codes, for monitoring: 0 all is well; 4 something needs a look
     (the last run of a schedule failed or was interrupted, a message was
-    given up in the last 7 days, or messages wait after a failed attempt:
+    given up in the last 7 days or refused for good to some recipients, or
+    messages wait after a failed attempt:
     listed under "needs attention", and in "attention" in JSON); 1 the
     configuration is invalid; 3 the state store cannot be used or reached.
 

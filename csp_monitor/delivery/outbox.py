@@ -36,6 +36,11 @@ The guarantees, and how each is kept:
   first); a permanent one (a 5xx reply, every recipient
   refused) or a message still not taken after ``give_up_after`` is marked
   ``failed`` and reported, never silently dropped.
+* **Recipients put off, sent alone.** When the server takes some recipients
+  and puts others off (4xx), the row is recorded ``sent`` and, in the same
+  transaction, a row for the put-off recipients alone is queued (the same
+  bytes and Message-ID, ``give_up_after`` counted from the first queueing):
+  those who took it never get it again.
 """
 
 from __future__ import annotations
@@ -139,6 +144,7 @@ class Attempt(PlainData):
     outcome: str  # sent, retry, failed or unknown
     detail: str
     refused: dict[str, str] = field(default_factory=dict)
+    deferred: dict[str, str] = field(default_factory=dict)  # recipients the server put off: tried again later
 
 
 def _table() -> Any:
@@ -161,7 +167,6 @@ def enqueue(connection: Connection, *, key: str, kind: str, period: str, message
     """Add a message inside the caller's transaction; False (and nothing written) when the key is there."""
     if has_key(connection, key):
         return False
-    table = _table()
     stamp = utc_text(now)
     values = {
         "key": key, "kind": kind, "period": period, "message_id": message_id, "sender": sender,
@@ -169,6 +174,12 @@ def enqueue(connection: Connection, *, key: str, kind: str, period: str, message
         "notifications": json.dumps(list(notifications)), "message": message, "status": "queued",
         "attempts": 0, "created_at": stamp, "updated_at": stamp, "next_attempt_at": stamp,
     }
+    return _insert(connection, values)
+
+
+def _insert(connection: Connection, values: dict[str, Any]) -> bool:
+    """Insert one outbox row unless its key is there (False then)."""
+    table = _table()
     dialect = connection.dialect.name
     if dialect == "sqlite":
         from sqlalchemy.dialects import sqlite
@@ -338,8 +349,12 @@ def _claim(store: StateStore, message_id: int, now: datetime, token: str) -> tup
 
 
 def _finish(store: StateStore, message_id: int, *, stop: Callable[[], bool] | None = None,
-            patience: float | None = None, **values: Any) -> None:
-    """Record how an attempt ended: its own transaction, retried while the store is busy or away."""
+            patience: float | None = None, remainder: dict[str, Any] | None = None, **values: Any) -> None:
+    """Record how an attempt ended: its own transaction, retried while the store is busy or away.
+
+    ``remainder`` is a row to add in the same transaction: the recipients the server put off, queued
+    on their own, so that the sent message and what is left of it are recorded together or not at all.
+    """
     from sqlalchemy import update
 
     from csp_monitor.state.retry import write_until_done
@@ -347,8 +362,10 @@ def _finish(store: StateStore, message_id: int, *, stop: Callable[[], bool] | No
     table = _table()
 
     def write(connection: Connection) -> None:
-        connection.execute(update(table).where(table.c.id == message_id, table.c.status == "sending").values(
-            claimed_by=None, claimed_at=None, **values))
+        changed = connection.execute(update(table).where(table.c.id == message_id, table.c.status == "sending")
+                                     .values(claimed_by=None, claimed_at=None, **values))
+        if remainder is not None and changed.rowcount:
+            _insert(connection, remainder)
 
     if patience is None:
         write_until_done(store, write, what=f"the outcome of outbox message {message_id}", stop=stop)
@@ -399,6 +416,30 @@ def _not_sent(store: StateStore, row: OutboxMessage, exc: DeliveryError, stamp: 
     _finish(store, row.id, stop=stop, status="queued", last_error=exc.message, reply=exc.reply,
             next_attempt_at=utc_text(stamp + wait), updated_at=utc_text(stamp))
     return Attempt(row, "retry", f"{exc.message}; next attempt after {utc_text(stamp + wait)}")
+
+
+def _remainder(row: OutboxMessage, data: bytes, deferred: dict[str, str], stamp: datetime,
+               retry: RetrySettings) -> dict[str, Any]:
+    """The row that sends ``row`` later to the recipients the server put off (4xx) while it took the others.
+
+    The same bytes and Message-ID (it is the same message), only those recipients in the envelope, and the
+    original's queueing time, so that ``give_up_after`` counts from when the message was first queued.
+    """
+    import hashlib
+
+    recipients = [recipient for recipient in row.recipients if recipient in deferred]
+    identity = "\x1f".join(("csp-monitor-deferred-v1", row.key, str(row.attempts), *recipients))
+    why = "; ".join(f"{recipient}: {deferred[recipient]}" for recipient in recipients)
+    wait = retry_delay(1, retry)
+    return {
+        "key": hashlib.sha256(identity.encode("utf-8")).hexdigest(), "kind": row.kind, "period": row.period,
+        "message_id": row.message_id, "sender": row.sender, "recipients": json.dumps(recipients),
+        "subject": row.subject, "notifications": json.dumps([]), "message": data, "status": "queued",
+        "attempts": 1, "created_at": row.created_at, "updated_at": utc_text(stamp),
+        "next_attempt_at": utc_text(stamp + wait), "reply": why,
+        "last_error": f"the server put off these recipients while it took the others ({why}); tried again after "
+                      f"{utc_text(stamp + wait)}",
+    }
 
 
 def _postpone_queue(store: StateStore, until: datetime) -> None:
@@ -467,6 +508,8 @@ def deliver_due(store: StateStore, transport: Transport, *, now: datetime, retry
             values: dict[str, Any] = {"status": "sent", "sent_at": utc_text(stamp), "reply": receipt.reply,
                       "refused": json.dumps(receipt.refused) if receipt.refused else None, "last_error": None,
                       "updated_at": utc_text(stamp)}
+            if receipt.deferred:
+                values["remainder"] = _remainder(row, data, receipt.deferred, stamp, retry)
             try:
                 _finish(store, row.id, stop=stop, **values)
             except StateError:
@@ -475,7 +518,7 @@ def deliver_due(store: StateStore, transport: Transport, *, now: datetime, retry
                 with _ACTIVE_LOCK:
                     _UNRECORDED[row.id] = values
                 raise
-            attempts.append(Attempt(row, "sent", receipt.reply, dict(receipt.refused)))
+            attempts.append(Attempt(row, "sent", receipt.reply, dict(receipt.refused), dict(receipt.deferred)))
     finally:
         with _ACTIVE_LOCK:
             _ACTIVE.discard(token)

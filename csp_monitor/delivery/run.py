@@ -182,6 +182,12 @@ class SendReport(PlainData):
         return [attempt for attempt in self.attempts if attempt.outcome == "unknown"]
 
     @property
+    def incomplete(self) -> list[Attempt]:
+        """The messages sent to some of their recipients only: others refused, or put off until later."""
+        return [attempt for attempt in self.attempts if attempt.outcome == "sent"
+                and (attempt.refused or attempt.deferred)]
+
+    @property
     def retrying(self) -> list[Attempt]:
         """The messages that will be tried again."""
         return [attempt for attempt in self.attempts if attempt.outcome == "retry"]
@@ -208,7 +214,10 @@ class SendReport(PlainData):
             if attempt.outcome == "sent":
                 line = f"sent {message.kind} '{message.subject}' to {to} ({attempt.detail})"
                 if attempt.refused:
-                    line += "; refused: " + "; ".join(f"{r} ({why})" for r, why in attempt.refused.items())
+                    line += "; refused for good: " + "; ".join(f"{r} ({why})" for r, why in attempt.refused.items())
+                if attempt.deferred:
+                    line += ("; put off by the server, tried again later on their own: "
+                             + "; ".join(f"{r} ({why})" for r, why in attempt.deferred.items()))
             elif attempt.outcome == "retry":
                 line = f"not sent yet: {message.kind} '{message.subject}' to {to}: {attempt.detail}"
             elif attempt.outcome == "unknown":

@@ -18,7 +18,13 @@ refused connection, or a timeout) is transient, try again later; 5xx is
 permanent. A timeout or a dropped connection after the whole message was
 sent is neither: the server may have taken it, so the error says ``unknown``
 and the outbox resends it only a bounded number of times. A recipient refused with 5xx is reported; if every recipient is
-refused the message has failed.
+refused the message has failed. A recipient put off with 4xx while others are taken is left out of this
+sending and listed in the receipt's ``deferred``: the outbox sends the message to them alone later.
+
+What is the same for every message is not held against one: a sender refused for good, a login required
+(530) or every recipient "not authorised" (5.7.x, relaying denied) is reported as a configuration problem
+and the connection closed, so the whole queue waits. A session the server ends before taking the message
+(421 at any step, or a connection it kept open and then closed) is tried once more on a new connection.
 """
 
 from __future__ import annotations
@@ -48,9 +54,36 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
     return context
 
 
+_MAX_REPLY = 500  # characters of a server's reply kept in an error: enough for any real explanation
+
+
 def _text(reply: bytes | str) -> str:
-    return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply).replace("\r", " ").replace(
-        "\n", " ").strip()
+    """A server's reply as one line (multi-line replies joined; control characters are made printable where it
+    is shown, by the CLI and the log)."""
+    text = (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply)
+    text = " ".join(line.strip() for line in text.replace("\r", "\n").split("\n") if line.strip())
+    return text if len(text) <= _MAX_REPLY else text[:_MAX_REPLY] + "..."
+
+
+# RFC 3463 X.7.x: security or policy, "not authorised" (relaying denied, sender not allowed ...).
+_POLICY = re.compile(r"5\d\d 5\.7\.\d{1,3}\b")
+
+# smtplib's own verdict on a reply line longer than it reads (8192 bytes), which it raises as if the server
+# had said 500: the server said no such thing, and the message must not be failed for it.
+_LINE_TOO_LONG = (500, "Line too long.")
+
+
+def _client_verdict(exc: smtplib.SMTPResponseException) -> bool:
+    return (exc.smtp_code, exc.smtp_error) == _LINE_TOO_LONG
+
+
+class _Closing(Exception):
+    """The server ended the session before taking the message: a 421, or a connection found closed."""
+
+    def __init__(self, stage: str, reply: str) -> None:
+        super().__init__(stage, reply)
+        self.stage = stage
+        self.reply = reply
 
 
 class SmtpTransport:
@@ -94,10 +127,10 @@ class SmtpTransport:
                         raise DeliveryError(
                             f"{host} does not offer STARTTLS, so the message was not sent in the clear: check "
                             "the server, or use security: tls", permanent=False)
-                    connection.starttls(context=tls_context(settings.ca_file))
+                    _starttls(connection, host, port, settings.ca_file)
                     connection.ehlo()
                 if settings.username:
-                    connection.login(settings.username, self._password or "")
+                    _login(connection, host, settings.username, self._password or "")
             except BaseException:
                 _close_quietly(connection)
                 raise
@@ -112,13 +145,21 @@ class SmtpTransport:
                 "over TLS, use security: starttls or tls. The messages wait in the outbox meanwhile",
                 permanent=False, reply="no AUTH") from None
         except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"{host} refused the login for {settings.username}: {exc.smtp_code} "
-                                f"{_text(exc.smtp_error)}", permanent=False, reply=_text(exc.smtp_error)) from None
+            raise DeliveryError(
+                f"{host} refused the login for {settings.username}: {exc.smtp_code} {_text(exc.smtp_error)}: this "
+                "is a configuration problem, not the server being down: check username and the password "
+                "(password_env or password_file) in delivery.smtp. The messages wait in the outbox and the login is "
+                "tried once per run, no more", permanent=False,
+                reply=f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
         except ssl.SSLCertVerificationError as exc:
             raise DeliveryError(f"the certificate of {host} could not be verified ({exc.verify_message}): if the "
                                 "council uses its own certificate authority, name it with ca_file",
                                 permanent=False) from None
         except smtplib.SMTPResponseException as exc:
+            if _client_verdict(exc):
+                raise DeliveryError(f"{host} sent a reply line longer than SMTP allows (over 8192 characters), "
+                                    "so its answer could not be read", permanent=False,
+                                    reply="reply line too long") from None
             raise DeliveryError(f"{host} replied {exc.smtp_code} {_text(exc.smtp_error)}",
                                 permanent=False, reply=f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
         except (OSError, smtplib.SMTPException) as exc:
@@ -129,50 +170,115 @@ class SmtpTransport:
         return connection
 
     def send(self, message: bytes, *, sender: str, recipients: Sequence[str], message_id: str) -> Receipt:
-        """Send one message: MAIL, RCPT for each recipient, DATA; raise DeliveryError unless accepted."""
+        """Send one message: MAIL, RCPT for each recipient, DATA; raise DeliveryError unless accepted.
+
+        Recipients the server defers (4xx) while it takes others are not sent the message now: the
+        receipt lists them in ``deferred`` and the outbox tries them again later, on their own.
+        """
         if not recipients:
             raise DeliveryError("the message has no recipients", permanent=True)
-        if self._connection is None:
-            self._connection = self._connect()
-        connection = self._connection
+        try:
+            for recipient in (sender, *recipients):
+                recipient.encode("ascii")
+        except UnicodeEncodeError:
+            # Addresses are checked (and IDN domains converted) when rules and configuration are read; this
+            # is a message queued by an older csp-monitor, which would otherwise fail the same way every run.
+            raise DeliveryError(f"the address {recipient} has letters outside ASCII, which this mail server "
+                                "cannot be given: write it as its mail system spells it in ASCII",
+                                permanent=True) from None
+        host = self.settings.host
+        for last_try in (False, True):
+            if self._connection is None:
+                self._connection = self._connect()
+            try:
+                return self._transaction(self._connection, message, sender, recipients)
+            except _Closing as closing:
+                # The server ended the session before taking the message (a 421, or a connection it had kept
+                # open after the last message and then closed): nothing of this message was accepted, so it is
+                # tried once more on a new connection; a server still unwilling then is tried again later.
+                self._drop()
+                if last_try:
+                    raise DeliveryError(f"{host} closed the session {closing.stage}: {closing.reply}",
+                                        permanent=False, reply=closing.reply) from None
+        raise AssertionError("unreachable")
+
+    def _transaction(self, connection: smtplib.SMTP, message: bytes, sender: str,
+                     recipients: Sequence[str]) -> Receipt:
+        """MAIL, RCPT, DATA on an open connection; :class:`_Closing` when the server ends the session first."""
         host = self.settings.host
         try:
-            code, reply = connection.mail(sender)
-            if code != 250:
-                self._reset()
-                raise DeliveryError(f"{host} refused the sender {sender}: {code} {_text(reply)}",
-                                    permanent=code >= 500, reply=f"{code} {_text(reply)}")
+            try:
+                code, reply = connection.mail(sender)
+            except (OSError, smtplib.SMTPServerDisconnected):
+                raise _Closing("before the message (it had closed the connection)", "connection closed") from None
+            if code == 421:
+                raise _Closing("before the message (at MAIL FROM)", f"{code} {_text(reply)}")
+            if not 200 <= code < 300:
+                if code < 500 and code != 530:
+                    self._reset()
+                    raise DeliveryError(f"{host} cannot take mail from {sender} for now: {code} {_text(reply)}",
+                                        permanent=False, reply=f"{code} {_text(reply)}")
+                # The sender is the same for every message: refused for good, it is the configuration (or the
+                # server's) that must change, not a reason to give up this message and every other one. The
+                # connection is closed so that the rest of the queue waits too.
+                self._drop()
+                raise DeliveryError(
+                    f"{host} refused the sender {sender}: {code} {_text(reply)}: this is a configuration problem, not "
+                    "a problem with this message: check delivery.from (the server may not let this machine or "
+                    "login send as that address) and whether it needs a login (username). The messages wait in the "
+                    "outbox until give_up_after", permanent=False, reply=f"{code} {_text(reply)}")
             refused: dict[str, str] = {}
-            transient: dict[str, str] = {}
+            deferred: dict[str, str] = {}
             for recipient in recipients:
                 code, reply = connection.rcpt(recipient)
-                if code not in (250, 251):
-                    (refused if code >= 500 else transient)[recipient] = f"{code} {_text(reply)}"
-            if transient:
+                if code == 421:
+                    raise _Closing(f"before the message (at RCPT TO {recipient})", f"{code} {_text(reply)}")
+                if code == 530:  # "authentication required": the configuration, not this recipient
+                    self._drop()
+                    raise DeliveryError(
+                        f"{host} needs a login before it takes mail: {code} {_text(reply)}: this is a configuration "
+                        "problem: give username and password_env (or password_file) in delivery.smtp. The messages "
+                        "wait in the outbox until give_up_after", permanent=False, reply=f"{code} {_text(reply)}")
+                if not 200 <= code < 300:
+                    (refused if code >= 500 else deferred)[recipient] = f"{code} {_text(reply)}"
+            if len(refused) + len(deferred) == len(recipients):
                 self._reset()
-                listed = "; ".join(f"{r}: {why}" for r, why in transient.items())
-                raise DeliveryError(f"{host} cannot take the message for now ({listed})", permanent=False,
-                                    reply=listed)
-            if len(refused) == len(recipients):
-                self._reset()
-                listed = "; ".join(f"{r}: {why}" for r, why in refused.items())
+                listed = "; ".join(f"{r}: {why}" for r, why in {**deferred, **refused}.items())
+                if deferred:
+                    raise DeliveryError(f"{host} cannot take the message for now ({listed})", permanent=False,
+                                        reply=listed)
+                if all(_POLICY.match(why) for why in refused.values()):
+                    # 5.7.x for every recipient is "not authorised": most often the server will not relay for
+                    # this machine or login, which is the configuration, the same for every message.
+                    self._drop()
+                    raise DeliveryError(
+                        f"{host} refused every recipient as not authorised ({listed}): this is most often a "
+                        "configuration problem (the server does not relay for this machine or login: check "
+                        "username and the server's relay settings), so the messages wait in the outbox until "
+                        "give_up_after", permanent=False, reply=listed)
                 raise DeliveryError(f"{host} refused every recipient ({listed})", permanent=True, reply=listed)
             code, reply = self._data(connection, message, host)
+            if code == 421:
+                raise _Closing("instead of taking the message (after its end)", f"{code} {_text(reply)}")
             if code != 250:
                 raise DeliveryError(f"{host} did not accept the message: {code} {_text(reply)}",
                                     permanent=code >= 500, reply=f"{code} {_text(reply)}")
-        except DeliveryError:
+        except (DeliveryError, _Closing):
             raise
         except smtplib.SMTPResponseException as exc:
             self._drop()
+            if _client_verdict(exc):
+                raise DeliveryError(f"{host} sent a reply line longer than SMTP allows (over 8192 characters), "
+                                    "so its answer could not be read", permanent=False,
+                                    reply="reply line too long") from None
             raise DeliveryError(f"{host} replied {exc.smtp_code} {_text(exc.smtp_error)}",
                                 permanent=exc.smtp_code >= 500,
                                 reply=f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             raise DeliveryError(_network_problem(host, self.settings.effective_port, exc), permanent=False) from None
-        accepted = tuple(r for r in recipients if r not in refused)
-        return Receipt(reply=f"{code} {_text(reply)}", accepted=accepted, refused=refused)
+        accepted = tuple(r for r in recipients if r not in refused and r not in deferred)
+        return Receipt(reply=f"{code} {_text(reply)}", accepted=accepted, refused=refused, deferred=deferred)
 
     def _data(self, connection: smtplib.SMTP, message: bytes, host: str) -> tuple[int, bytes]:
         """DATA, the message and its final dot, then the server's answer to it.
@@ -183,6 +289,8 @@ class SmtpTransport:
         means the server cannot have (a message cut short is discarded).
         """
         code, reply = connection.docmd("DATA")
+        if code == 421:
+            raise _Closing("before the message (at DATA)", f"{code} {_text(reply)}")
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
         body = _DOT_AT_LINE_START.sub(b"..", message)
@@ -221,6 +329,40 @@ class SmtpTransport:
         finally:
             _close_quietly(self._connection)
             self._connection = None
+
+
+def _starttls(connection: smtplib.SMTP, host: str, port: int, ca_file: str | None) -> None:
+    """Upgrade to TLS; a refusal or a failed handshake says that nothing was sent in the clear."""
+    try:
+        connection.starttls(context=tls_context(ca_file))
+    except ssl.SSLCertVerificationError:
+        raise
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryError(f"{host} offers STARTTLS but refused it: {exc.smtp_code} {_text(exc.smtp_error)}, so "
+                            "nothing was sent (never in the clear); it is tried again later", permanent=False,
+                            reply=f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"the TLS handshake with {host}:{port} after STARTTLS failed "
+                            f"({_network_problem(host, port, exc)}), so nothing was sent (never in the clear); it "
+                            "is tried again later", permanent=False) from None
+
+
+def _login(connection: smtplib.SMTP, host: str, username: str, password: str) -> None:
+    """AUTH with one mechanism, once: ``smtplib.login`` tries every mechanism offered in turn, so a wrong
+    password would count as two or three failed logins per run towards the account's lockout."""
+    if not connection.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    offered = connection.esmtp_features["auth"].upper().split()
+    for mechanism in ("CRAM-MD5", "PLAIN", "LOGIN"):
+        if mechanism in offered:
+            connection.user, connection.password = username, password
+            code, reply = connection.auth(mechanism, getattr(connection, "auth_" + mechanism.lower().replace("-", "_")))
+            if code in (235, 503):
+                return
+            raise smtplib.SMTPAuthenticationError(code, reply)
+    raise DeliveryError(f"{host} offers no login method csp-monitor can use (it offers {' '.join(offered) or 'none'}; "
+                        "csp-monitor uses CRAM-MD5, PLAIN or LOGIN): this is a configuration problem, not the server "
+                        "being down. The messages wait in the outbox", permanent=False)
 
 
 def _close_quietly(connection: smtplib.SMTP) -> None:

@@ -21,7 +21,8 @@ class Receipt:
 
     reply: str
     accepted: tuple[str, ...]
-    refused: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)  # recipients refused for good (5xx)
+    deferred: dict[str, str] = field(default_factory=dict)  # recipients to try again later (4xx)
 
 
 class Transport(Protocol):

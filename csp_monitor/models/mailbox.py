@@ -7,7 +7,9 @@ wants such a display name quoted (a comma separates addresses, a full stop is
 addresses and flags the second. We take everything before the last ``<`` as
 the display name, quoted or not, and let :class:`email.headerregistry.Address`
 quote it when the message is built; the address itself must parse as an
-RFC 5322 addr-spec. Rule files and the configuration use the same function,
+RFC 5322 addr-spec, in ASCII: an international domain name is turned into
+its ASCII form (``bücher.example`` -> ``xn--bcher-kva.example``), and a local
+part with other letters is refused, as csp-monitor does not use SMTPUTF8. Rule files and the configuration use the same function,
 so what ``rules check`` accepts is exactly what ``send`` can deliver to.
 """
 
@@ -48,6 +50,17 @@ def parse_mailbox(value: str) -> tuple[str, str]:
     # "=?" would start an RFC 2047 encoded word: a mail client would show it decoded, as other text.
     if any(ch in name for ch in "<>") or "=?" in name or any(ch in addr_spec for ch in ' <>,;"\\'):
         raise ValueError(problem)
+    local, at, domain = addr_spec.rpartition("@")
+    if at and not local.isascii():
+        raise ValueError(f"'{text}' has letters outside ASCII before the @, which most mail servers cannot take "
+                         "(csp-monitor does not use SMTPUTF8): give the person's ASCII address")
+    if at and not domain.isascii():
+        # An international domain name goes on the wire in its ASCII form (RFC 5890), which every server takes.
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(problem) from None
+        addr_spec = f"{local}@{domain}"
     try:
         address = Address(display_name=name, addr_spec=addr_spec)
     except (ValueError, HeaderParseError, IndexError):  # IndexError: Python's parser on 'name@'

@@ -212,6 +212,14 @@ def _log_attempts(job: str, attempts: tuple[Attempt, ...] | list[Attempt], field
         if attempt.outcome == "sent":
             log.info("%s: sent %s to %s (%s)", job, what, extra["recipients"], attempt.detail,
                      extra={"event": "message.sent", **extra})
+            if attempt.refused:
+                log.error("%s: %s was refused for good for %s", job, what,
+                          "; ".join(f"{r} ({why})" for r, why in attempt.refused.items()),
+                          extra={"event": "message.refused", **extra, "refused": ", ".join(attempt.refused)})
+            if attempt.deferred:
+                log.warning("%s: %s was put off by the server for %s: tried again later for them alone", job, what,
+                            "; ".join(f"{r} ({why})" for r, why in attempt.deferred.items()),
+                            extra={"event": "message.deferred", **extra, "deferred": ", ".join(attempt.deferred)})
         elif attempt.outcome == "unknown":
             log.error("%s: may or may not have been delivered (not sent again): %s to %s: %s", job, what,
                       extra["recipients"], attempt.detail, extra={"event": "message.unknown", **extra})
@@ -240,6 +248,8 @@ def _summary(report: SendReport) -> str:
         parts.append(f"{len(report.failed)} failed")
     if report.unknown:
         parts.append(f"{len(report.unknown)} unknown")
+    if report.incomplete:
+        parts.append(f"{len(report.incomplete)} to only some recipients")
     if report.recovered:
         parts.append(f"{len(report.recovered)} resent after a crash")
     return ", ".join(parts)

@@ -117,7 +117,8 @@ class Status(_Result):
                                                 "message queued while delivery is failing, newest first.")
     attention: tuple[str, ...] = Field(
         default=(), description="Why ``csp-monitor status`` exits with 4: a schedule or drop folder whose last run "
-                                "failed or was interrupted, messages given up in the last 7 days, or messages "
+                                "failed or was interrupted, messages given up in the last 7 days, messages sent "
+                                "in the last 7 days that some recipients refused for good, or messages "
                                 "queued while delivery is failing. Empty when all is well.")
     drop_folders: tuple[DropFolderState, ...] = Field(
         default=(), description="Every drop folder, with what the daemon last picked up from it.")
@@ -138,6 +139,7 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
     failures: list[ledger.RunRecord] = []
     counts: dict[str, int] = {}
     failed_messages: list[tuple[str, str, str]] = []
+    refused_messages: list[tuple[str, str, str]] = []
     waiting_messages: list[tuple[str, str, str, int, str, str]] = []
     location = config.state
     if config.state_is_url or os.path.exists(config.state):  # status never creates a store
@@ -151,6 +153,12 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
                 failed_messages = [(row.updated_at, row.subject, row.last_error) for row in connection.execute(
                     select(outbox.c.updated_at, outbox.c.subject, outbox.c.last_error)
                     .where(outbox.c.status.in_(("failed", "unknown"))).order_by(outbox.c.id.desc()).limit(5))]
+                # Sent, but refused for good to some of the recipients: they will never get it.
+                refused_messages = [
+                    (row.updated_at, row.subject, row.refused) for row in connection.execute(
+                        select(outbox.c.updated_at, outbox.c.subject, outbox.c.refused)
+                        .where(outbox.c.status == "sent", outbox.c.refused.is_not(None))
+                        .order_by(outbox.c.id.desc()).limit(20))]
                 # Waiting while delivery fails (the server down, a 4xx): not lost, but not delivered either.
                 # After a failed connection the others wait untried, so all are listed, not only the one tried.
                 waiting_messages = [
@@ -194,6 +202,11 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
                  f"not tried yet, waiting for the mail server (the last attempt failed: {latest_error})")
         errors.append((_parse(updated), f"message '{subject}' to {to} not delivered yet, queued "
                                         f"{local_time(_parse(created), zone)}, {tried}; it is retried"))
+    refused_recently = [(updated, subject, json.loads(refused)) for updated, subject, refused in refused_messages
+                        if moment - _parse(updated) <= FAILED_RECENTLY]
+    errors += [(_parse(updated), f"message '{subject}' was refused for good for "
+                                 + "; ".join(f"{to} ({why})" for to, why in refused.items()))
+               for updated, subject, refused in refused_recently]
     errors.sort(key=lambda item: item[0], reverse=True)
     attention: list[str] = []
     for state in schedules:
@@ -206,6 +219,10 @@ def read_status(config_path: str | os.PathLike[str], *, now: datetime | None = N
     if recent:
         attention.append(f"{len(recent)} message{'s' if len(recent) != 1 else ''} given up in the last "
                          f"{FAILED_RECENTLY.days} days")
+    if refused_recently:
+        people = sorted({to for *_, refused in refused_recently for to in refused})
+        attention.append(f"{len(refused_recently)} message{'s' if len(refused_recently) != 1 else ''} sent in the "
+                         f"last {FAILED_RECENTLY.days} days refused for good for {', '.join(people)}")
     if waiting_messages:
         count = len(waiting_messages)
         attention.append(f"{count} message{'s' if count != 1 else ''} waiting to be delivered: the last attempt "
