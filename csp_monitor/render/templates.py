@@ -183,6 +183,9 @@ def render_template(environment: jinja2.Environment, name: str, context: Mapping
     except (TypeError, ValueError, AttributeError, ArithmeticError, LookupError) as exc:
         raise TemplateError(f"the template failed: {type(exc).__name__}: {exc}",
                             **_where(exc.__traceback__, template.filename or name)) from None
+    except jinja2.TemplateError as exc:  # any other refusal of Jinja's at run time ("extended multiple times")
+        raise TemplateError(f"the template failed: {exc.message or type(exc).__name__}",
+                            **_where(exc.__traceback__, template.filename or name)) from None
 
 
 def _where(trace: types.TracebackType | None, fallback: str) -> dict[str, Any]:

@@ -117,6 +117,22 @@ def test_a_user_report_template_is_stopped_with_a_located_message(tmp_path: Path
     assert not out.exists()
 
 
+@pytest.mark.parametrize("source", ["{% extends 'summary.txt.j2' %}{% extends 'summary.txt.j2' %}",
+                                    "{% extends 'summary.txt.j2' %}\n{% extends 'alert.txt.j2' %}"])
+def test_a_report_template_extending_twice_is_refused_with_a_located_message(tmp_path: Path, source: str) -> None:
+    """Regression (found by the template fuzz test): a report override that extends two templates stopped
+    `report` with Jinja's own TemplateRuntimeError; now exit 1 names the file and nothing is written."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "report.html.j2").write_text(source + "\n", encoding="utf-8")
+    out = tmp_path / "report.html"
+    run = run_cli("report", HARBOROUGH_RULES, "--figures", HARBOROUGH_FIGURES, "--no-charts",
+                  "--templates", templates, "--out", out)
+    assert_refused(run, codes=(1,))
+    assert f"{templates / 'report.html.j2'}:1: the template failed: extended multiple times" in run.stderr
+    assert not out.exists()
+
+
 def _red_result() -> MeasureResult:
     from csp_monitor.models.alerts import _sample_result
 
