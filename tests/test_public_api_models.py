@@ -38,6 +38,20 @@ def test_a_figure_with_a_bad_month_or_value_is_a_figures_error() -> None:
     assert str(caught.value).splitlines()[0] == "<figure>:period: '2014-13' is not a month: the month must be 01 to 12"
 
 
+@pytest.mark.parametrize(("value", "message"), [
+    (True, "the value True is not a number"),
+    (1e300, "the value 1e+300 is too large: figures must be at most 1,000,000,000,000"),
+    (10**13, "the value 1e+13 is too large: figures must be at most 1,000,000,000,000"),
+])
+def test_a_figure_built_in_python_gets_the_loaders_value_checks(value: object, message: str) -> None:
+    """Regression: Figure(value=True) was 1.0 and Figure(value=1e300) was taken, where a figures file refuses
+    both; the model now checks what the loader checks, so a council tool's figures meet the same bounds."""
+    with pytest.raises(FiguresError) as caught:
+        Figure(area="harborough", measure="burglary", period="2014-03", value=value)
+    assert [(problem.path, problem.message) for problem in caught.value.problems] == [(("value",), message)]
+    assert Figure(area="harborough", measure="burglary", period="2014-03", value=10**12).value == 1e12
+
+
 def test_duplicate_figures_are_a_figures_error_listing_each() -> None:
     """FigureSet.from_figures reports every duplicate at its position, as a FiguresError."""
     one = Figure(area="harborough", measure="burglary", period="2014-03", value=1)

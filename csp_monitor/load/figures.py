@@ -32,7 +32,7 @@ from csp_monitor.load.figures_columns import read_csv_columns
 from csp_monitor.load.json_positions import json_positions
 from csp_monitor.load.validation import closest_word, validate_located
 from csp_monitor.load.yaml_source import MAX_DEPTH, Located, Positions
-from csp_monitor.models.figures import FigureSet, normalise_name
+from csp_monitor.models.figures import MAX_FIGURE, FigureSet, normalise_name
 from csp_monitor.periods import LAST_YEAR, format_month, parse_month
 
 __all__ = [
@@ -49,9 +49,6 @@ __all__ = [
 MAX_FIGURES_BYTES = 512 * 1024 * 1024
 """A national five-year set is tens of megabytes; anything this large is a mistake."""
 
-MAX_FIGURE = 1e12
-"""The largest figure accepted: no count, rate or percentage of a partnership comes near a million million,
-and the statistics stay exact below it."""
 
 _MAX_PROBLEMS = 200
 _REQUIRED = ("area", "measure", "period", "value")

@@ -42,6 +42,23 @@ def _name(value: object) -> object:
 
 Name = Annotated[str, BeforeValidator(_name)]
 
+MAX_FIGURE = 1e12
+"""The largest figure accepted: no count, rate or percentage of a partnership comes near a million million,
+and the statistics stay exact below it."""
+
+
+def _figure_value(value: object) -> object:
+    # A figure built in Python gets the loader's checks: True is not 1, and a value past the
+    # loader's bound is refused here too (the statistics are exact only below it).
+    if isinstance(value, bool):
+        raise ValueError(f"the value {value} is not a number")
+    if isinstance(value, int | float) and value > MAX_FIGURE:
+        raise ValueError(f"the value {value:g} is too large: figures must be at most {MAX_FIGURE:,.0f}")
+    return value
+
+
+FigureValue = Annotated[float, BeforeValidator(_figure_value)]
+
 
 class Figure(BaseModel):
     """One monthly value of one measure in one area."""
@@ -51,7 +68,7 @@ class Figure(BaseModel):
     area: Name = Field(description="The area (district or partnership), matched as a slug: 'Harborough' -> 'harborough'.")
     measure: Name = Field(description="The measure's id in the rules (or its 'source').")
     period: Month = Field(description="The calendar month, YYYY-MM.")
-    value: float = Field(ge=0, allow_inf_nan=False, description="The month's value: a count, percentage or rate.")
+    value: FigureValue = Field(ge=0, allow_inf_nan=False, description="The month's value: a count, percentage or rate.")
     suspect: str | None = Field(
         default=None, description="Why this figure is suspected to be a data fault, if it is.")
 
