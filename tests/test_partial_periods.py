@@ -123,3 +123,34 @@ def test_a_mean_with_a_month_missing_last_year_says_it_is_left_out() -> None:
     assert (result.current, result.baseline, result.partial, len(result.compared_months)) == (12, 10, True, 11)
     assert "last year's figures for 2020-09 are missing, so last year's average leaves them out" in result.summary
     assert "no comparison" not in result.summary
+
+
+def test_the_trend_chart_of_a_partial_year_adds_up_the_months_compared() -> None:
+    """Figures to October: each year's bar is its April-October total, so the target line (90% of last
+    April-October's 140) sits among bars of the same months, not under whole years."""
+    from csp_monitor.render.chart_data import charts_for
+
+    rules, figures = rules_from_text(RULES), town(BURGLARY, RESPONSE)
+    evaluation = evaluate(rules, figures, as_of="2022-03")
+    result = evaluation.get("town", "burglary")
+    assert result is not None and result.partial
+    (trend,) = [chart for chart in charts_for(rules, figures, evaluation, [result]) if chart.kind == "trend"]
+    assert trend.title == "Burglary: April to October total by reporting year"
+    assert trend.spec.labels == ("2020/21", "2021/22")
+    assert trend.spec.values == (7 * 20, 7 * 15)
+    assert trend.spec.reference is not None and round(trend.spec.reference, 6) == 0.9 * 7 * 20
+    assert "2021/22: 105" in trend.alt and "The target for 2021/22 is 126." in trend.alt
+
+
+def test_the_trend_chart_of_a_whole_year_is_unchanged() -> None:
+    """With every month present the bars are April-March totals, as before."""
+    from csp_monitor.render.chart_data import charts_for
+
+    full = [20.0] * 12 + [15.0] * 12
+    rules, figures = rules_from_text(RULES), town(full, [10.0] * 24)
+    evaluation = evaluate(rules, figures, as_of="2022-03")
+    result = evaluation.get("town", "burglary")
+    assert result is not None and not result.partial
+    (trend,) = [chart for chart in charts_for(rules, figures, evaluation, [result]) if chart.kind == "trend"]
+    assert trend.title == "Burglary: April to March total by reporting year"
+    assert trend.spec.values == (240, 180)

@@ -117,6 +117,21 @@ def _span_of_months(first: int, count: int) -> str:
     return start if count == 1 else f"{start} to {end}"
 
 
+def _compared_offsets(result: MeasureResult, year_start: int) -> tuple[int, ...]:
+    """The compared months of a partial result, as months from the start of the year (empty when whole)."""
+    if not result.partial or not result.compared_months:
+        return ()
+    return tuple(parse_month(month) - year_start for month in result.compared_months)
+
+
+def _months_label(year_start: int, offsets: Sequence[int]) -> str:
+    """'April to October' for a run of months; 'April, May and July' when the run has gaps."""
+    if list(offsets) == list(range(offsets[0], offsets[0] + len(offsets))):
+        return _span_of_months(year_start + offsets[0], len(offsets))
+    names = [MONTH_NAMES[(year_start + offset) % 12] for offset in offsets]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def charts_for(rules: RuleSet, figures: FigureSet, evaluation: Evaluation,
                results: Sequence[MeasureResult]) -> list[Chart]:
     """The charts for the exception measures ``results``.
@@ -156,7 +171,7 @@ def _content_id(kind: str, result: MeasureResult) -> str:
     return f"{kind}-{result.area}-{result.measure}@{_DOMAIN}"
 
 
-def _aggregate(result: MeasureResult, series: Mapping[int, float], months: range) -> float | None:
+def _aggregate(result: MeasureResult, series: Mapping[int, float], months: Sequence[int]) -> float | None:
     if result.aggregate == "latest":
         return series.get(months[-1])
     present = [series[m] for m in months if m in series]
@@ -167,7 +182,9 @@ def _aggregate(result: MeasureResult, series: Mapping[int, float], months: range
 
 def _trend(result: MeasureResult, series: Mapping[int, float], as_of: int, year_start: int,
            start_month: int, suspects: frozenset[int] | set[int] = frozenset()) -> Chart | None:
-    elapsed = as_of - year_start + 1
+    # The months each year's bar adds up: the year to date, or, when months are missing, only the months
+    # the result compared, so the bars and the target line (worked out from the compared baseline) agree.
+    offsets = _compared_offsets(result, year_start) or tuple(range(as_of - year_start + 1))
     first_year = min(series)
     first_year = first_year - ((first_year - (start_month - 1)) % 12)
     starts = list(range(max(first_year, year_start - 12 * (_TREND_YEARS - 1)), year_start + 1, 12))
@@ -178,11 +195,12 @@ def _trend(result: MeasureResult, series: Mapping[int, float], as_of: int, year_
     previous_hidden = False
     suspect: list[bool] = []
     for start in starts:
-        value = _aggregate(result, series, range(start, start + elapsed))
+        months = [start + offset for offset in offsets]
+        value = _aggregate(result, series, months)
         hidden = suppress(value, result.unit, result.sensitive)
         labels.append(reporting_year_label(start))
         values.append(None if hidden else value)
-        suspect.append(value is not None and any(m in suspects for m in range(start, start + elapsed)))
+        suspect.append(value is not None and any(m in suspects for m in months))
         if value is None or previous is None:
             change = "-"
         elif hidden or previous_hidden:
@@ -194,7 +212,7 @@ def _trend(result: MeasureResult, series: Mapping[int, float], as_of: int, year_
         previous, previous_hidden = value, hidden
     if sum(v is not None for v in values) == 0:
         return None
-    span = _span_of_months(year_start, elapsed)
+    span = _months_label(year_start, offsets)
     reference: float | None = None
     reference_text = ""
     target = result.target
