@@ -101,7 +101,8 @@ def test_the_summary_and_report_never_claim_the_whole_year() -> None:
     assert summary.headline.partial == 2
     report = render_report(summary)
     assert report.count('class="badge badge-partial"') == 3  # both table rows and the red response's exception
-    assert "compared with the same months of the year before, April 2020 to October 2020." in report
+    assert ("The year to date, April 2021 to October 2021, compared with the same months of the year before, "
+            "April 2020 to October 2020.") in report  # it said "April 2021 to March 2022" beside April-October
 
 
 def test_a_missing_month_last_year_still_leaves_a_sum_without_comparison() -> None:

@@ -388,6 +388,8 @@ def build_summary(rules: RuleSet, figures: FigureSet, evaluation: Evaluation, *,
     if partial is not None:
         # Never say "compared with April 2021 to March 2022" when only April to October were compared.
         baseline_label = _months_span([parse_month(month) - 12 for month in partial.compared_months])
+        # ...nor "the year to date, April 2022 to March 2023, compared with April 2021 to October 2021".
+        period_label = _months_span([parse_month(month) for month in partial.compared_months])
     areas = tuple(dict.fromkeys(result.area for result in evaluation.results))
     return RiskSummary(
         partnership=evaluation.partnership,
