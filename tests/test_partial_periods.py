@@ -155,3 +155,13 @@ def test_the_trend_chart_of_a_whole_year_is_unchanged() -> None:
     (trend,) = [chart for chart in charts_for(rules, figures, evaluation, [result]) if chart.kind == "trend"]
     assert trend.title == "Burglary: April to March total by reporting year"
     assert trend.spec.values == (240, 180)
+
+
+def test_the_spreadsheet_title_of_a_partial_year_names_the_months_compared() -> None:
+    """The xlsx title says April-October on both sides and how many months, not the whole year to date."""
+    from csp_monitor.render.table import evaluation_title
+
+    evaluation = evaluate(rules_from_text(RULES), town(BURGLARY, RESPONSE), as_of="2022-03")
+    assert evaluation_title(evaluation) == (
+        "Test CSP: April 2021 to October 2021 (reporting year 2021/22, 7 of 12 months with figures), "
+        "compared with April 2020 to October 2020")  # it said "April 2021 to March 2022 ... April 2020 to March 2021"
