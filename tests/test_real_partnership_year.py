@@ -129,6 +129,7 @@ def test_peer_rates_ranks_and_positions_match_the_populations(figures: FigureSet
         assert result.peers.rank == 1 + sum(other < rate for other in rates.values())
         expected = "above" if rate > average + spread else "below" if rate < average - spread else "in_line"
         assert result.peers.position == expected, area
+        assert result.peers.explanation.startswith(f"{area}'s rate for April 2021 to March 2022 is {rate:,.2f} ")
         positions.add(expected)
     assert positions == {"above", "in_line", "below"}  # not vacuous
 

@@ -61,3 +61,16 @@ def test_the_peer_chart_ranks_the_group_and_highlights_the_area() -> None:
     assert chart.spec.highlight == tuple(label == "harborough" for label in chart.spec.labels)
     assert f"The group average is {peers.group_average:.2f}." in chart.alt
     assert draw(chart.spec, width=chart.width, height=chart.height).startswith(b"\x89PNG")
+
+
+def test_the_peer_chart_names_the_months_its_rates_cover_and_where_the_area_stands() -> None:
+    """The title and alt text say the rates are of April 2013 to March 2014, and an area in line is "within
+    the group's band" (the alt text said "is in line the group's band")."""
+    group = {"harborough": (253.0, 87_000.0), "blaby": (300.0, 94_000.0), "melton": (150.0, 50_000.0)}
+    peers = compare_with_peers(group, "harborough")
+    assert peers.position == "in_line"
+    result = _burglary().model_copy(update={"peers": peers})
+    (chart,) = [c for c in charts_for(RULES, FIGURES, EVALUATION, [result]) if c.kind == "peers"]
+    assert chart.title == "Domestic Burglary: rate per 1,000, April 2013 to March 2014, in the most similar group"
+    assert "rate per 1,000 population over April 2013 to March 2014" in chart.alt
+    assert chart.alt.endswith(" harborough is within the group's band.")

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from csp_monitor.evaluation.wording import format_number
+from csp_monitor.evaluation.wording import format_number, span_phrase
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Evaluation, MeasureResult
 from csp_monitor.models.rules import RuleSet
@@ -339,15 +339,19 @@ def _peers(result: MeasureResult) -> Chart | None:
     avg = float(average) if isinstance(average, (int, float)) else None
     low, high = _field(peers, "lower_limit"), _field(peers, "upper_limit")
     position = _field(peers, "position")
+    # The rates are of the year to date, which may be months, not a year: say which.
+    span = span_phrase(parse_month(result.period_start), parse_month(result.period_end))
     rows = tuple((str(rank), area + (" (this area)" if area == result.area else ""), f"{rate:.2f}")
                  for rank, (area, rate) in enumerate(entries, start=1))
-    where = f" {result.area} is {str(position).replace('_', ' ')} the group's band." if position else ""
+    placed = {"below": "below", "in_line": "within", "above": "above"}.get(str(position))
+    where = f" {result.area} is {placed} the group's band." if placed else ""  # not "is in line the group's band"
     band = (f" The in-line band runs from {float(low):.2f} to {float(high):.2f}."
             if isinstance(low, (int, float)) and isinstance(high, (int, float)) else "")
-    alt = (f"Bar chart of {result.name}, rate per 1,000 population, for the {len(entries)} areas of the most "
+    alt = (f"Bar chart of {result.name}, rate per 1,000 population over {span}, for the {len(entries)} areas "
+           "of the most "
            f"similar group, lowest first, with {result.area} highlighted."
            + (f" The group average is {avg:.2f}." if avg is not None else "") + band + where)
-    title = f"{result.name}: rate per 1,000 in the most similar group"
+    title = f"{result.name}: rate per 1,000, {span}, in the most similar group"
     spec = ChartSpec(kind="peers", title=title, labels=tuple(area for area, _ in entries),
                      values=tuple(rate for _, rate in entries),
                      highlight=tuple(area == result.area for area, _ in entries), reference=avg,
