@@ -149,4 +149,11 @@ def test_2022_23_is_judged_on_april_to_october_and_its_trend_chart_says_so(figur
     assert trend.spec.labels == ("2019/20", "2020/21", "2021/22", "2022/23")
     assert trend.spec.values == (None, _count("melton", "total-crime", _months("2020-04", 7)), baseline, current)
     assert trend.spec.reference == pytest.approx(baseline * 0.95, rel=1e-12)
+    # The projection scales April-October by last year's whole year over its April-October, and says so
+    # (it said "by this point last year", which as of March reads as April to March).
+    full_year = _count("melton", "total-crime", _months("2021-04", 12))
+    assert result.projection is not None
+    assert result.projection.value == pytest.approx(current * full_year / baseline, rel=1e-12)
+    share = f"{baseline / full_year * 100:.1f}%"
+    assert f"last year the same months held {share} of the year's total" in result.projection.explanation
 
