@@ -165,3 +165,20 @@ def test_the_spreadsheet_title_of_a_partial_year_names_the_months_compared() -> 
     assert evaluation_title(evaluation) == (
         "Test CSP: April 2021 to October 2021 (reporting year 2021/22, 7 of 12 months with figures), "
         "compared with April 2020 to October 2020")  # it said "April 2021 to March 2022 ... April 2020 to March 2021"
+
+
+def test_the_summary_says_when_there_are_no_new_figures_since_last_month() -> None:
+    """As of March 2022 with figures to October 2021, the headline says nothing new has come in rather than
+    "No measure changed status since February 2022", which suggests the figures were looked at again."""
+    from csp_monitor.render.summary import previous_evaluation
+
+    rules, figures = rules_from_text(RULES), town(BURGLARY, RESPONSE)
+    evaluation = evaluate(rules, figures, as_of="2022-03")
+    previous = previous_evaluation(rules, figures, evaluation)
+    summary = build_summary(rules, figures, evaluation, previous=previous, charts=False)
+    assert summary.headline.changes_sentence == (
+        "There are no new figures since October 2021, so nothing has changed since February 2022.")
+    current = evaluate(rules, figures, as_of="2021-11")
+    summary = build_summary(rules, figures, current, previous=previous_evaluation(rules, figures, current),
+                            charts=False)
+    assert summary.headline.changes_sentence == "No measure changed status since October 2021."
