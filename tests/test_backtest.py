@@ -130,3 +130,23 @@ def test_months_without_figures_and_another_reporting_year_are_warned_once(tmp_p
         "rules' measures run from 2012-04 to 2014-03; those months show no data and could alert no one",
         "warning: the rules are for the reporting year 2013/14, but 2014-04 to 2014-06 fall in 2014/15: check the "
         "targets still apply"]
+
+
+def test_months_past_the_figures_late_in_a_year_are_marked_partial_not_called_no_data(tmp_path: Path) -> None:
+    """Figures end in December 2013: January to March 2014 are still judged on April-December, so the grid
+    marks them "*" and the warning says they repeat that comparison (it said they "show no data" beside an R);
+    April 2014, a new year with no figures, shows no data."""
+    from tests.security.bounded_cli import run_cli
+
+    figures = tmp_path / "figures.csv"
+    lines = HARBOROUGH_FIGURES.read_text(encoding="utf-8").splitlines()
+    figures.write_text("\n".join(line for line in lines if ",2014-" not in line) + "\n", encoding="utf-8")
+    run = run_cli("backtest", HARBOROUGH_RULES, "--figures", figures, "--from", "2013-11", "--to", "2014-04")
+    assert run.exit_code == 0, run.output
+    assert ("warning: there are no figures for 4 months (2014-01 to 2014-04) of the backtest: the figures for the "
+            "rules' measures run from 2012-04 to 2013-12; 2014-01 to 2014-03 repeat the comparison of the "
+            "year's earlier months (marked * in the grid: only the months with figures are compared); 2014-04 "
+            "shows no data and could alert no one") in run.stderr
+    burglary = next(line for line in run.stdout.splitlines() if line.startswith("Domestic Burglary"))
+    assert burglary.split()[2:] == ["R", "R", "R*", "R*", "R*", "."]
+    assert "* part of the year: months are missing, so only the months with figures are compared" in run.stdout

@@ -101,7 +101,8 @@ def test_the_summary_and_report_never_claim_the_whole_year() -> None:
     assert summary.headline.partial == 2
     report = render_report(summary)
     assert report.count('class="badge badge-partial"') == 3  # both table rows and the red response's exception
-    assert "compared with the same months of the year before, April 2020 to October 2020." in report
+    assert ("The year to date, April 2021 to October 2021, compared with the same months of the year before, "
+            "April 2020 to October 2020.") in report  # it said "April 2021 to March 2022" beside April-October
 
 
 def test_a_missing_month_last_year_still_leaves_a_sum_without_comparison() -> None:
@@ -123,3 +124,61 @@ def test_a_mean_with_a_month_missing_last_year_says_it_is_left_out() -> None:
     assert (result.current, result.baseline, result.partial, len(result.compared_months)) == (12, 10, True, 11)
     assert "last year's figures for 2020-09 are missing, so last year's average leaves them out" in result.summary
     assert "no comparison" not in result.summary
+
+
+def test_the_trend_chart_of_a_partial_year_adds_up_the_months_compared() -> None:
+    """Figures to October: each year's bar is its April-October total, so the target line (90% of last
+    April-October's 140) sits among bars of the same months, not under whole years."""
+    from csp_monitor.render.chart_data import charts_for
+
+    rules, figures = rules_from_text(RULES), town(BURGLARY, RESPONSE)
+    evaluation = evaluate(rules, figures, as_of="2022-03")
+    result = evaluation.get("town", "burglary")
+    assert result is not None and result.partial
+    (trend,) = [chart for chart in charts_for(rules, figures, evaluation, [result]) if chart.kind == "trend"]
+    assert trend.title == "Burglary: April to October total by reporting year"
+    assert trend.spec.labels == ("2020/21", "2021/22")
+    assert trend.spec.values == (7 * 20, 7 * 15)
+    assert trend.spec.reference is not None and round(trend.spec.reference, 6) == 0.9 * 7 * 20
+    assert "2021/22: 105" in trend.alt and "The target for 2021/22 is 126." in trend.alt
+
+
+def test_the_trend_chart_of_a_whole_year_is_unchanged() -> None:
+    """With every month present the bars are April-March totals, as before."""
+    from csp_monitor.render.chart_data import charts_for
+
+    full = [20.0] * 12 + [15.0] * 12
+    rules, figures = rules_from_text(RULES), town(full, [10.0] * 24)
+    evaluation = evaluate(rules, figures, as_of="2022-03")
+    result = evaluation.get("town", "burglary")
+    assert result is not None and not result.partial
+    (trend,) = [chart for chart in charts_for(rules, figures, evaluation, [result]) if chart.kind == "trend"]
+    assert trend.title == "Burglary: April to March total by reporting year"
+    assert trend.spec.values == (240, 180)
+
+
+def test_the_spreadsheet_title_of_a_partial_year_names_the_months_compared() -> None:
+    """The xlsx title says April-October on both sides and how many months, not the whole year to date."""
+    from csp_monitor.render.table import evaluation_title
+
+    evaluation = evaluate(rules_from_text(RULES), town(BURGLARY, RESPONSE), as_of="2022-03")
+    assert evaluation_title(evaluation) == (
+        "Test CSP: April 2021 to October 2021 (reporting year 2021/22, 7 of 12 months with figures), "
+        "compared with April 2020 to October 2020")  # it said "April 2021 to March 2022 ... April 2020 to March 2021"
+
+
+def test_the_summary_says_when_there_are_no_new_figures_since_last_month() -> None:
+    """As of March 2022 with figures to October 2021, the headline says nothing new has come in rather than
+    "No measure changed status since February 2022", which suggests the figures were looked at again."""
+    from csp_monitor.render.summary import previous_evaluation
+
+    rules, figures = rules_from_text(RULES), town(BURGLARY, RESPONSE)
+    evaluation = evaluate(rules, figures, as_of="2022-03")
+    previous = previous_evaluation(rules, figures, evaluation)
+    summary = build_summary(rules, figures, evaluation, previous=previous, charts=False)
+    assert summary.headline.changes_sentence == (
+        "There are no new figures since October 2021, so nothing has changed since February 2022.")
+    current = evaluate(rules, figures, as_of="2021-11")
+    summary = build_summary(rules, figures, current, previous=previous_evaluation(rules, figures, current),
+                            charts=False)
+    assert summary.headline.changes_sentence == "No measure changed status since October 2021."

@@ -61,3 +61,34 @@ def test_the_peer_chart_ranks_the_group_and_highlights_the_area() -> None:
     assert chart.spec.highlight == tuple(label == "harborough" for label in chart.spec.labels)
     assert f"The group average is {peers.group_average:.2f}." in chart.alt
     assert draw(chart.spec, width=chart.width, height=chart.height).startswith(b"\x89PNG")
+
+
+def test_the_peer_chart_names_the_months_its_rates_cover_and_where_the_area_stands() -> None:
+    """The title and alt text say the rates are of April 2013 to March 2014, and an area in line is "within
+    the group's band" (the alt text said "is in line the group's band")."""
+    group = {"harborough": (253.0, 87_000.0), "blaby": (300.0, 94_000.0), "melton": (150.0, 50_000.0)}
+    peers = compare_with_peers(group, "harborough")
+    assert peers.position == "in_line"
+    result = _burglary().model_copy(update={"peers": peers})
+    (chart,) = [c for c in charts_for(RULES, FIGURES, EVALUATION, [result]) if c.kind == "peers"]
+    assert chart.title == "Domestic Burglary: rate per 1,000, April 2013 to March 2014, in the most similar group"
+    assert "rate per 1,000 population over April 2013 to March 2014" in chart.alt
+    assert chart.alt.endswith(" harborough is within the group's band.")
+
+
+def test_long_area_names_are_not_cut_off_at_the_peer_charts_left_edge() -> None:
+    """With "north-west-leicestershire" in the group the left margin widens: the image's first columns stay
+    white (with the fixed 130-pixel margin the name ran off the left edge, "t-leicestershire")."""
+    import io
+
+    from PIL import Image
+
+    group = {"north-west-leicestershire": (300.0, 104_700.0), "harborough": (128.0, 97_600.0),
+             "hinckley-and-bosworth": (261.0, 113_600.0), "blaby": (312.0, 102_900.0)}
+    peers = compare_with_peers(group, "harborough")
+    result = _burglary().model_copy(update={"peers": peers})
+    (chart,) = [c for c in charts_for(RULES, FIGURES, EVALUATION, [result]) if c.kind == "peers"]
+    with Image.open(io.BytesIO(draw(chart.spec, width=chart.width, height=chart.height))) as image:
+        rgb = image.convert("RGB")
+        edge = [rgb.getpixel((x, y)) for x in range(3) for y in range(rgb.height)]
+    assert all(pixel == (255, 255, 255) for pixel in edge)

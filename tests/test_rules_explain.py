@@ -140,7 +140,17 @@ def test_statistics_settings_are_explained() -> None:
         "{id: m, name: Burglary, better: lower, statistics: {confidence: 90%}}",
         extra="statistics: {confidence: 99%, projection: false, spc: {baseline_points: 12}}\n")
     assert ("Statistics: a change against last year is called significant at 99% confidence; no year-end "
-            "projection; a monthly control chart (limits fixed on the first 12 months); no comparison with most "
+            "projection; a monthly control chart (limits fixed on the first 12 months of figures); no comparison with most "
             "similar groups.\n") in text
     assert ("  - Burglary: monitored without a target (lower is better); its own statistics: a change against "
             "last year is called significant at 90% confidence; no owner is named.\n") in text
+
+
+def test_one_standard_deviation_is_singular() -> None:
+    """A peer band of one standard deviation reads "1 standard deviation" (it said "1 standard deviations")."""
+    peers = ("statistics: {peers: {populations: {a: 1000, b: 2000}, groups: {g: [a, b]}}}\n")
+    text = explained("{id: m, name: Burglary, better: lower}", extra=peers)
+    assert "in line when within 1 standard deviation of the group average." in text
+    wide = explained("{id: m, name: Burglary, better: lower}",
+                     extra=peers.replace("groups:", "standard_deviations: 2, groups:"))
+    assert "in line when within 2 standard deviations of the group average." in wide

@@ -25,8 +25,8 @@ def test_seasonal_projection_is_explained() -> None:
     """The explanation gives the projection and the share of last year recorded by now."""
     projection = project_year_end(2100, 9, baseline=2000, baseline_full_year=2773)
     assert projection.explanation == (
-        "Projected year-end total about 2,912: by this point last year 72.1% of the year's "
-        "total had been recorded, and this year is assumed to follow the same pattern."
+        "Projected year-end total about 2,912: last year the same months held 72.1% of the year's "
+        "total, and this year is assumed to follow the same pattern."
     )
 
 

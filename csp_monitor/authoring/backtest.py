@@ -119,5 +119,23 @@ def _months_without_figures(rules: RuleSet, figures: FigureSet, start: int, end:
         f"{len(empty)} months ({format_month(empty[0])} to {format_month(empty[-1])})"
     where = f"the figures for the rules' measures run from {format_month(min(have))} to {format_month(max(have))}" \
         if have else "the figures have none of the rules' measures"
-    return [f"there are no figures for {shown} of the backtest: {where}; those months show no data and could "
-            "alert no one"]
+    # A month past the figures late in a year is still judged, on the year's earlier months: it repeats their
+    # comparison rather than showing no data, so say which months are which.
+    first_month = rules.year_start_month - 1
+    stale = [month for month in empty
+             if any(earlier in have for earlier in range(month - (month - first_month) % 12, month))]
+    if not stale:
+        return [f"there are no figures for {shown} of the backtest: {where}; those months show no data and could "
+                "alert no one"]
+    blank = [month for month in empty if month not in stale]
+    repeat = "repeats" if len(stale) == 1 else "repeat"
+    parts = [f"{_months(stale)} {repeat} the comparison of the year's earlier months (marked * in the grid: "
+             "only the months with figures are compared)"]
+    if blank:
+        show = "shows" if len(blank) == 1 else "show"
+        parts.append(f"{_months(blank)} {show} no data and could alert no one")
+    return [f"there are no figures for {shown} of the backtest: {where}; " + "; ".join(parts)]
+
+
+def _months(months: list[int]) -> str:
+    return format_month(months[0]) if len(months) == 1 else f"{format_month(months[0])} to {format_month(months[-1])}"

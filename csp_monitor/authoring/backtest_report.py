@@ -33,7 +33,8 @@ def render_backtest_table(result: Backtest) -> str:
     for column, month in enumerate(result.months):
         for measure in month.evaluation.results:
             # A status resting on suspect figures is marked, never shown as plain fact.
-            rows[measure.key][column] = _LETTER[measure.status] + ("?" if measure.suspect is not None else "")
+            rows[measure.key][column] = (_LETTER[measure.status] + ("?" if measure.suspect is not None else "")
+                                         + ("*" if measure.partial else ""))
     several_areas = len({area for area, _ in rows}) > 1
     labels = {key: _clean(f"{names[key]} ({key[0]})" if several_areas else names[key]) for key in rows}
     width = max([len("Measure"), *(len(label) for label in labels.values())])
@@ -43,7 +44,9 @@ def render_backtest_table(result: Backtest) -> str:
     lines = [f"{_clean(result.partnership)}: backtest {first.as_of} to {result.months[-1].evaluation.as_of}",
              "R red, A amber, G green, - monitored, . no data"
              + ("; ? suspect figures (likely a data fault): the status is not reliable and raises no alert unless the rule sets fire_on_suspect"
-                if any(cell.endswith("?") for cells in rows.values() for cell in cells) else ""),
+                if any("?" in cell for cells in rows.values() for cell in cells) else "")
+             + ("; * part of the year: months are missing, so only the months with figures are compared"
+                if any("*" in cell for cells in rows.values() for cell in cells) else ""),
              "", years, header]
     for key, cells in rows.items():
         lines.append(labels[key].ljust(width) + " " + "".join(cell.ljust(4) for cell in cells).rstrip())

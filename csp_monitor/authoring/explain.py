@@ -147,7 +147,7 @@ def _statistics_phrases(settings: StatisticsRules, keys: set[str] | None = None)
         if not spc.enabled:
             phrases.append("no control chart")
         else:
-            base = (f"limits fixed on the first {spc.baseline_points} months" if spc.baseline_points
+            base = (f"limits fixed on the first {spc.baseline_points} months of figures" if spc.baseline_points
                     else "limits from every month")
             phrases.append(f"a monthly control chart ({base})")
     if "peers" in wanted:
@@ -155,8 +155,9 @@ def _statistics_phrases(settings: StatisticsRules, keys: set[str] | None = None)
         if peers is None or not peers.groups:
             phrases.append("no comparison with most similar groups")
         else:
+            unit = "standard deviation" if peers.standard_deviations == 1 else "standard deviations"
             method = ("within funnel-plot limits" if peers.method == "funnel"
-                      else f"within {peers.standard_deviations:g} standard deviations of the group average")
+                      else f"within {peers.standard_deviations:g} {unit} of the group average")
             phrases.append(f"compared with the most similar group ({_and(sorted(peers.groups))}): in line when "
                            f"{method}")
     return phrases

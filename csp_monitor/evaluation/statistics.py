@@ -24,6 +24,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from csp_monitor.evaluation.rag import judge
+from csp_monitor.evaluation.wording import span_phrase
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Status, YearEndProjection
 from csp_monitor.models.rules import Measure, RuleSet
@@ -208,6 +209,7 @@ def peer_comparisons(
     comparisons: dict[tuple[str, str], PeerComparison] = {}
     evaluated = set(areas)
     months = range(year_start, as_of + 1)
+    period = span_phrase(year_start, as_of)  # a rate over part of a year must not be read as a year's
     for _, measure in rules.measures():
         peers = statistics[measure.id].peers
         if peers is None or not _counts_summed(measure):
@@ -229,11 +231,11 @@ def peer_comparisons(
                 continue
             found = [area for area in wanted if area in group]
             if len(found) > 1:
-                every = compare_group(group, settings)
+                every = compare_group(group, settings, period=period)
                 for area in found:
                     comparisons[area, measure.id] = every[area]
             elif found:
-                comparisons[found[0], measure.id] = compare_with_peers(group, found[0], settings)
+                comparisons[found[0], measure.id] = compare_with_peers(group, found[0], settings, period=period)
     return comparisons
 
 

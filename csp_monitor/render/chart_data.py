@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from csp_monitor.evaluation.wording import format_number
+from csp_monitor.evaluation.wording import format_number, span_phrase
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Evaluation, MeasureResult
 from csp_monitor.models.rules import RuleSet
@@ -117,6 +117,21 @@ def _span_of_months(first: int, count: int) -> str:
     return start if count == 1 else f"{start} to {end}"
 
 
+def _compared_offsets(result: MeasureResult, year_start: int) -> tuple[int, ...]:
+    """The compared months of a partial result, as months from the start of the year (empty when whole)."""
+    if not result.partial or not result.compared_months:
+        return ()
+    return tuple(parse_month(month) - year_start for month in result.compared_months)
+
+
+def _months_label(year_start: int, offsets: Sequence[int]) -> str:
+    """'April to October' for a run of months; 'April, May and July' when the run has gaps."""
+    if list(offsets) == list(range(offsets[0], offsets[0] + len(offsets))):
+        return _span_of_months(year_start + offsets[0], len(offsets))
+    names = [MONTH_NAMES[(year_start + offset) % 12] for offset in offsets]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def charts_for(rules: RuleSet, figures: FigureSet, evaluation: Evaluation,
                results: Sequence[MeasureResult]) -> list[Chart]:
     """The charts for the exception measures ``results``.
@@ -156,7 +171,7 @@ def _content_id(kind: str, result: MeasureResult) -> str:
     return f"{kind}-{result.area}-{result.measure}@{_DOMAIN}"
 
 
-def _aggregate(result: MeasureResult, series: Mapping[int, float], months: range) -> float | None:
+def _aggregate(result: MeasureResult, series: Mapping[int, float], months: Sequence[int]) -> float | None:
     if result.aggregate == "latest":
         return series.get(months[-1])
     present = [series[m] for m in months if m in series]
@@ -167,7 +182,9 @@ def _aggregate(result: MeasureResult, series: Mapping[int, float], months: range
 
 def _trend(result: MeasureResult, series: Mapping[int, float], as_of: int, year_start: int,
            start_month: int, suspects: frozenset[int] | set[int] = frozenset()) -> Chart | None:
-    elapsed = as_of - year_start + 1
+    # The months each year's bar adds up: the year to date, or, when months are missing, only the months
+    # the result compared, so the bars and the target line (worked out from the compared baseline) agree.
+    offsets = _compared_offsets(result, year_start) or tuple(range(as_of - year_start + 1))
     first_year = min(series)
     first_year = first_year - ((first_year - (start_month - 1)) % 12)
     starts = list(range(max(first_year, year_start - 12 * (_TREND_YEARS - 1)), year_start + 1, 12))
@@ -178,11 +195,12 @@ def _trend(result: MeasureResult, series: Mapping[int, float], as_of: int, year_
     previous_hidden = False
     suspect: list[bool] = []
     for start in starts:
-        value = _aggregate(result, series, range(start, start + elapsed))
+        months = [start + offset for offset in offsets]
+        value = _aggregate(result, series, months)
         hidden = suppress(value, result.unit, result.sensitive)
         labels.append(reporting_year_label(start))
         values.append(None if hidden else value)
-        suspect.append(value is not None and any(m in suspects for m in range(start, start + elapsed)))
+        suspect.append(value is not None and any(m in suspects for m in months))
         if value is None or previous is None:
             change = "-"
         elif hidden or previous_hidden:
@@ -194,7 +212,7 @@ def _trend(result: MeasureResult, series: Mapping[int, float], as_of: int, year_
         previous, previous_hidden = value, hidden
     if sum(v is not None for v in values) == 0:
         return None
-    span = _span_of_months(year_start, elapsed)
+    span = _months_label(year_start, offsets)
     reference: float | None = None
     reference_text = ""
     target = result.target
@@ -321,15 +339,19 @@ def _peers(result: MeasureResult) -> Chart | None:
     avg = float(average) if isinstance(average, (int, float)) else None
     low, high = _field(peers, "lower_limit"), _field(peers, "upper_limit")
     position = _field(peers, "position")
+    # The rates are of the year to date, which may be months, not a year: say which.
+    span = span_phrase(parse_month(result.period_start), parse_month(result.period_end))
     rows = tuple((str(rank), area + (" (this area)" if area == result.area else ""), f"{rate:.2f}")
                  for rank, (area, rate) in enumerate(entries, start=1))
-    where = f" {result.area} is {str(position).replace('_', ' ')} the group's band." if position else ""
+    placed = {"below": "below", "in_line": "within", "above": "above"}.get(str(position))
+    where = f" {result.area} is {placed} the group's band." if placed else ""  # not "is in line the group's band"
     band = (f" The in-line band runs from {float(low):.2f} to {float(high):.2f}."
             if isinstance(low, (int, float)) and isinstance(high, (int, float)) else "")
-    alt = (f"Bar chart of {result.name}, rate per 1,000 population, for the {len(entries)} areas of the most "
+    alt = (f"Bar chart of {result.name}, rate per 1,000 population over {span}, for the {len(entries)} areas "
+           "of the most "
            f"similar group, lowest first, with {result.area} highlighted."
            + (f" The group average is {avg:.2f}." if avg is not None else "") + band + where)
-    title = f"{result.name}: rate per 1,000 in the most similar group"
+    title = f"{result.name}: rate per 1,000, {span}, in the most similar group"
     spec = ChartSpec(kind="peers", title=title, labels=tuple(area for area, _ in entries),
                      values=tuple(rate for _, rate in entries),
                      highlight=tuple(area == result.area for area, _ in entries), reference=avg,

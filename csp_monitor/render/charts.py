@@ -36,10 +36,14 @@ def draw(spec: ChartSpec, *, width: int = 600, height: int = 250) -> bytes:
     figure = Figure(figsize=(width / 100, height / 100), dpi=100 * _SCALE)
     FigureCanvasAgg(figure)
     # Fixed margins (in pixels): a layout engine would draw every chart twice.
-    left = 130 if spec.kind == "peers" else 58
+    # A peer chart's area names are its y labels: room for the longest ("north-west-leicestershire"), up to
+    # 45% of the width, or they are cut off at the left edge.
+    longest = max((len(label) for label in spec.labels), default=0)
+    left = min(max(130, 9 * longest + 12), int(0.45 * width)) if spec.kind == "peers" else 58
     right = 120 if spec.kind != "peers" else 20
-    top = 30 if spec.kind == "spc" else 12
-    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=30 / height, top=1 - top / height)
+    top = 30 if spec.kind in ("spc", "peers") else 12
+    bottom = 46 if spec.kind == "peers" and spec.y_label else 30  # room for the "per 1,000" axis title
+    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
     axes = figure.add_subplot()
     if spec.kind == "trend":
         _trend(axes, spec)
@@ -134,6 +138,8 @@ def _peers(axes: Any, spec: ChartSpec) -> None:
     if spec.reference is not None:
         axes.axvline(spec.reference, color=_REFERENCE, linestyle="--", linewidth=1.2, zorder=3,
                      label=f"{spec.reference_label} {spec.reference:.2f}")
-        axes.legend(loc="lower right", fontsize=10.5, frameon=False)
+        # Above the bars, as on the SPC chart: inside the axes the legend covered the longest bars.
+        axes.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=10.5, frameon=False, borderaxespad=0.1,
+                    ncols=2)
     if spec.y_label:
         axes.set_xlabel(spec.y_label, fontsize=12, color=_TEXT)

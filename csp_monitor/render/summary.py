@@ -305,8 +305,16 @@ def _exception(row: MeasureRow, result: MeasureResult, as_of_label: str, previou
     return ExceptionItem(row=row, reasons=tuple(reasons), sentences=tuple(sentences))
 
 
-def _headline(results: Sequence[MeasureResult], rows: Sequence[MeasureRow], previous_label: str | None
-              ) -> Headline:
+def _no_new_figures(results: Sequence[MeasureResult], as_of: str | None) -> str | None:
+    """The latest month with figures, in words, when it is before the month before ``as_of`` (else None)."""
+    latest = max((month for result in results for month in result.compared_months), default=None)
+    if as_of is None or latest is None or parse_month(latest) >= parse_month(as_of) - 1:
+        return None
+    return month_name(parse_month(latest))
+
+
+def _headline(results: Sequence[MeasureResult], rows: Sequence[MeasureRow], previous_label: str | None,
+              as_of: str | None = None) -> Headline:
     counts = {"red": 0, "amber": 0, "green": 0, "no_target": 0, "no_data": 0}
     for result in results:
         counts[result.status] += 1
@@ -337,6 +345,10 @@ def _headline(results: Sequence[MeasureResult], rows: Sequence[MeasureRow], prev
         changes.append(f"{row.name}{area} is now {now}; it was {before} in {previous_label}.")
     if previous_label is None:
         changes_sentence = "There is no earlier month to compare with."
+    elif not changes and (stale := _no_new_figures(results, as_of)) is not None:
+        # Nothing could change: "no measure changed status since February 2023" would suggest it was looked at.
+        changes_sentence = (f"There are no new figures since {stale}, so nothing has changed since "
+                            f"{previous_label}.")
     elif not changes:
         changes_sentence = f"No measure changed status since {previous_label}."
     else:
@@ -388,6 +400,8 @@ def build_summary(rules: RuleSet, figures: FigureSet, evaluation: Evaluation, *,
     if partial is not None:
         # Never say "compared with April 2021 to March 2022" when only April to October were compared.
         baseline_label = _months_span([parse_month(month) - 12 for month in partial.compared_months])
+        # ...nor "the year to date, April 2022 to March 2023, compared with April 2021 to October 2021".
+        period_label = _months_span([parse_month(month) for month in partial.compared_months])
     areas = tuple(dict.fromkeys(result.area for result in evaluation.results))
     return RiskSummary(
         partnership=evaluation.partnership,
@@ -397,7 +411,7 @@ def build_summary(rules: RuleSet, figures: FigureSet, evaluation: Evaluation, *,
         period_label=period_label,
         baseline_label=baseline_label,
         previous_label=previous_label,
-        headline=_headline(evaluation.results, rows, previous_label),
+        headline=_headline(evaluation.results, rows, previous_label, evaluation.as_of),
         exceptions=tuple(item for _, _, item, _ in exceptions),
         groups=tuple(groups),
         empty_priorities=empty,

@@ -101,8 +101,22 @@ def _target_words(result: MeasureResult) -> str:
 def evaluation_title(evaluation: Evaluation) -> str:
     """``Harborough ...: April 2013 to March 2014 (reporting year 2013/14), compared with April 2012 to March 2013``."""
     first, last = parse_month(evaluation.year_start), parse_month(evaluation.as_of)
-    return (f"{evaluation.partnership}: {span_phrase(first, last)} (reporting year {evaluation.reporting_year}), "
-            f"compared with {span_phrase(first - 12, last - 12)}")
+    partial = next((result for result in evaluation.results if result.partial), None)
+    if partial is None:
+        return (f"{evaluation.partnership}: {span_phrase(first, last)} (reporting year "
+                f"{evaluation.reporting_year}), compared with {span_phrase(first - 12, last - 12)}")
+    # Months missing: name the months compared, never the whole year to date beside them.
+    compared = [parse_month(month) for month in partial.compared_months]
+    return (f"{evaluation.partnership}: {_months_words(compared)} (reporting year {evaluation.reporting_year}, "
+            f"{len(compared)} of {partial.months_expected} months with figures), compared with "
+            f"{_months_words([month - 12 for month in compared])}")
+
+
+def _months_words(months: list[int]) -> str:
+    """``April 2022 to October 2022`` for a run of months, else ``2022-04 to 2022-06 and 2022-08``."""
+    if months == list(range(months[0], months[0] + len(months))):
+        return span_phrase(months[0], months[-1])
+    return months_phrase(months)
 
 
 

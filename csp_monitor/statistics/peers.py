@@ -144,30 +144,39 @@ def compare_with_peers(
     group: Mapping[str, tuple[float, float]],
     area: str,
     settings: PeerSettings | None = None,
+    *,
+    period: str | None = None,
 ) -> PeerComparison:
     """Compare ``area`` with the other areas of ``group``, a mapping of area to (count, population).
+
+    ``period`` names the months the counts cover ("April 2022 to October 2022") in the explanation, so a
+    rate over part of a year is not read as a year's.
 
     Raise ValueError when the area is not in the group, the group has fewer
     than two areas, a count is negative or a population is not positive.
     """
     if area not in group:
         raise ValueError(f"{area} is not in its own peer group")
-    return _Group(group, settings or PeerSettings()).compare(area)
+    return _Group(group, settings or PeerSettings(), period).compare(area)
 
 
 def compare_group(
     group: Mapping[str, tuple[float, float]],
     settings: PeerSettings | None = None,
+    *,
+    period: str | None = None,
 ) -> dict[str, PeerComparison]:
-    """Compare every area of ``group`` with the rest, working out the group's figures once."""
-    peers = _Group(group, settings or PeerSettings())
+    """Compare every area of ``group`` with the rest, working out the group's figures once (``period``: as
+    for :func:`compare_with_peers`)."""
+    peers = _Group(group, settings or PeerSettings(), period)
     return {area: peers.compare(area) for area in group}
 
 
 class _Group:
     """A peer group's rates, average and spread, worked out once for all its members."""
 
-    def __init__(self, group: Mapping[str, tuple[float, float]], settings: PeerSettings) -> None:
+    def __init__(self, group: Mapping[str, tuple[float, float]], settings: PeerSettings,
+                 period: str | None = None) -> None:
         if len(group) < 2:
             raise ValueError("a peer group needs at least two areas")
         for name, (count, population) in group.items():
@@ -177,6 +186,7 @@ class _Group:
                 raise ValueError(f"the population of {name} must be above 0, not {population!r}")
         self.group = group
         self.settings = settings
+        self.period = period
         per = settings.per
         self.rates = {name: count / population * per for name, (count, population) in group.items()}
         # Rates of ordinary numbers are floats; a caller's float-like numbers go through validation.
@@ -231,7 +241,7 @@ class _Group:
             "tail_probability": chance,
             "rates": self.frozen_rates,
             "explanation": _explain(
-                area, rate, average, difference, rank, size, lower, upper, position, settings
+                area, rate, average, difference, rank, size, lower, upper, position, settings, self.period
             ) + _funnel_chance(self.group[area][0], expected, chance),
         }
         if (self.floats and type(lower) is float and type(upper) is float and type(centre) is float
@@ -296,6 +306,7 @@ def _explain(
     upper: float,
     position: PeerPosition,
     settings: PeerSettings,
+    period: str | None = None,
 ) -> str:
     def num(value: float) -> str:
         return f"{value:,.2f}"  # rates, always to two decimals so they line up
@@ -324,6 +335,6 @@ def _explain(
         # The funnel is drawn smooth between whole counts; the exact tail decides the position.
         verdict = "in line with its peers by the exact test, though just outside"
     return (
-        f"{area}'s rate is {num(rate)} {per}, {gap} (rank {rank} of {size}, 1 = lowest): "
+        f"{area}'s rate{f' for {period}' if period else ''} is {num(rate)} {per}, {gap} (rank {rank} of {size}, 1 = lowest): "
         f"{verdict} {band} ({num(lower)} to {num(upper)})."
     )

@@ -97,9 +97,11 @@ def project_year_end(
         share = baseline / baseline_full_year
         value = current * scale
         explanation = _complete(value, months_elapsed, months_in_year) or (
-            f"Projected year-end total about {_plain_english.number(round(value))}: by this point "
-            f"last year {_plain_english.percent(round(share, 3))} of the year's total had been "
-            f"recorded, and this year is assumed to follow the same pattern."
+            # "The same months", not "by this point": as of March with figures to October, this point is
+            # March, but the share is that of the months compared.
+            f"Projected year-end total about {_plain_english.number(round(value))}: last year the same "
+            f"months held {_plain_english.percent(round(share, 3))} of the year's total, and this year is "
+            f"assumed to follow the same pattern."
         )
         return _projection(value, "seasonal", months_elapsed, scale, explanation)
 

@@ -166,3 +166,44 @@ def test_the_alert_email_fits_a_phone(chromium: str, tmp_path_factory: pytest.Te
     assert _has_colour(png, _RED_TILE)
     assert _page_width(chromium, frame) <= PHONE_WIDTH
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Burglary" in page.read_text(encoding="utf-8")
+
+
+def test_the_report_fits_a_phone(chromium: str, harborough: RiskSummary,
+                                 tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The standalone report's full table fits a phone: its headings wrap (it was 427 pixels wide at 375)."""
+    folder = tmp_path_factory.mktemp("screenshots")
+    page = folder / "report.html"
+    page.write_text(render_report(harborough), encoding="utf-8")
+    frame = _phone(page, 6000)
+    png = _screenshot(chromium, frame, folder / "report-phone.png", 500, 6000)
+    print(f"report phone screenshot: {png}")
+    assert _has_colour(png, _RED_TILE)
+    assert _page_width(chromium, frame) <= PHONE_WIDTH
+
+
+def test_a_partial_year_report_fits_a_phone(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A report whose rows carry "7 of 12 months" marks fits a phone: the mark goes under the status (the
+    Melton 2022/23 report was 456 pixels wide at 390)."""
+    from csp_monitor import FigureSet, rules_from_text
+    from tests.town_fixtures import monthly
+
+    rules = rules_from_text("""
+partnership: Test CSP
+area: town
+year_starts: 2021-04
+priorities:
+  - id: crime
+    title: Reduce crime
+    measures:
+      - {id: violence, name: Violence and sexual offences (police.uk), better: lower, target: {change: -2%}}
+      - {id: burglary, name: "Burglary, domestic and commercial (police.uk)", better: lower, target: {change: -10%}}
+""")
+    figures = FigureSet.from_figures(monthly("violence", "2020-04", [1200.0] * 12 + [1500.0] * 7)
+                                     + monthly("burglary", "2020-04", [100.0] * 12 + [90.0] * 7))
+    evaluation = evaluate(rules, figures, as_of="2022-03")
+    summary = build_summary(rules, figures, evaluation, charts=False)
+    assert [row.coverage for row in summary.rows] == ["7 of 12 months", "7 of 12 months"]
+    folder = tmp_path_factory.mktemp("screenshots")
+    page = folder / "partial-report.html"
+    page.write_text(render_report(summary), encoding="utf-8")
+    assert _page_width(chromium, _phone(page, 3000)) <= PHONE_WIDTH
