@@ -29,7 +29,7 @@ from csp_monitor.models.rules import RuleFile, RuleSet
 
 __all__ = ["LoadedRuleFile", "load_rule_files", "load_rules", "rules_from_data", "rules_from_text", "rules_from_texts"]
 
-_SET_LEVEL = ("partnership", "area", "year_starts", "tolerance", "statistics")
+_SET_LEVEL = ("partnership", "area", "area_name", "year_starts", "tolerance", "statistics")
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def as_read(value: Any, path: tuple[str | int, ...], name: str, problems: list[P
 def load_rules(paths: str | Path | Sequence[str | Path]) -> RuleSet:
     """Load one or more rule files into one :class:`RuleSet`.
 
-    Set-level settings (partnership, area, year_starts, tolerance, statistics) may be given
+    Set-level settings (partnership, area, area_name, year_starts, tolerance, statistics) may be given
     in any of the files, but not differently in two of them; priorities and
     measures are collected from every file and their ids must be unique.
     """
@@ -285,6 +285,7 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
     rule_set = RuleSet(
         partnership=settings["partnership"][0],
         area=settings.get("area", (None,))[0],
+        area_name=settings.get("area_name", (None,))[0],
         year_starts=settings.get("year_starts", (None,))[0],
         tolerance=settings.get("tolerance", (None,))[0],
         statistics=settings.get("statistics", (None,))[0],
