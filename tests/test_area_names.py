@@ -124,3 +124,13 @@ def test_the_report_and_the_summary_email_name_the_areas_of_the_peer_chart(
     (title,) = [index for index, line in enumerate(lines) if line.endswith("in the most similar group:")]
     assert [line.split("  ")[-2] for line in lines[title + 1:title + 4]] == [
         "NW Leicestershire", "Oadby and Wigston", "Hinckley & Bosworth (this area)"]
+
+
+def test_an_area_name_without_an_area_is_refused_where_it_is_written(
+        tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    """`area_name:` with no `area:` would name nothing: the check says so at its line, exit 1."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.replace("area: hinckley-and-bosworth\n", ""), encoding="utf-8")
+    run = cli("rules", "check", rules)
+    assert run.exit_code == 1
+    assert f"{rules}:2:1: 'area_name' names the area the rules are for, but no file gives 'area'" in run.stderr

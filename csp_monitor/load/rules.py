@@ -272,6 +272,12 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
                 else:
                     seen_measures[measure.id] = (file, m_where)
     problems.extend(_duplicate_alert_names(files))
+    if "area_name" in settings and "area" not in settings:
+        file = settings["area_name"][1]
+        problems.append(file.source.positions.problem(
+            ("area_name",), "'area_name' names the area the rules are for, but no file gives 'area': add "
+            "'area:' with the area's id as the figures write it, or name peer areas under peers: names:",
+            key=True))
     if "partnership" not in settings and files:
         problems.append(Problem(
             "no file names the partnership: add a line such as 'partnership: Harborough District Community "
