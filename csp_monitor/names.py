@@ -17,14 +17,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["edit_distance", "near_typo", "slug", "typo_allowance"]
+__all__ = ["display_name", "edit_distance", "near_typo", "slug", "typo_allowance"]
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+# Joining words a place name keeps in lower case ("Oadby and Wigston", "Kingston upon Hull").
+_SMALL_WORDS = frozenset({"and", "of", "the", "upon", "on", "in", "with"})
 
 
 def slug(text: str) -> str:
     """``Hinckley and Bosworth`` -> ``hinckley-and-bosworth``."""
     return _NOT_SLUG.sub("-", text.lower()).strip("-")
+
+
+def display_name(area: str) -> str:
+    """An area's name as a board reads it, from its id when the rules give none:
+    ``north-west-leicestershire`` -> ``North West Leicestershire``, ``city-of-london`` -> ``City of London``."""
+    words = [word for word in area.split("-") if word]
+    return " ".join(word if index and word in _SMALL_WORDS else word[:1].upper() + word[1:]
+                    for index, word in enumerate(words))
 
 
 def edit_distance(first: str, second: str, limit: int | None = None) -> int:

@@ -57,8 +57,8 @@ def test_the_peer_chart_ranks_the_group_and_highlights_the_area() -> None:
     (chart,) = [c for c in charts_for(RULES, FIGURES, EVALUATION, [result]) if c.kind == "peers"]
     rates = [rate for rate, _ in sorted((count / people * 1000, area) for area, (count, people) in group.items())]
     assert list(chart.spec.values) == rates
-    assert [row[1] for row in chart.rows if "(this area)" in row[1]] == ["harborough (this area)"]
-    assert chart.spec.highlight == tuple(label == "harborough" for label in chart.spec.labels)
+    assert [row[1] for row in chart.rows if "(this area)" in row[1]] == ["Harborough (this area)"]
+    assert chart.spec.highlight == tuple(label == "Harborough" for label in chart.spec.labels)
     assert f"The group average is {peers.group_average:.2f}." in chart.alt
     assert draw(chart.spec, width=chart.width, height=chart.height).startswith(b"\x89PNG")
 
@@ -73,11 +73,11 @@ def test_the_peer_chart_names_the_months_its_rates_cover_and_where_the_area_stan
     (chart,) = [c for c in charts_for(RULES, FIGURES, EVALUATION, [result]) if c.kind == "peers"]
     assert chart.title == "Domestic Burglary: rate per 1,000, April 2013 to March 2014, in the most similar group"
     assert "rate per 1,000 population over April 2013 to March 2014" in chart.alt
-    assert chart.alt.endswith(" harborough is within the group's band.")
+    assert chart.alt.endswith(" Harborough is within the group's band.")
 
 
 def test_long_area_names_are_not_cut_off_at_the_peer_charts_left_edge() -> None:
-    """With "north-west-leicestershire" in the group the left margin widens: the image's first columns stay
+    """With "North West Leicestershire" in the group the left margin widens: the image's first columns stay
     white (with the fixed 130-pixel margin the name ran off the left edge, "t-leicestershire")."""
     import io
 

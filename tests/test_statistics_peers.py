@@ -259,6 +259,6 @@ def test_the_explanation_names_the_months_the_rates_cover() -> None:
     """Given the period, the sentence says whose months the rate is of, so seven months are not read as a year."""
     group = {"a": (120.0, 10_000.0), "b": (90.0, 10_000.0), "c": (100.0, 10_000.0)}
     comparison = compare_with_peers(group, "a", period="April 2022 to October 2022")
-    assert comparison.explanation.startswith("a's rate for April 2022 to October 2022 is 12.00 per 1,000 people")
+    assert comparison.explanation.startswith("A's rate for April 2022 to October 2022 is 12.00 per 1,000 people")
     assert compare_group(group, period="April 2022 to October 2022")["b"].explanation.startswith(
-        "b's rate for April 2022 to October 2022 is 9.00 per 1,000 people")
+        "B's rate for April 2022 to October 2022 is 9.00 per 1,000 people")

@@ -104,7 +104,7 @@ def decide(evaluation: Evaluation, rules: RuleSet, remembered: RememberedState, 
                                        silenced=silenced)
             notice: Notification | None = None
             if record is not None:
-                context = {"area": result.area, "measure": result.measure, "period": period,
+                context = {"area": result.area, "area_name": result.area_label, "measure": result.measure, "period": period,
                            "partnership": evaluation.partnership,
                            "previous_status": previous.status if previous else None}
                 message_kind: NotificationKind = kind or ("resolved" if record.state == "resolved" else "firing")

@@ -26,9 +26,11 @@ def render_backtest_table(result: Backtest) -> str:
     months = [parse_month(month.evaluation.as_of) for month in result.months]
     rows: dict[tuple[str, str], list[str]] = {}
     names: dict[tuple[str, str], str] = {}
+    places: dict[str, str] = {}  # area id -> its name as the board reads it
     for month in result.months:
         for measure in month.evaluation.results:
             names.setdefault(measure.key, measure.name)
+            places.setdefault(measure.area, measure.area_label)
             rows.setdefault(measure.key, [" "] * len(months))
     for column, month in enumerate(result.months):
         for measure in month.evaluation.results:
@@ -36,7 +38,7 @@ def render_backtest_table(result: Backtest) -> str:
             rows[measure.key][column] = (_LETTER[measure.status] + ("?" if measure.suspect is not None else "")
                                          + ("*" if measure.partial else ""))
     several_areas = len({area for area, _ in rows}) > 1
-    labels = {key: _clean(f"{names[key]} ({key[0]})" if several_areas else names[key]) for key in rows}
+    labels = {key: _clean(f"{names[key]} ({places[key[0]]})" if several_areas else names[key]) for key in rows}
     width = max([len("Measure"), *(len(label) for label in labels.values())])
     years = " " * width + " " + "".join(
         (str(m // 12) if index == 0 or m % 12 == 0 else "").ljust(4) for index, m in enumerate(months)).rstrip()
@@ -60,8 +62,8 @@ def render_backtest_table(result: Backtest) -> str:
             for notice in month.notifications:
                 count += 1
                 name = names.get((notice.area, notice.measure), notice.measure)
-                where = f" ({notice.area})" if several_areas else ""
-                lines.append(f"  {month.evaluation.as_of}  {notice.alert} {notice.kind}: {_clean(name)}{where} "
+                where = f" ({places.get(notice.area, notice.area)})" if several_areas else ""
+                lines.append(f"  {month.evaluation.as_of}  {notice.alert} {notice.kind}: {_clean(name + where)} "
                              f"-> {', '.join(notice.recipients)}")
         if count == 0:
             lines.append("  none")

@@ -15,6 +15,7 @@ from csp_monitor.evaluation.wording import format_number
 from csp_monitor.models.alerts import OWNER, AlertRule, Condition, Threshold
 from csp_monitor.models.rules import Measure, Priority, RuleSet, Target
 from csp_monitor.models.statistics import StatisticsRules
+from csp_monitor.names import display_name
 from csp_monitor.periods import month_name, parse_month, reporting_year_label
 
 __all__ = ["explain_alert", "explain_measure", "explain_rules", "explain_target"]
@@ -205,7 +206,8 @@ def _scope(rules: RuleSet, alert: AlertRule) -> str:
         return "no measure at all (check its scope)"
     text = f"{_and(names)}" if len(names) <= 4 else f"{len(names)} measures ({_and(names[:3])} ...)"
     if scope.areas:
-        text += f" in {_and(scope.areas)}"
+        given = rules.area_names()
+        text += f" in {_and([given.get(area) or display_name(area) for area in scope.areas])}"
     return text
 
 
@@ -243,7 +245,7 @@ def explain_alert(rules: RuleSet, alert: AlertRule) -> str:
 def explain_rules(rules: RuleSet) -> str:
     """The whole rule set in plain English: the partnership, each priority's targets, then the alerts."""
     lines = [rules.partnership]
-    area = f"the area '{rules.area}'" if rules.area else "every area in the figures"
+    area = f"the area {rules.area_name or display_name(rules.area)}" if rules.area else "every area in the figures"
     if rules.year_starts is not None:
         start = parse_month(rules.year_starts)
         year = (f"the reporting year {reporting_year_label(start)} ({month_name(start)} to "

@@ -39,6 +39,7 @@ from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import MeasureResult, Status, TargetSummary, YearEndProjection
 from csp_monitor.models.rules import Measure, Priority, RuleSet
 from csp_monitor.models.statistics import StatisticsRules
+from csp_monitor.names import display_name
 from csp_monitor.statistics import (
     PeerComparison,
     Significance,
@@ -74,8 +75,10 @@ def evaluate_all(rules: RuleSet, figures: FigureSet, areas: Sequence[str], as_of
     """Every measure of every area (area by area, in rule order), as :func:`evaluate_measure` judges each."""
     plans = [_plan(rules, priority, measure, statistics[measure.id]) for priority, measure in rules.measures()]
     any_suspect = bool(figures.suspects)
+    given = rules.area_names()
     results: list[MeasureResult] = []
     for area in areas:
+        area_name = given.get(area) or display_name(area)
         for plan in plans:
             measure = plan.measure
             series = figures.series(area, measure.figures_measure)
@@ -83,9 +86,10 @@ def evaluate_all(rules: RuleSet, figures: FigureSet, areas: Sequence[str], as_of
             peer = peers.get((area, measure.id))
             if suspects or not set(map(type, series.values())) <= _FLOAT:
                 results.append(evaluate_measure(rules, plan.priority, measure, area, series, as_of, year_start,
-                                                suspects=suspects, statistics=plan.statistics, peers=peer))
+                                                suspects=suspects, statistics=plan.statistics, peers=peer,
+                                                area_name=area_name))
             else:
-                results.append(_result(rules, plan, area, series, as_of, year_start, peer))
+                results.append(_result(rules, plan, area, area_name, series, as_of, year_start, peer))
     return results
 
 
@@ -102,8 +106,8 @@ def _plan(rules: RuleSet, priority: Priority, measure: Measure, statistics: Stat
                  if spc.enabled and not spc.rebase_at else None)
 
 
-def _result(rules: RuleSet, plan: _Plan, area: str, series: Mapping[int, float], as_of: int, year_start: int,
-            peers: PeerComparison | None) -> MeasureResult:
+def _result(rules: RuleSet, plan: _Plan, area: str, area_name: str, series: Mapping[int, float], as_of: int,
+            year_start: int, peers: PeerComparison | None) -> MeasureResult:
     """:func:`evaluate_measure` for a series of floats with no suspect figures."""
     measure = plan.measure
     months = range(year_start, as_of + 1)
@@ -150,13 +154,15 @@ def _result(rules: RuleSet, plan: _Plan, area: str, series: Mapping[int, float],
 
     summary = _summary(measure, status, current=current, baseline=baseline, difference=difference,
                        change_pct=change_pct, tolerance=tolerance, missing=missing,
-                       missing_baseline=missing_baseline, suspect=[], area=area, first=year_start, last=as_of)
+                       missing_baseline=missing_baseline, suspect=[], area=area_name, first=year_start,
+                       last=as_of)
     summary += significance_clause(significance, difference, status)
     if partial:
         summary += (f"; only the {len(compared)} of {len(months)} months with figures in both years "
                     f"({months_phrase(compared)}) are compared")
     return prevalidated(MeasureResult, {
         "area": area,
+        "area_name": area_name,
         "measure": measure.id,
         "name": measure.name,
         "priority": plan.priority.id,

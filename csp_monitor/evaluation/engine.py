@@ -50,6 +50,7 @@ from csp_monitor.models.results import (
 )
 from csp_monitor.models.rules import Measure, Priority, RuleSet
 from csp_monitor.models.statistics import StatisticsRules
+from csp_monitor.names import display_name
 from csp_monitor.periods import (
     format_month,
     parse_month,
@@ -189,13 +190,17 @@ def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area:
                      series: Mapping[int, float], as_of: int, year_start: int, *,
                      suspects: Mapping[int, str] | None = None,
                      statistics: StatisticsRules | None = None,
-                     peers: PeerComparison | None = None) -> MeasureResult:
+                     peers: PeerComparison | None = None,
+                     area_name: str | None = None) -> MeasureResult:
     """Judge one measure in one area (``series`` maps month index to value).
 
     ``statistics`` defaults to the rules' settings for the measure; ``peers``
     is the area's most-similar-group comparison, which needs every area's
-    figures and so is worked out by :func:`evaluate`.
+    figures and so is worked out by :func:`evaluate`; ``area_name`` defaults to
+    the name the rules give the area, else one made from its id.
     """
+    if area_name is None:
+        area_name = rules.area_names().get(area) or display_name(area)
     months = range(year_start, as_of + 1)
     present = [m for m in months if m in series]
     missing = [m for m in months if m not in series]
@@ -253,7 +258,7 @@ def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area:
     summary = _summary(measure, status, current=current, baseline=baseline, difference=difference,
                        change_pct=change_pct, tolerance=tolerance, missing=missing,
                        missing_baseline=missing_baseline, suspect=[m for m in suspect_months if m not in used],
-                       area=area, first=year_start, last=as_of)
+                       area=area_name, first=year_start, last=as_of)
     if suspect is not None:
         summary += (f"; {suspect.text} {'is' if _one_month(suspect) else 'are'} suspect (likely a data fault), "
                     "so the status is not reliable")
@@ -266,6 +271,7 @@ def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area:
                     f"({months_phrase(compared)}) are compared")
     return MeasureResult(
         area=area,
+        area_name=area_name,
         measure=measure.id,
         name=measure.name,
         priority=priority.id,

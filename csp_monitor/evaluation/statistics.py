@@ -210,6 +210,7 @@ def peer_comparisons(
     evaluated = set(areas)
     months = range(year_start, as_of + 1)
     period = span_phrase(year_start, as_of)  # a rate over part of a year must not be read as a year's
+    names = rules.area_names()
     for _, measure in rules.measures():
         peers = statistics[measure.id].peers
         if peers is None or not _counts_summed(measure):
@@ -231,11 +232,12 @@ def peer_comparisons(
                 continue
             found = [area for area in wanted if area in group]
             if len(found) > 1:
-                every = compare_group(group, settings, period=period)
+                every = compare_group(group, settings, period=period, names=names)
                 for area in found:
                     comparisons[area, measure.id] = every[area]
             elif found:
-                comparisons[found[0], measure.id] = compare_with_peers(group, found[0], settings, period=period)
+                comparisons[found[0], measure.id] = compare_with_peers(group, found[0], settings, period=period,
+                                                                          names=names)
     return comparisons
 
 

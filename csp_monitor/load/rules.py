@@ -29,7 +29,7 @@ from csp_monitor.models.rules import RuleFile, RuleSet
 
 __all__ = ["LoadedRuleFile", "load_rule_files", "load_rules", "rules_from_data", "rules_from_text", "rules_from_texts"]
 
-_SET_LEVEL = ("partnership", "area", "year_starts", "tolerance", "statistics")
+_SET_LEVEL = ("partnership", "area", "area_name", "year_starts", "tolerance", "statistics")
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def as_read(value: Any, path: tuple[str | int, ...], name: str, problems: list[P
 def load_rules(paths: str | Path | Sequence[str | Path]) -> RuleSet:
     """Load one or more rule files into one :class:`RuleSet`.
 
-    Set-level settings (partnership, area, year_starts, tolerance, statistics) may be given
+    Set-level settings (partnership, area, area_name, year_starts, tolerance, statistics) may be given
     in any of the files, but not differently in two of them; priorities and
     measures are collected from every file and their ids must be unique.
     """
@@ -272,6 +272,12 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
                 else:
                     seen_measures[measure.id] = (file, m_where)
     problems.extend(_duplicate_alert_names(files))
+    if "area_name" in settings and "area" not in settings:
+        file = settings["area_name"][1]
+        problems.append(file.source.positions.problem(
+            ("area_name",), "'area_name' names the area the rules are for, but no file gives 'area': add "
+            "'area:' with the area's id as the figures write it, or name peer areas under peers: names:",
+            key=True))
     if "partnership" not in settings and files:
         problems.append(Problem(
             "no file names the partnership: add a line such as 'partnership: Harborough District Community "
@@ -285,6 +291,7 @@ def combine(files: Sequence[LoadedRuleFile]) -> RuleSet:
     rule_set = RuleSet(
         partnership=settings["partnership"][0],
         area=settings.get("area", (None,))[0],
+        area_name=settings.get("area_name", (None,))[0],
         year_starts=settings.get("year_starts", (None,))[0],
         tolerance=settings.get("tolerance", (None,))[0],
         statistics=settings.get("statistics", (None,))[0],

@@ -67,6 +67,7 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     "alert": "the alert rule: alert.id, alert.severity, alert.description",
     "kind": "firing, repeat or resolved",
     "area": "the area's id",
+    "area_name": "the area's name as the board reads it (area_name in the rules, else made from its id)",
     "measure": "the measure's id",
     "period": "the as-of month, YYYY-MM",
     "partnership": "the partnership's name",
@@ -295,7 +296,7 @@ def _trial_render(environment: Any, text: str) -> None:
     from csp_monitor.sandbox import TemplateLimitError
 
     context = {"result": _sample_result(), "alert": _SAMPLE_ALERT, "kind": "firing", "area": "harborough",
-               "measure": "domestic-burglary", "period": "2013-12", "partnership": "Harborough CSP",
+               "area_name": "Harborough", "measure": "domestic-burglary", "period": "2013-12", "partnership": "Harborough CSP",
                "previous_status": "amber"}
     try:
         environment.from_string(text).render(context)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from csp_monitor.models.rules import Aggregate, Better, Unit
+from csp_monitor.names import display_name
 from csp_monitor.statistics import PeerComparison, ProjectionMethod, Significance, SpcResult
 
 __all__ = [
@@ -86,7 +87,12 @@ class SuspectFigures(_Result):
 class MeasureResult(_Result):
     """The year-to-date judgement on one measure in one area."""
 
-    area: str = Field(description="The area.")
+    area: str = Field(description="The area's id.")
+    area_name: str = Field(
+        default="",
+        description=(
+            "The area's name as the board reads it: the rules' area_name, else made from its id "
+            "(north-west-leicestershire: North West Leicestershire)."))
     measure: str = Field(description="The measure's id.")
     name: str = Field(description="The measure's name.")
     priority: str = Field(description="The id of the priority the measure belongs to.")
@@ -148,6 +154,11 @@ class MeasureResult(_Result):
         description="The monthly control chart (Making Data Count): limits, special causes, variation, assurance.")
     peers: PeerComparison | None = Field(
         default=None, description="The comparison with the area's most similar group, when peers are configured.")
+
+    @property
+    def area_label(self) -> str:
+        """The area's name for a reader: ``area_name``, else one made from the id (for results built by hand)."""
+        return self.area_name or display_name(self.area)
 
     @property
     def key(self) -> tuple[str, str]:

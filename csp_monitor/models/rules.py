@@ -372,6 +372,13 @@ class RuleFile(_Model):
         description="The area the rules apply to, as named in the figures; without it they apply to every area.",
         examples=["harborough"],
     )
+    area_name: Text | None = Field(
+        default=None,
+        description=(
+            "The area's name as the board reads it in summaries, charts and alerts; without it the name is "
+            "made from the area's id (north-west-leicestershire: North West Leicestershire)."),
+        examples=["Harborough"],
+    )
     year_starts: Month | None = Field(
         default=None,
         description="The first month of the 12-month reporting year (YYYY-MM); April-March unless said otherwise.",
@@ -408,6 +415,7 @@ class RuleSet(_Model):
 
     partnership: Text = Field(description="The partnership's name.")
     area: Identifier | None = Field(default=None, description="The one area the rules apply to, or every area.")
+    area_name: Text | None = Field(default=None, description="The area's name as the board reads it, if given.")
     year_starts: Month | None = Field(default=None, description="The first month of the reporting year the rules are for.")
     tolerance: Tolerance | None = Field(default=None, description="The default amber band.")
     statistics: StatisticsRules | None = Field(
@@ -483,6 +491,18 @@ class RuleSet(_Model):
         if self.year_starts is None:
             return 4
         return int(self.year_starts[5:7])
+
+    def area_names(self) -> dict[str, str]:
+        """The names the rules give areas (the rule set's own area, then its peers'), by area id."""
+        names: dict[str, str] = {}
+        peer_rules = [self.statistics.peers if self.statistics else None]
+        peer_rules += [measure.statistics.peers if measure.statistics else None for _, measure in self.measures()]
+        for peers in peer_rules:
+            if peers is not None:
+                names.update((area, name) for area, name in peers.names.items() if area not in names)
+        if self.area is not None and self.area_name is not None:
+            names[self.area] = self.area_name
+        return names
 
     def measures(self) -> list[tuple[Priority, Measure]]:
         """Every measure with its priority, in rule order."""

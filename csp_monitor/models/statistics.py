@@ -30,7 +30,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from csp_monitor.frozen import FrozenDict, FrozenMapping
-from csp_monitor.models.rules import Identifier, KeyedValueError
+from csp_monitor.models.rules import Identifier, KeyedValueError, Text
 from csp_monitor.periods import Month, parse_month
 from csp_monitor.statistics import PeerSettings, SpcSettings
 
@@ -196,6 +196,13 @@ class PeerRules(_Model):
             "groups); each area is compared with the other areas of its group."
         ),
         examples=[{"leicestershire-districts": ["harborough", "blaby", "melton"]}],
+    )
+    names: FrozenMapping[Identifier, Text] = Field(
+        default_factory=FrozenDict,
+        description=(
+            "The name of an area as the board reads it in peer sentences, charts and tables, where the one "
+            "made from its id is not right (oadby-and-wigston: Oadby and Wigston is made without help)."),
+        examples=[{"hinckley-and-bosworth": "Hinckley & Bosworth"}],
     )
 
     @model_validator(mode="after")

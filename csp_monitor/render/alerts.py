@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from csp_monitor.models.decisions import Notification
 from csp_monitor.models.results import Evaluation
 from csp_monitor.models.rules import RuleSet
+from csp_monitor.names import display_name
 from csp_monitor.periods import month_name, parse_month
 from csp_monitor.render.messages import RenderedEmail, render_email
 from csp_monitor.render.summary import MeasureRow, full_stop, measure_row
@@ -38,7 +39,8 @@ class AlertItem(_View):
     kind: str = Field(description="firing, repeat or resolved.")
     kind_label: str = Field(description="New alert, Reminder or Back on track.")
     severity: str = Field(description="low, medium or high.")
-    area: str = Field(description="The area.")
+    area: str = Field(description="The area id.")
+    area_name: str = Field(description="The area's name as the board reads it.")
     measure: str = Field(description="The measure id.")
     name: str = Field(description="The measure's name.")
     period: str = Field(description="The reporting period (YYYY-MM).")
@@ -74,6 +76,7 @@ def build_alert_email(rules: RuleSet, evaluation: Evaluation, recipient: str,
     """The alert email for one recipient."""
     items: list[AlertItem] = []
     sensitive = suppressed = False
+    names = rules.area_names()
     for notification in notifications:
         rule = rules.alert(notification.alert)
         result = evaluation.get(notification.area, notification.measure)
@@ -87,7 +90,9 @@ def build_alert_email(rules: RuleSet, evaluation: Evaluation, recipient: str,
         items.append(AlertItem(
             key=notification.key, alert=notification.alert, description=rule.description if rule else None,
             kind=notification.kind, kind_label=_KIND_LABELS.get(notification.kind, notification.kind),
-            severity=rule.severity if rule else "medium", area=notification.area, measure=notification.measure,
+            severity=rule.severity if rule else "medium", area=notification.area,
+            area_name=row.area_name if row else names.get(notification.area) or display_name(notification.area),
+            measure=notification.measure,
             name=row.name if row else notification.measure, period=notification.period, message=message, row=row))
     items.sort(key=lambda item: (item.kind == "resolved", _SEVERITY_ORDER.get(item.severity, 3)))
     return AlertEmail(partnership=evaluation.partnership, recipient=recipient, as_of=evaluation.as_of,

@@ -25,6 +25,7 @@ from csp_monitor.evaluation.wording import format_number, span_phrase
 from csp_monitor.models.figures import FigureSet
 from csp_monitor.models.results import Evaluation, MeasureResult
 from csp_monitor.models.rules import RuleSet
+from csp_monitor.names import display_name
 from csp_monitor.periods import (
     MONTH_NAMES,
     format_month,
@@ -228,7 +229,7 @@ def _trend(result: MeasureResult, series: Mapping[int, float], as_of: int, year_
     word = {"sum": "total", "mean": "average", "latest": "figure"}[result.aggregate]
     what = f"{span} {word}" if result.aggregate != "latest" else f"{MONTH_NAMES[as_of % 12]} figure"
     listed = "; ".join(f"{row[0]}: {row[1]}" for row in rows)
-    alt = (f"Bar chart of {result.name} in {result.area}, the {what} of each reporting year. "
+    alt = (f"Bar chart of {result.name} in {result.area_label}, the {what} of each reporting year. "
            f"{listed}.{reference_text}"
            + (" Hatched bars rest on suspect figures (likely data faults)." if any(suspect) else ""))
     title = f"{result.name}: {what} by reporting year"
@@ -308,7 +309,7 @@ def _spc(result: MeasureResult, series: Mapping[int, float], as_of: int) -> Char
     variation_text = (f" The latest month shows {str(variation).replace('_', ' ')}."
                       if isinstance(variation, str) else "")
     trial = " The limits are trial limits: there are fewer than 12 points." if _field(spc, "trial_limits") else ""
-    alt = (f"Statistical process control chart of {result.name} in {result.area}, monthly from "
+    alt = (f"Statistical process control chart of {result.name} in {result.area_label}, monthly from "
            f"{month_name(months[0])} to {month_name(months[-1])}: mean {format_number(float(mean), unit)}, "
            f"process limits {format_number(float(lower), unit)} to {format_number(float(upper), unit)}. "
            + (f"Special causes: {', '.join(causes)}." if causes else "No special causes.") + variation_text + trial
@@ -341,18 +342,22 @@ def _peers(result: MeasureResult) -> Chart | None:
     position = _field(peers, "position")
     # The rates are of the year to date, which may be months, not a year: say which.
     span = span_phrase(parse_month(result.period_start), parse_month(result.period_end))
-    rows = tuple((str(rank), area + (" (this area)" if area == result.area else ""), f"{rate:.2f}")
+    given = _field(peers, "names")
+    names = {area: (given.get(area) if isinstance(given, Mapping) else None) or display_name(area)
+             for area, _ in entries}  # the ids stay for matching; a board reads names
+    names[result.area] = result.area_label
+    rows = tuple((str(rank), names[area] + (" (this area)" if area == result.area else ""), f"{rate:.2f}")
                  for rank, (area, rate) in enumerate(entries, start=1))
     placed = {"below": "below", "in_line": "within", "above": "above"}.get(str(position))
-    where = f" {result.area} is {placed} the group's band." if placed else ""  # not "is in line the group's band"
+    where = f" {result.area_label} is {placed} the group's band." if placed else ""  # not "is in line the group's band"
     band = (f" The in-line band runs from {float(low):.2f} to {float(high):.2f}."
             if isinstance(low, (int, float)) and isinstance(high, (int, float)) else "")
     alt = (f"Bar chart of {result.name}, rate per 1,000 population over {span}, for the {len(entries)} areas "
            "of the most "
-           f"similar group, lowest first, with {result.area} highlighted."
+           f"similar group, lowest first, with {result.area_label} highlighted."
            + (f" The group average is {avg:.2f}." if avg is not None else "") + band + where)
     title = f"{result.name}: rate per 1,000, {span}, in the most similar group"
-    spec = ChartSpec(kind="peers", title=title, labels=tuple(area for area, _ in entries),
+    spec = ChartSpec(kind="peers", title=title, labels=tuple(names[area] for area, _ in entries),
                      values=tuple(rate for _, rate in entries),
                      highlight=tuple(area == result.area for area, _ in entries), reference=avg,
                      reference_label="group average" if avg is not None else None,

@@ -36,7 +36,7 @@ def draw(spec: ChartSpec, *, width: int = 600, height: int = 250) -> bytes:
     figure = Figure(figsize=(width / 100, height / 100), dpi=100 * _SCALE)
     FigureCanvasAgg(figure)
     # Fixed margins (in pixels): a layout engine would draw every chart twice.
-    # A peer chart's area names are its y labels: room for the longest ("north-west-leicestershire"), up to
+    # A peer chart's area names are its y labels: room for the longest ("North West Leicestershire"), up to
     # 45% of the width, or they are cut off at the left edge.
     longest = max((len(label) for label in spec.labels), default=0)
     left = min(max(130, 9 * longest + 12), int(0.45 * width)) if spec.kind == "peers" else 58

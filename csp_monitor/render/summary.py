@@ -58,6 +58,7 @@ class MeasureRow(_View):
     """One measure in one area, every value formatted for reading (and suppressed where needed)."""
 
     area: str = Field(description="The area id.")
+    area_name: str = Field(description="The area's name as the board reads it.")
     measure: str = Field(description="The measure id.")
     name: str = Field(description="The measure's name.")
     priority: str = Field(description="The priority id.")
@@ -103,7 +104,8 @@ class ExceptionItem(_View):
 class PriorityGroup(_View):
     """A priority's heading and its measures, for the Figure 3 table."""
 
-    area: str = Field(description="The area.")
+    area: str = Field(description="The area id.")
+    area_name: str = Field(description="The area's name as the board reads it.")
     priority: str = Field(description="The priority id.")
     title: str = Field(description="The priority's title.")
     rows: tuple[MeasureRow, ...] = Field(description="Its measures, in rule order.")
@@ -211,6 +213,7 @@ def measure_row(result: MeasureResult, previous: MeasureResult | None = None) ->
     projection_status = _field(projection, "status")
     return MeasureRow(
         area=result.area,
+        area_name=result.area_label,
         measure=result.measure,
         name=result.name,
         priority=result.priority,
@@ -341,7 +344,7 @@ def _headline(results: Sequence[MeasureResult], rows: Sequence[MeasureRow], prev
             continue
         before = STATUS_LABELS[row.previous_status].lower()
         now = STATUS_LABELS[row.status].lower()
-        area = f" ({row.area})" if len({r.area for r in rows}) > 1 else ""
+        area = f" ({row.area_name})" if len({r.area for r in rows}) > 1 else ""
         changes.append(f"{row.name}{area} is now {now}; it was {before} in {previous_label}.")
     if previous_label is None:
         changes_sentence = "There is no earlier month to compare with."
@@ -387,7 +390,7 @@ def build_summary(rules: RuleSet, figures: FigureSet, evaluation: Evaluation, *,
             last = groups[-1]
             groups[-1] = last.model_copy(update={"rows": (*last.rows, row)})
         else:
-            groups.append(PriorityGroup(area=row.area, priority=row.priority, title=row.priority_title, rows=(row,)))
+            groups.append(PriorityGroup(area=row.area, area_name=row.area_name, priority=row.priority, title=row.priority_title, rows=(row,)))
     empty = tuple(priority.title for priority in rules.priorities if not priority.measures)
 
     specs = charts_for(rules, figures, evaluation, [result for _, _, _, result in exceptions])

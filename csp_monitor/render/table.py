@@ -309,7 +309,7 @@ def render_table(evaluation: Evaluation, *, colour: bool = False, warnings: bool
     for area in areas:
         out.append("")
         if len(areas) > 1:
-            out.append(f"== {area} ==")
+            out.append(f"== {_clean(next(r.area_label for r in evaluation.results if r.area == area))} ==")
         out.append(line(headers))
         out.append("  ".join("-" * w for w in widths))
         priority = None

@@ -37,6 +37,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from csp_monitor.frozen import FrozenDict, FrozenMapping
+from csp_monitor.names import display_name
 from csp_monitor.statistics import _plain_english
 from csp_monitor.statistics._poisson import (
     poisson_cdf,
@@ -135,6 +136,11 @@ class PeerComparison(BaseModel):
         ),
     )
     rates: FrozenMapping[str, float] = Field(description="The rate of every area in the group.")
+    names: FrozenMapping[str, str] = Field(
+        default_factory=FrozenDict,
+        description=(
+            "The name of every area in the group as a reader reads it: the one given, else made from its id "
+            "(north-west-leicestershire: North West Leicestershire)."))
     explanation: str = Field(
         description="One plain-English sentence comparing the area with its peers."
     )
@@ -146,18 +152,20 @@ def compare_with_peers(
     settings: PeerSettings | None = None,
     *,
     period: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> PeerComparison:
     """Compare ``area`` with the other areas of ``group``, a mapping of area to (count, population).
 
     ``period`` names the months the counts cover ("April 2022 to October 2022") in the explanation, so a
-    rate over part of a year is not read as a year's.
+    rate over part of a year is not read as a year's. ``names`` gives an area's name as a reader reads it, by
+    area; an area without one is named from its id (``oadby-and-wigston``: Oadby and Wigston).
 
     Raise ValueError when the area is not in the group, the group has fewer
     than two areas, a count is negative or a population is not positive.
     """
     if area not in group:
         raise ValueError(f"{area} is not in its own peer group")
-    return _Group(group, settings or PeerSettings(), period).compare(area)
+    return _Group(group, settings or PeerSettings(), period, names).compare(area)
 
 
 def compare_group(
@@ -165,10 +173,11 @@ def compare_group(
     settings: PeerSettings | None = None,
     *,
     period: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, PeerComparison]:
-    """Compare every area of ``group`` with the rest, working out the group's figures once (``period``: as
-    for :func:`compare_with_peers`)."""
-    peers = _Group(group, settings or PeerSettings(), period)
+    """Compare every area of ``group`` with the rest, working out the group's figures once (``period`` and
+    ``names``: as for :func:`compare_with_peers`)."""
+    peers = _Group(group, settings or PeerSettings(), period, names)
     return {area: peers.compare(area) for area in group}
 
 
@@ -176,7 +185,7 @@ class _Group:
     """A peer group's rates, average and spread, worked out once for all its members."""
 
     def __init__(self, group: Mapping[str, tuple[float, float]], settings: PeerSettings,
-                 period: str | None = None) -> None:
+                 period: str | None = None, names: Mapping[str, str] | None = None) -> None:
         if len(group) < 2:
             raise ValueError("a peer group needs at least two areas")
         for name, (count, population) in group.items():
@@ -192,6 +201,9 @@ class _Group:
         # Rates of ordinary numbers are floats; a caller's float-like numbers go through validation.
         self.floats = all(type(rate) is float and type(name) is str for name, rate in self.rates.items())
         self.frozen_rates = FrozenDict(self.rates)  # one for every member's comparison: it cannot change
+        given = names or {}
+        self.names = FrozenDict({name: given.get(name) or display_name(name) for name in group})
+        self.floats = self.floats and all(type(name) is str for name in self.names.values())
         self.sorted_rates = sorted(self.rates.values())
         size = len(self.rates)
         self.average = math.fsum(self.rates.values()) / size
@@ -240,8 +252,9 @@ class _Group:
             "expected": expected,
             "tail_probability": chance,
             "rates": self.frozen_rates,
+            "names": self.names,
             "explanation": _explain(
-                area, rate, average, difference, rank, size, lower, upper, position, settings, self.period
+                self.names[area], rate, average, difference, rank, size, lower, upper, position, settings, self.period
             ) + _funnel_chance(self.group[area][0], expected, chance),
         }
         if (self.floats and type(lower) is float and type(upper) is float and type(centre) is float
