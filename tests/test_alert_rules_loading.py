@@ -157,7 +157,7 @@ def test_malformed_alerts_are_located(tmp_path: Path, alerts: str, expected: lis
     pytest.param("'{% if %}'", "alerts.yaml:4:14: the message template is not valid: Expected an expression, "
                  "got 'end of statement block'", id="syntax"),
     pytest.param("'{{ reslt.summary }}'", "alerts.yaml:4:14: the message uses 'reslt', which is not known "
-                 "(did you mean 'result'?): a message can use result, alert, kind, area, measure, period, "
+                 "(did you mean 'result'?): a message can use result, alert, kind, area, area_name, measure, period, "
                  "partnership, previous_status", id="unknown-variable"),
     pytest.param("'{{ result.summry }}'", "alerts.yaml:4:14: the message uses 'result.summry', but a result "
                  "has no 'summry' (did you mean 'result.summary'?)", id="unknown-field"),
