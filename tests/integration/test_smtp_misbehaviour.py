@@ -74,6 +74,16 @@ def outbox(folder: Path) -> list[tuple[str, list[str], str | None]]:
     return [(status, json.loads(recipients), error) for status, recipients, error in rows]
 
 
+def a_willing_server_gets_each_once(config: Path, port: int, *, wait: float) -> None:
+    """The configuration moved from ``port`` to a willing server: after ``wait`` s (the messages' retry time) the
+    next `send` succeeds and each message arrives exactly once."""
+    with ScriptedSmtp() as server:
+        edit_config(config, f"port: {port},", f"port: {server.port},")
+        time.sleep(wait)
+        assert send(config).exit_code == 0
+    everyone_once(server.received)
+
+
 def everyone_once(received: list[Any], people: set[str] = EVERYONE) -> None:
     """Each of ``people`` got the summary and an alert, each exactly once; nobody else got anything."""
     counts = arrivals(received)
@@ -218,11 +228,7 @@ def test_a_server_closing_every_session_keeps_everything_queued_and_says_so(tmp_
     assert "closed the session before the message (at MAIL FROM): 421 4.3.2 shutting down" in run.stdout
     assert len(closing.sessions) == 2
     assert {status for status, _, _ in outbox(tmp_path)} == {"queued"}
-    with ScriptedSmtp() as server:
-        edit_config(config, f"port: {closing.port},", f"port: {server.port},")
-        time.sleep(1.2)
-        assert send(config).exit_code == 0
-    everyone_once(server.received)
+    a_willing_server_gets_each_once(config, closing.port, wait=1.2)
 
 
 class Unwilling(ScriptedSmtp):
@@ -259,11 +265,7 @@ def test_a_server_failing_every_session_loses_nothing_and_the_next_server_gets_e
     assert run.exit_code == 1 and said in run.stdout, run.output
     assert not unwilling.received
     assert {status for status, _, _ in outbox(tmp_path)} == {"queued"}
-    with ScriptedSmtp() as server:
-        edit_config(config, f"port: {unwilling.port},", f"port: {server.port},")
-        time.sleep(2.2)
-        assert send(config).exit_code == 0
-    everyone_once(server.received)
+    a_willing_server_gets_each_once(config, unwilling.port, wait=2.2)
 
 
 class RefusesTheSender(ScriptedSmtp):
