@@ -31,6 +31,20 @@ def _send(config: Path, as_of: str, now: str) -> subprocess.Popen[bytes]:
                             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
 
 
+def _reaches(server: LoopbackSmtp, process: subprocess.Popen[bytes], count: int) -> bool:
+    """Wait until the server has kept ``count`` messages (True) or the process has ended (False).
+
+    Timing the kill by the server's arrivals, not by the clock, makes the kills land on any machine's speed."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if len(server.received) >= count:
+            return True
+        if process.poll() is not None:
+            return False
+        time.sleep(0.01)
+    raise AssertionError(f"send neither delivered message {count} nor ended within 60 s")
+
+
 def test_killed_sends_deliver_everything_and_only_an_in_flight_message_twice(tmp_path: Path) -> None:
     """Every message arrives; a message arrives twice only if a kill caught it in flight, with the same Message-ID."""
     seed = random.randrange(1_000_000)
@@ -51,8 +65,10 @@ def test_killed_sends_deliver_everything_and_only_an_in_flight_message_twice(tmp
                 runs += 1
                 assert runs <= 2 * _KILLS + 4, f"send did not complete after {runs} runs (seed {seed})"
                 process = _send(config_path, as_of, now)
-                if kills < _KILLS:
-                    time.sleep(chance.uniform(0.8, 2.4))
+                if kills < _KILLS and _reaches(server, process, len(server.received) + chance.randint(1, 2)):
+                    # A moment after the server kept a message: within its 0.25 s reply (a message in flight)
+                    # or just after it (the reply read, the outbox not yet told).
+                    time.sleep(chance.uniform(0.0, 0.35))
                 if process.poll() is None and kills < _KILLS:
                     process.send_signal(signal.SIGKILL)
                     process.wait()
