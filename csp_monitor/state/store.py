@@ -777,6 +777,10 @@ def _is_sqlite(path: Path) -> bool:
     return True
 
 
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite write waits for another process's lock before the store reports itself busy."""
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, a wait when another process writes, and write transactions that lock at once."""
     from sqlalchemy import event
@@ -786,7 +790,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_MS)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
