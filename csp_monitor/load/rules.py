@@ -101,6 +101,8 @@ def _validate(name: str, located: Located, raw: bytes, problems: list[Problem],
     model, found = validate_located(RuleFile, located)
     problems.extend(found)
     if model is None:
+        # combine() checks ids only in files that validate: say about repeated ids now, in the same run.
+        problems.extend(_repeated_ids(located))
         return None
     return LoadedRuleFile(name=name, model=model, source=located, raw=raw, warnings=tuple(found_warnings))
 
@@ -334,6 +336,33 @@ def _places(files: Sequence[LoadedRuleFile]) -> dict[str, tuple[str, int | None,
         located = files[0].source.positions.values or files[0].source.positions.keys
         places["measures"] = (files[0].name, 1 if located else None, 1 if located else None, ())
     return places
+
+
+def _repeated_ids(located: Located) -> list[Problem]:
+    """Priority, measure and alert ids used twice in one file's raw data (one that did not validate)."""
+    problems: list[Problem] = []
+    data = located.data if isinstance(located.data, dict) else {}
+
+    def ids(items: Any, path: tuple[str | int, ...]) -> list[tuple[str, tuple[str | int, ...]]]:
+        if not isinstance(items, list):
+            return []
+        return [(item["id"], (*path, index, "id")) for index, item in enumerate(items)
+                if isinstance(item, dict) and isinstance(item.get("id"), str)]
+
+    priorities = ids(data.get("priorities"), ("priorities",))
+    measures = [found for index, item in enumerate(data.get("priorities") or [])
+                if isinstance(item, dict) for found in ids(item.get("measures"), ("priorities", index, "measures"))]
+    for kind, named in (("priority", priorities), ("measure", measures),
+                        ("alert", ids(data.get("alerts"), ("alerts",)))):
+        first: dict[str, tuple[str | int, ...]] = {}
+        for ident, path in named:
+            if ident in first:
+                line, _ = located.positions.locate(first[ident])
+                problems.append(located.positions.problem(
+                    path, f"the {kind} id '{ident}' is already used at line {line}: ids must be unique"))
+            else:
+                first[ident] = path
+    return problems
 
 
 def _duplicate_alert_names(files: Sequence[LoadedRuleFile]) -> list[Problem]:
