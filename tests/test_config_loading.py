@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,6 +87,22 @@ def test_every_mistake_is_reported_at_once_with_its_place(tmp_path: Path) -> Non
     assert any(p.startswith(f"{path}:5:9: ") and "is not an email address" in p for p in problems)
     assert any(p.startswith(f"{path}:6:") and "'ssl' is not allowed for 'security'" in p for p in problems)
     assert f"{path}:8:1: unknown key 'sumary' (did you mean 'summary'?)" in problems
+
+
+def test_a_repeated_schedule_id_is_reported_with_the_files_other_mistakes(tmp_path: Path, cli: Any) -> None:
+    """A schedule id used twice is reported in the same run as a misspelt key, not only once the rest is
+    mended (the model's own check runs only on valid data); the command exits 1 and sends nothing."""
+    path = _project(tmp_path, MINIMUM.replace("summary:", "sumary:") + (
+        "schedules:\n"
+        "  - {id: monthly, cron: '0 7 10 * *', run: summary}\n"
+        "  - {id: monthly, cron: '30 8 * * mon', run: alerts}\n"))
+    problems = _problems(path)
+    assert problems == [f"{path}:8:1: unknown key 'sumary' (did you mean 'summary'?)",
+                        f"{path}:12:10: the schedule id 'monthly' is already used at line 11: ids must be unique"]
+    result = cli("send", "--config", path, "--dry-run", tmp_path / "dry")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert f"{path}:12:10: the schedule id 'monthly'" in result.stdout + result.stderr
+    assert not (tmp_path / "dry").exists()
 
 
 def test_plain_smtp_is_allowed_only_to_this_machine(tmp_path: Path) -> None:

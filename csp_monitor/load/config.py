@@ -19,7 +19,7 @@ from typing import Any
 from csp_monitor.arguments import check_path
 from csp_monitor.errors import ArgumentError, ConfigError, Problem, shown_value
 from csp_monitor.files import not_regular, read_regular
-from csp_monitor.load.validation import closest, validate_located
+from csp_monitor.load.validation import closest, repeated_ids, validate_located
 from csp_monitor.load.yaml_source import Located, Positions, YamlProblems, read_yaml_file
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
 from csp_monitor.models.figure_sources import DropFolder, PoliceUkArchives
@@ -100,6 +100,8 @@ def _configuration(located: Located, name: str, base: Path) -> MonitorConfig:
     """Validate what a file (or Python data) holds, make its paths absolute from ``base`` and check them."""
     model, problems = validate_located(MonitorConfig, located)
     if model is None:
+        schedules = located.data.get("schedules") if isinstance(located.data, dict) else None
+        problems = [*problems, *repeated_ids(located, "schedule", [(("schedules",), schedules)])]
         raise ConfigError([_explain(problem) for problem in problems])
     data = _absolute(located.data, base)
     if data.get("delivery") is None:

@@ -16,7 +16,7 @@ from csp_monitor.errors import ArgumentError, Problem, RulesError, shown_value
 from csp_monitor.files import read_regular
 from csp_monitor.load.alert_rules import check_alert_rules
 from csp_monitor.load.rule_slips import rule_slips
-from csp_monitor.load.validation import validate_located
+from csp_monitor.load.validation import repeated_ids, validate_located
 from csp_monitor.load.yaml_source import (
     MAX_YAML_BYTES,
     Located,
@@ -340,29 +340,14 @@ def _places(files: Sequence[LoadedRuleFile]) -> dict[str, tuple[str, int | None,
 
 def _repeated_ids(located: Located) -> list[Problem]:
     """Priority, measure and alert ids used twice in one file's raw data (one that did not validate)."""
-    problems: list[Problem] = []
     data = located.data if isinstance(located.data, dict) else {}
-
-    def ids(items: Any, path: tuple[str | int, ...]) -> list[tuple[str, tuple[str | int, ...]]]:
-        if not isinstance(items, list):
-            return []
-        return [(item["id"], (*path, index, "id")) for index, item in enumerate(items)
-                if isinstance(item, dict) and isinstance(item.get("id"), str)]
-
-    priorities = ids(data.get("priorities"), ("priorities",))
-    measures = [found for index, item in enumerate(data.get("priorities") or [])
-                if isinstance(item, dict) for found in ids(item.get("measures"), ("priorities", index, "measures"))]
-    for kind, named in (("priority", priorities), ("measure", measures),
-                        ("alert", ids(data.get("alerts"), ("alerts",)))):
-        first: dict[str, tuple[str | int, ...]] = {}
-        for ident, path in named:
-            if ident in first:
-                line, _ = located.positions.locate(first[ident])
-                problems.append(located.positions.problem(
-                    path, f"the {kind} id '{ident}' is already used at line {line}: ids must be unique"))
-            else:
-                first[ident] = path
-    return problems
+    found = data.get("priorities")
+    priorities: list[Any] = found if isinstance(found, list) else []
+    measures = [(("priorities", index, "measures"), item.get("measures")) for index, item in enumerate(priorities)
+                if isinstance(item, dict)]
+    return [*repeated_ids(located, "priority", [(("priorities",), priorities)]),
+            *repeated_ids(located, "measure", measures),
+            *repeated_ids(located, "alert", [(("alerts",), data.get("alerts"))])]
 
 
 def _duplicate_alert_names(files: Sequence[LoadedRuleFile]) -> list[Problem]:

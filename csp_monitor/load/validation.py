@@ -72,6 +72,30 @@ def validate_located(model: type[M], located: Located, *, context: dict[str, Any
         return None, problems_from_validation(exc, model, located)
 
 
+def repeated_ids(located: Located, kind: str,
+                 lists: typing.Iterable[tuple[tuple[str | int, ...], Any]]) -> list[Problem]:
+    """Ids used twice across ``lists`` (each a key path and the raw list found there) of data that did not
+    validate: a model's own uniqueness check runs only once every field is valid, and the reader wants every
+    problem in one run."""
+    problems: list[Problem] = []
+    first: dict[str, tuple[str | int, ...]] = {}
+    for path, items in lists:
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            ident = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(ident, str):
+                continue
+            where = (*path, index, "id")
+            if ident in first:
+                line, _ = located.positions.locate(first[ident])
+                problems.append(located.positions.problem(
+                    where, f"the {kind} id '{ident}' is already used at line {line}: ids must be unique"))
+            else:
+                first[ident] = where
+    return problems
+
+
 def _unpaired_surrogates(node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], bool]]:
     """The key paths of strings (values, or keys when the flag is set) that hold an unpaired surrogate."""
     if isinstance(node, str):
