@@ -254,6 +254,27 @@ def test_duplicate_test_names_are_an_error(cli: Callable[..., CliResult], folder
     assert f"{path}:7:11: the test name 'same' is already used at line 4" in result.stdout
 
 
+def test_duplicate_test_names_are_reported_with_a_missing_figures_file(cli: Callable[..., CliResult],
+                                                                         folder: Path) -> None:
+    """A repeated test name is reported in the same run as a figures file that is not there (it was only
+    checked once the rules and figures loaded)."""
+    path = write(folder, """
+        rules: [harborough.yaml]
+        figures_file: no-such-figures.csv
+        tests:
+          - name: same
+            as_of: 2014-03
+            expect: [{measure: total-crime, status: red}]
+          - name: same
+            as_of: 2014-02
+            expect: [{measure: total-crime, status: red}]
+        """)
+    result = cli("rules", "test", path)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert f"{path}:2:15: " in result.stdout
+    assert f"{path}:7:11: the test name 'same' is already used at line 4" in result.stdout
+
+
 def test_junit_xml_lists_every_test_and_failure(cli: Callable[..., CliResult], folder: Path) -> None:
     """--junit writes JUnit XML with one testcase per test and a failure element for each failing one."""
     path = write(folder, """

@@ -142,8 +142,6 @@ class RuleTestSuite:
         if model.figures_file:
             shared = _figures_files(model.figures_file, ("figures_file",), located.positions, folder, cache,
                                     problems)
-        if problems or rules is None:
-            return cls(name, None, problems)
         names = [test.name for test in model.tests]
         for index, test in enumerate(model.tests):
             if test.name in names[:index]:
@@ -151,6 +149,8 @@ class RuleTestSuite:
                 problems.append(located.positions.problem(
                     ("tests", index, "name"),
                     f"the test name '{test.name}' is already used at line {first_line}: give each test its own name"))
+        if problems or rules is None:
+            return cls(name, None, problems)
         return cls(name, _Context(name, folder, located.positions, model, rules, shared, cache), problems)
 
     @property
