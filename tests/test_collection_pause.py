@@ -60,7 +60,7 @@ def test_an_error_inside_the_pause_still_switches_the_collector_back_on(collecto
 def test_a_collector_switched_off_by_the_caller_stays_off(collector: None) -> None:
     """A caller that turned the collector off finds it off after evaluate."""
     gc.disable()
-    evaluate(rules_from_text(RULES), _figures(), "2014-03")
+    evaluate(rules_from_text(RULES), _figures(), as_of="2014-03")
     assert not gc.isenabled()
 
 
@@ -77,7 +77,7 @@ def test_nested_pauses_switch_it_back_on_only_at_the_outermost_end(collector: No
 def test_evaluate_leaves_the_collector_on(collector: None) -> None:
     """After evaluate the collector is on, as it was before."""
     gc.enable()
-    evaluation = evaluate(rules_from_text(RULES), _figures(), "2014-03")
+    evaluation = evaluate(rules_from_text(RULES), _figures(), as_of="2014-03")
     assert evaluation.results[0].status in {"green", "amber", "red"}
     assert gc.isenabled()
 

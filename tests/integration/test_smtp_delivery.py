@@ -87,10 +87,6 @@ def test_an_unverified_certificate_is_never_trusted(tmp_path: Path) -> None:
     assert "sent" not in _outbox(config)
 
 
-_IMPLICIT_TLS_AUTH = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
-
-
-@_IMPLICIT_TLS_AUTH
 def test_implicit_tls_logs_in_with_a_password_from_the_environment(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Implicit TLS with AUTH: the password comes from the environment and is stored nowhere."""
@@ -108,7 +104,6 @@ def test_implicit_tls_logs_in_with_a_password_from_the_environment(tmp_path: Pat
     assert "correct-horse-battery" not in "\n".join(report.lines())
 
 
-@_IMPLICIT_TLS_AUTH
 def test_a_wrong_password_keeps_the_messages_queued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A refused login is reported and retried later, without the password in the message."""
     certificate = make_certificate(tmp_path)
