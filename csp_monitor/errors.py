@@ -176,6 +176,20 @@ class DeliveryError(CspMonitorError):
         self.unknown = unknown
 
 
+class OutputError(CspMonitorError):
+    """A file could not be written: the disk is full, read-only or over quota, or the folder refuses it.
+
+    Outputs are written beside the target and moved into place only when whole, so when this is raised
+    nothing half-written is left and a file already at ``path`` is as it was.
+    """
+
+    def __init__(self, message: str, *, path: str, reason: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
+        """Why, in plain words: 'the disk is full', 'permission denied'..."""
+
+
 class MissingExtraError(CspMonitorError):
     """An optional package is not installed; the message names the extra that installs it."""
 

@@ -16,6 +16,7 @@ spreadsheets, archives, lookups, password files) is opened with
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -23,6 +24,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+from csp_monitor.errors import OutputError
 
 __all__ = [
     "FileTooLarge",
@@ -181,7 +184,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise NotARegularFile(target, kind)
     directory = target.parent if str(target.parent) else Path(".")
     mode = _new_file_mode(target)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    existed = target.exists()
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise cannot_write(target, exc, existed=existed) from None
     os.close(handle)
     temporary = Path(name)
     try:
@@ -190,8 +197,38 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with open(temporary, "rb") as stream:
             os.fsync(stream.fileno())
         os.replace(temporary, target)
+    except OSError as exc:
+        if isinstance(exc, NotARegularFile):
+            raise
+        raise cannot_write(target, exc, existed=existed) from None
     finally:
         temporary.unlink(missing_ok=True)
+
+
+_WHY = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file would be larger than this process may write (see 'ulimit -f')",
+    errno.EROFS: "the disk is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EIO: "the disk reported an input/output error",
+    errno.ENOENT: "the folder does not exist",
+    errno.ENOTDIR: "part of the path is a file, not a folder",
+}
+
+
+def why_not_written(exc: OSError) -> str:
+    """Why a write failed, in plain words ('the disk is full'), from the operating system's error."""
+    return _WHY.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
+def cannot_write(target: str | Path, exc: OSError, *, existed: bool) -> OutputError:
+    """The :class:`OutputError` for ``target``: why, and that nothing half-written was left."""
+    reason = why_not_written(exc)
+    kept = f"{target} is as it was" if existed else f"{target} was not created"
+    return OutputError(f"cannot write {target}: {reason}; nothing half-written was left ({kept})",
+                       path=str(target), reason=reason)
 
 
 def write_bytes_atomically(path: str | Path, data: bytes) -> None:
@@ -226,7 +263,12 @@ def create_text_exclusively(path: str | Path, text: str) -> None:
         except FileExistsError:
             raise
         except OSError:  # a file system without hard links: fall back to an exclusive create
-            with open(target, "x", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
+            stream = open(target, "x", encoding="utf-8", newline="\n")  # noqa: SIM115 (removed if not whole)
+            try:
+                with stream:
+                    stream.write(text)
+            except OSError:
+                target.unlink(missing_ok=True)  # ours ("x"), and not whole
+                raise
     finally:
         Path(temporary).unlink(missing_ok=True)

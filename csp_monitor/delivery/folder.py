@@ -24,8 +24,8 @@ from email.policy import default
 from pathlib import Path
 
 from csp_monitor.delivery.transport import Receipt
-from csp_monitor.errors import DeliveryError
-from csp_monitor.files import write_bytes_atomically
+from csp_monitor.errors import DeliveryError, OutputError
+from csp_monitor.files import why_not_written, write_bytes_atomically
 
 __all__ = ["FolderTransport", "html_preview", "stem_for"]
 
@@ -91,8 +91,9 @@ class FolderTransport:
             # The preview first: once the .eml exists the message counts as written.
             write_bytes_atomically(self.folder / f"{stem}.html", html_preview(parsed).encode("utf-8"))
             write_bytes_atomically(self.folder / f"{stem}.eml", message)
-        except OSError as exc:
-            raise DeliveryError(f"cannot write to {self.folder}: {exc.strerror or exc}", permanent=False) from None
+        except (OSError, OutputError) as exc:  # a full disk passes: the message waits in the outbox for a later run
+            reason = exc.reason if isinstance(exc, OutputError) else why_not_written(exc)
+            raise DeliveryError(f"cannot write to {self.folder}: {reason}", permanent=False) from None
         return Receipt(reply=f"written to {self.folder / (stem + '.eml')}", accepted=tuple(recipients))
 
     def close(self) -> None:

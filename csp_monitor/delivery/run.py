@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING, Literal
 
 from csp_monitor.arguments import check_as_of, check_kind, check_now, check_path
 from csp_monitor.delivery.outbox import Attempt, OutboxMessage
-from csp_monitor.errors import ArgumentError, CspMonitorError, StateError, shown_value
+from csp_monitor.errors import (
+    ArgumentError,
+    CspMonitorError,
+    DeliveryError,
+    StateError,
+    shown_value,
+)
 from csp_monitor.models.config import MonitorConfig, parse_mailbox
 from csp_monitor.plain_data import PlainData
 
@@ -763,11 +769,19 @@ def write_planned(planned: Sequence[PlannedMessage], folder: Path) -> list[Path]
     from csp_monitor.delivery.folder import FolderTransport
 
     transport = FolderTransport(folder)
-    paths = []
-    for message in planned:
-        receipt = transport.send(message.data, sender=message.sender, recipients=message.recipients,
-                                 message_id=message.message_id)
-        paths.append(Path(receipt.reply.removeprefix("written to ")))
+    before = set(folder.iterdir()) if folder.is_dir() else set()
+    paths: list[Path] = []
+    try:
+        for message in planned:
+            receipt = transport.send(message.data, sender=message.sender, recipients=message.recipients,
+                                     message_id=message.message_id)
+            paths.append(Path(receipt.reply.removeprefix("written to ")))
+    except DeliveryError as exc:  # a full disk halfway: take back what was written, so no half set is left
+        for written in paths:
+            for path in (written.with_suffix(".html"), written):
+                if path not in before:
+                    path.unlink(missing_ok=True)
+        raise DeliveryError(f"{exc.message}; none of the {len(planned)} messages was left in {folder}") from None
     return paths
 
 

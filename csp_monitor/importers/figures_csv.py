@@ -62,14 +62,12 @@ def write_figures_csv(rows: Iterable[FigureRow], out: str | Path) -> int:
     """Write the rows to ``out`` atomically; return how many were written."""
     check_output(out)
     written = 0
-    try:
-        with atomic_path(out) as temporary, open(temporary, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(("area", "measure", "period", "value", "flag", "reason"))
-            for row in rows:
-                writer.writerow((row.area, row.measure, row.period, _text(row.value),
-                                 "suspect" if row.reason else "", row.reason or ""))
-                written += 1
-    except OSError as exc:
-        raise FiguresError([Problem(f"cannot write the figures: {exc.strerror or exc}", file=str(out))]) from None
+    # A failed write (a full disk) is an OutputError from atomic_path, the old file as it was.
+    with atomic_path(out) as temporary, open(temporary, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(("area", "measure", "period", "value", "flag", "reason"))
+        for row in rows:
+            writer.writerow((row.area, row.measure, row.period, _text(row.value),
+                             "suspect" if row.reason else "", row.reason or ""))
+            written += 1
     return written

@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from csp_monitor.errors import CspMonitorError
 from csp_monitor.extras import require
-from csp_monitor.files import atomic_path
+from csp_monitor.files import write_bytes_atomically
 
 __all__ = ["COLUMNS", "STATUS_FILLS", "write_xlsx_table"]
 
@@ -125,9 +124,11 @@ def _cell(value: object) -> object:
 
 
 def _save(workbook: Any, target: Path) -> Path:
-    try:
-        with atomic_path(target) as temporary:
-            workbook.save(temporary)
-    except OSError as exc:
-        raise CspMonitorError(f"{target}: cannot write the workbook: {exc.strerror or exc}") from None
+    """Build the workbook in memory, then write it in one step: a full disk leaves nothing half-written, and
+    openpyxl's zip file is never left open to fail a second time when it is collected."""
+    import io
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    write_bytes_atomically(target, buffer.getvalue())
     return target
