@@ -86,6 +86,25 @@ def test_wrong_header_names_the_missing_columns(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(("separator", "called"), [(";", "semicolons"), ("\t", "tabs"), ("|", "bars ('|')")])
+def test_a_file_separated_by_semicolons_or_tabs_says_how_to_save_it(tmp_path: Path, separator: str,
+                                                                    called: str) -> None:
+    """Excel set to another list separator saves 'area;measure;period;value': the header is one cell, and the
+    message names the separator and how to save a comma-separated file, rather than listing all four columns
+    as missing."""
+    text = separator.join(["Area", "measure", "period", "value"]) + "\n" + separator.join(["h", "m", "2014-03", "1"])
+    assert problems(tmp_path, text + "\n") == [
+        f"figures.csv:1:1: the columns are separated by {called}, not commas: save the file as 'CSV UTF-8 "
+        "(Comma delimited)' in Excel, or as 'Text CSV' with ',' as the field separator"]
+
+
+def test_a_one_cell_header_that_is_not_the_columns_still_lists_them_missing(tmp_path: Path) -> None:
+    """Only a header made of the four columns split by another character is taken for a separator slip."""
+    assert problems(tmp_path, "area;measure;when;value\nh;m;2014-03;1\n") == [
+        "figures.csv:1:1: the header must name the columns area, measure, period and value; "
+        "area, measure, period, value are missing"]
+
+
 def test_not_utf8_is_reported(tmp_path: Path) -> None:
     """A file saved in another encoding is refused with advice."""
     found = problems(tmp_path, HEADER.encode() + "Harborough,caf\xe9,2014-03,1\n".encode("latin-1"))

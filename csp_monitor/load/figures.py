@@ -272,6 +272,10 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
                        f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing")
             if hints:
                 message += f" ({'; '.join(hints)})"
+            separator = _other_separator(header)
+            if separator is not None:
+                message = (f"the columns are separated by {separator}, not commas: save the file as 'CSV UTF-8 "
+                           "(Comma delimited)' in Excel, or as 'Text CSV' with ',' as the field separator")
             problems.append(Problem(message, file=name, line=header_line, column=1))
             return
         flag_index = index.get("flag", index.get("suspect"))
@@ -350,6 +354,17 @@ def _load_csv(path: str | Path, name: str, result: FigureSet, earlier: list[tupl
             problems.append(_decode_problem(exc, path, name, reader.line_num))
             return
     problems.extend(state.problems(earlier))
+
+
+def _other_separator(header: list[str]) -> str | None:
+    """'semicolons' or 'tabs' when a one-cell header is the required columns split by another character."""
+    if len(header) != 1:
+        return None
+    for character, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars ('|')")):
+        parts = {part.strip().lower() for part in header[0].split(character)}
+        if set(_REQUIRED) <= parts:
+            return called
+    return None
 
 
 def _closest_raw(word: str, options: list[str]) -> str | None:
