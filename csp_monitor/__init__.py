@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "AreaLookup": "csp_monitor.importers.areas",
     "ArgumentError": "csp_monitor.errors",
     "Attempt": "csp_monitor.delivery.outbox",
+    "CheckStep": "csp_monitor.schedule.setup_check",
     "Condition": "csp_monitor.models.alerts",
     "ConfigError": "csp_monitor.errors",
     "CspMonitorError": "csp_monitor.errors",
@@ -72,6 +73,7 @@ _EXPORTS: dict[str, str] = {
     "Schedule": "csp_monitor.models.schedule",
     "Scope": "csp_monitor.models.alerts",
     "SendReport": "csp_monitor.delivery.run",
+    "SetupCheck": "csp_monitor.schedule.setup_check",
     "Significance": "csp_monitor.statistics.significance",
     "Silence": "csp_monitor.models.alert_state",
     "SmtpSettings": "csp_monitor.models.config",
@@ -92,6 +94,7 @@ _EXPORTS: dict[str, str] = {
     "TemplateError": "csp_monitor.errors",
     "Threshold": "csp_monitor.models.alerts",
     "YearEndProjection": "csp_monitor.models.results",
+    "check_setup": "csp_monitor.schedule.setup_check",
     "config_from_data": "csp_monitor.load.config",
     "evaluate": "csp_monitor.evaluation.engine",
     "decide_and_record": "csp_monitor.alerts",
@@ -119,6 +122,7 @@ __all__ = [
     "AreaLookup",
     "ArgumentError",
     "Attempt",
+    "CheckStep",
     "Condition",
     "ConfigError",
     "CspMonitorError",
@@ -164,6 +168,7 @@ __all__ = [
     "Schedule",
     "Scope",
     "SendReport",
+    "SetupCheck",
     "Significance",
     "Silence",
     "SmtpSettings",
@@ -185,6 +190,7 @@ __all__ = [
     "Threshold",
     "YearEndProjection",
     "__version__",
+    "check_setup",
     "config_from_data",
     "decide_and_record",
     "evaluate",
@@ -281,6 +287,7 @@ if TYPE_CHECKING:
     from csp_monitor.models.schedule import RunRetrySettings, Schedule
     from csp_monitor.models.statistics import PeerRules, SpcRules, StatisticsRules
     from csp_monitor.render.report import render_report
+    from csp_monitor.schedule.setup_check import CheckStep, SetupCheck, check_setup
     from csp_monitor.state.store import StateStore
     from csp_monitor.statistics.peers import PeerComparison, PeerSettings
     from csp_monitor.statistics.significance import Significance

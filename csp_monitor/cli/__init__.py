@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "rules": "csp_monitor.cli.rules_cmd:rules",
     "schema": "csp_monitor.cli.schema_cmd:schema",
     "backtest": "csp_monitor.cli.backtest_cmd:backtest",
+    "check": "csp_monitor.cli.check_cmd:check",
     "decide": "csp_monitor.cli.decide_cmd:decide",
     "alerts": "csp_monitor.cli.alerts_cmd:alerts",
     "history": "csp_monitor.cli.alerts_cmd:history",
@@ -77,6 +78,7 @@ class LazyGroup(click.Group):
 HELP: dict[str, str] = {
     "alerts": "Show alerts that are firing, pending or silenced.",
     "backtest": "Replay rules month by month over past figures.",
+    "check": "Try every part of a setup before it goes live; nothing is sent.",
     "daemon": "Run the scheduler: summaries and alerts on the partnership's calendar.",
     "decide": "Evaluate, decide alerts against the state store, print notifications due.",
     "evaluate": "Judge every measure against its target as of a month.",

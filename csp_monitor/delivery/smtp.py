@@ -313,6 +313,41 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException):
             self._drop()
 
+    def check(self, sender: str) -> str:
+        """Connect, greet, start TLS and log in exactly as a run would, then offer ``sender`` (MAIL FROM) and
+        take it back (RSET) before saying QUIT: nothing is sent. Return what was found, in a line for people;
+        raise :class:`DeliveryError` saying what stopped it (a login refused, a sender refused, no STARTTLS)."""
+        settings = self.settings
+        host = settings.host
+        connection = self._connect()
+        try:
+            try:
+                sender.encode("ascii")
+            except UnicodeEncodeError:
+                raise DeliveryError(f"the sender {sender} has letters outside ASCII, which this mail server cannot "
+                                    "be given", permanent=True) from None
+            code, reply = connection.mail(sender)
+            if not 200 <= code < 300:
+                raise DeliveryError(
+                    f"{host} refused the sender {sender}: {code} {_text(reply)}: check delivery.from (the server may "
+                    "not let this machine or login send as that address) and whether it needs a login (username)",
+                    permanent=code >= 500, reply=f"{code} {_text(reply)}")
+            connection.rset()
+            version = getattr(connection.sock, "version", None)  # an ssl.SSLSocket's TLS version
+            tls = version() if callable(version) else None
+        except DeliveryError:
+            raise
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(_network_problem(host, settings.effective_port, exc), permanent=False) from None
+        finally:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                connection.quit()
+            _close_quietly(connection)
+        how = {"none": "no encryption (this machine only)", "starttls": f"STARTTLS ({tls or 'TLS'})",
+               "tls": f"TLS ({tls or 'TLS'})"}[settings.security]
+        login = f", logged in as {settings.username}" if settings.username else ", no login"
+        return f"{host}:{settings.effective_port}, {how}{login}; the sender {sender} accepted; nothing sent"
+
     def _drop(self) -> None:
         if self._connection is not None:
             _close_quietly(self._connection)
