@@ -146,7 +146,9 @@ class StateError(CspMonitorError):
         self.reason = reason
         """What kind of problem, when known: ``unreachable`` (the database server cannot be reached: worth
         trying again), ``permission`` (the file or its folder cannot be read or written), ``damaged``
-        (not a usable store: left as it is), ``in-use`` (another daemon holds it)."""
+        (not a usable store: left as it is), ``in-use`` (another daemon holds it), ``upgrade`` (a database an older
+        csp-monitor wrote, opened read-only), ``new`` (an empty database opened read-only: no run has created the
+        tables yet)."""
 
 
 class TemplateError(CspMonitorError):

@@ -761,7 +761,12 @@ def _open_existing(config: MonitorConfig) -> StateStore | None:
 
     if not config.state_is_url and not os.path.exists(config.state):
         return None
-    return open_store(config.state, read_only=True)  # an older store is read through an upgraded copy
+    try:
+        return open_store(config.state, read_only=True)  # an older store is read through an upgraded copy
+    except StateError as exc:
+        if exc.reason == "new":  # an empty database, as a SQLite file not yet there: nothing sent before
+            return None
+        raise
 
 
 def write_planned(planned: Sequence[PlannedMessage], folder: Path) -> list[Path]:

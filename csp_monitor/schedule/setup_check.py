@@ -149,6 +149,11 @@ def _store(config: MonitorConfig) -> CheckStep:
                                               f"(the folder {folder} is writable)")
     try:
         store = open_store(config.state, read_only=True)
+    except StateError as exc:
+        if exc.reason == "new":
+            return CheckStep("state store", True, f"{exc.store}: an empty database; the first run creates "
+                                                  "csp-monitor's tables")
+        return _failed("state store", exc)
     except CspMonitorError as exc:
         return _failed("state store", exc)
     try:

@@ -152,6 +152,11 @@ class StateStore:
         engine.dispose()
         shown = ", ".join(f"'{component}' {have} of {want}" for component, (have, want) in sorted(behind.items()))
         if sqlite_path is None:
+            if all(have == 0 for have, _want in behind.values()):
+                raise StateError(
+                    f"{location} is an empty database: csp-monitor's tables are created by the first run (send, "
+                    "run-once or the daemon); a dry run, preview or check never creates them", store=location,
+                    reason="new")
             raise StateError(
                 f"{location} was written by an older csp-monitor and needs upgrading (schema versions {shown}); a "
                 "dry run or preview never changes the store, so it was left as it is: run csp-monitor send (or "

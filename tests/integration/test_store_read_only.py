@@ -142,3 +142,32 @@ def test_a_dry_run_on_an_older_postgresql_store_is_refused_and_changes_nothing(p
     with engine.connect() as connection:
         assert connection.execute(text("SELECT version FROM schema_version WHERE component = 'alerts'")).scalar() == 1
     engine.dispose()
+
+
+def test_a_dry_run_and_a_check_on_an_empty_postgresql_database_see_a_new_store(postgres_url: str,
+                                                                                tmp_path: Path) -> None:
+    """Regression: a brand-new, empty PostgreSQL database (the first day of an install) was refused by a dry
+    run as "written by an older csp-monitor and needs upgrading". It is now read as a store not yet created:
+    the dry run shows every message, ``check`` passes the store, and no table is created by either."""
+    from sqlalchemy import create_engine, inspect
+
+    from tests.security.bounded_cli import run_cli
+
+    config_path = write_config(tmp_path, "delivery:\n  from: m@example.org\n  folder: sent/\n")
+    config_path.write_text(config_path.read_text(encoding="utf-8").replace("state: csp-monitor.db",
+                                                                          f"state: '{postgres_url}'"),
+                           encoding="utf-8")
+    dry = run_cli("send", "--config", config_path, "--as-of", "2014-03", "--now", "2014-04-10T07:00",
+                  "--dry-run", tmp_path / "dry")
+    assert dry.exit_code == 0, dry.output
+    expected = send_once(load_config(config_path).model_copy(update={"state": str(tmp_path / "new.db")}),
+                         as_of="2014-03", now=NOW, dry_run=tmp_path / "expected")
+    assert len(list((tmp_path / "dry").glob("*.eml"))) == len(expected.queued) > 0
+    check = run_cli("check", "--config", config_path, "--now", "2014-04-10T07:00")
+    assert check.exit_code == 0, check.output
+    assert "an empty database; the first run creates csp-monitor's tables" in check.stdout
+    engine = create_engine(postgres_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
