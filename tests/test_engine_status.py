@@ -124,12 +124,30 @@ def test_year_to_date_runs_from_april_to_as_of() -> None:
     assert (r.period_start, r.period_end, r.baseline_start, r.baseline_end) == ("2013-04", "2013-06", "2012-04", "2012-06")
 
 
-def test_zero_baseline_gives_no_percentage_and_no_data_for_change_targets() -> None:
-    """With a baseline of 0 the % change is null and a change target cannot be judged."""
-    r = result("burglary", [0] * 12, [3] + [0] * 11)
+@pytest.mark.parametrize(("measure", "current", "status", "words"), [
+    ("burglary", 3, "red", "but any rise from none misses a reduction target: red"),
+    ("burglary", 0, "green", "but none again meets the target: green"),
+    ("reports", 3, "green", "but any figure meets a target set against none: green"),
+    ("reports", 0, "green", "but any figure meets a target set against none: green"),
+])
+def test_zero_baseline_gives_no_percentage_but_a_change_target_is_still_judged(
+        measure: str, current: int, status: str, words: str) -> None:
+    """Regression: with none last year the % change is null, and a change target was "no data" although the
+    figures were there (domestic burglary up from 0 to 24 against a 13% reduction showed "no data", so no
+    off-target alert went). Any change of none is none: where lower is better, a rise from none is red and
+    none again is green; where higher is better, any figure meets it. The year end is judged the same way."""
+    r = result(measure, [0] * 12, [current] + [0] * 11)
     assert r.change_pct is None
-    assert r.difference == 3
-    assert r.status == "no_data"
+    assert r.difference == current
+    assert r.status == status
+    assert f"; with none last year a percentage change cannot be worked out, {words}" in r.summary
+    assert r.projection is not None and r.projection.status == status
+
+
+def test_a_missing_last_year_is_still_no_data() -> None:
+    """No figures at all last year (not zeros): nothing to compare, so a change target stays no data."""
+    r = result("burglary", [None] * 12, [3] + [0] * 11)
+    assert r.baseline is None and r.status == "no_data"
 
 
 def test_missing_baseline_month_is_not_a_zero() -> None:

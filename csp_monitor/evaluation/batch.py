@@ -139,7 +139,8 @@ def _result(rules: RuleSet, plan: _Plan, area: str, area_name: str, series: Mapp
     difference = current - baseline if current is not None and baseline is not None else None
     change_pct = difference / baseline * 100 if difference is not None and baseline else None
     tolerance = plan.tolerance
-    status = judge(measure.target, measure.better, tolerance, current=current, change_pct=change_pct)
+    status = judge(measure.target, measure.better, tolerance, current=current, change_pct=change_pct,
+                   baseline=baseline)
     statistics = plan.statistics
 
     significance = None
@@ -218,7 +219,7 @@ def _projection(measure: Measure, series: Mapping[int, float], year_start: int, 
     projected = project_year_end(current, len(present), baseline=baseline, baseline_full_year=full_year)
     change_pct = (projected.value - full_year) / full_year * 100 if full_year else None
     status: Status = judge(measure.target, measure.better, tolerance, current=projected.value,
-                           change_pct=change_pct)
+                           change_pct=change_pct, baseline=full_year)
     return prevalidated(YearEndProjection, {
         "value": projected.value,
         "method": projected.method,

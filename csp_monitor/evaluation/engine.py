@@ -238,7 +238,8 @@ def evaluate_measure(rules: RuleSet, priority: Priority, measure: Measure, area:
     difference = current - baseline if current is not None and baseline is not None else None
     change_pct = difference / baseline * 100 if difference is not None and baseline else None
     tolerance = rules.tolerance_for(priority, measure)
-    status = judge(measure.target, measure.better, tolerance, current=current, change_pct=change_pct)
+    status = judge(measure.target, measure.better, tolerance, current=current, change_pct=change_pct,
+                   baseline=baseline)
     direction = direction_of(difference, measure.better)
     suspect_months = sorted(m for m in (suspects or {})
                             if year_start - 12 <= m <= as_of and (m in months or m + 12 in months))
@@ -358,6 +359,12 @@ def _summary(measure: Measure, status: Status, *, current: float | None, baselin
         text += f"; last year's figures for {months_phrase(missing_baseline)} are missing, so there is no comparison"
     elif change_pct is None and difference is not None and target is not None and target.kind == "change":
         text += "; with none last year a percentage change cannot be worked out"
+        if measure.better == "higher":
+            text += ", but any figure meets a target set against none"
+        elif status == "red":
+            text += ", but any rise from none misses a reduction target"
+        else:
+            text += ", but none again meets the target"
     if missing and measure.aggregate != "latest":
         text += f" (figures for {months_phrase(missing)} are missing)"
     if suspect:

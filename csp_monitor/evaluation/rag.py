@@ -25,12 +25,17 @@ def _at_least(value: float, limit: float) -> bool:
 
 
 def judge(target: Target | None, better: Better, tolerance: float | None, *,
-          current: float | None, change_pct: float | None) -> Status:
+          current: float | None, change_pct: float | None, baseline: float | None = None) -> Status:
     """The status of a figure against its target.
 
     ``change`` targets are judged on ``change_pct`` with the tolerance in
     percentage points; ``at_least`` / ``at_most`` on ``current`` with the
     tolerance in the measure's own units. No tolerance means no amber band.
+
+    A ``change`` target against a ``baseline`` of zero (none last year) has no percentage change, but its
+    target is still plain: any change of none is none. Where lower is better, none again meets it and any
+    figure above none misses it by more than any tolerance in points (red); where higher is better, any
+    figure meets it. Without a baseline at all there is nothing to compare: no data.
     """
     if current is None:
         return "no_data"
@@ -39,7 +44,11 @@ def judge(target: Target | None, better: Better, tolerance: float | None, *,
     band = tolerance or 0.0
     if target.kind == "change":
         if change_pct is None:
-            return "no_data"
+            if baseline is None or abs(baseline) > _EPSILON:
+                return "no_data"
+            if better == "higher":
+                return "green"
+            return "green" if _at_most(current, 0.0) else "red"
         limit = target.value
         if better == "lower":
             if _at_most(change_pct, limit):

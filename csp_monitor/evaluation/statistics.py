@@ -130,7 +130,8 @@ def _projection(
     )
     change_pct = (projected.value - full_year) / full_year * 100 if full_year else None
     status: Status = judge(
-        measure.target, measure.better, tolerance, current=projected.value, change_pct=change_pct
+        measure.target, measure.better, tolerance, current=projected.value, change_pct=change_pct,
+        baseline=full_year,
     )
     return YearEndProjection(
         value=projected.value,
