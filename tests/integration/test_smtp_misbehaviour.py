@@ -562,7 +562,7 @@ def test_a_daemon_with_a_recipient_put_off_backs_off_reports_and_delivers_each_o
         # The tries in those 8 s, by their own times: however long status took on this machine.
         tries_while_held = sum(1 for moment in list(server.tried) if moment < held_until)
         server.willing.set()
-        wait_for(lambda: outbox_counts(folder) == {"sent": 6}, 20, lambda: f"all sent ({outbox_counts(folder)})")
+        wait_for(lambda: outbox_counts(folder) == {"sent": 6}, 30, lambda: f"all sent ({outbox_counts(folder)})")
         time.sleep(1.5)  # time enough for a wrong resend to show
         settled = run_cli("status", "--config", config)
     finally:
@@ -617,7 +617,7 @@ def test_a_daemon_whose_sender_is_refused_keeps_the_queue_backs_off_and_delivers
         # further round of retries in.
         tries_while_refused = sum(1 for moment in list(server.tried) if moment < refused_until)
         server.fixed.set()
-        wait_for(lambda: outbox_counts(folder) == {"sent": 5}, 20, lambda: f"all sent ({outbox_counts(folder)})")
+        wait_for(lambda: outbox_counts(folder) == {"sent": 5}, 30, lambda: f"all sent ({outbox_counts(folder)})")
         time.sleep(1.5)  # time enough for a wrong resend to show
     finally:
         daemon.stop()
