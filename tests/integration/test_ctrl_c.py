@@ -21,9 +21,16 @@ SCHEDULES = ('timezone: Europe/London\nschedules:\n  - {id: monthly-summary, cro
              '  - {id: weekly-exceptions, cron: "30 8 * * mon", run: alerts}\n')
 
 
+# ``python -m csp_monitor.cli`` as started from a terminal, where Ctrl-C is not ignored. A process started in the
+# background (pytest run with ``&`` or nohup, as some CI runners and stress loops do) inherits SIGINT ignored,
+# and csp-monitor rightly leaves Ctrl-C alone then, so the run went on to the end and exited 0, not 130.
+_FROM_A_TERMINAL = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                    "runpy.run_module('csp_monitor.cli', run_name='__main__', alter_sys=True)")
+
+
 def _interrupted(args: list[str], server: LoopbackSmtp) -> subprocess.CompletedProcess[str]:
     """Run ``csp-monitor ARGS``, press Ctrl-C once while the server holds the first message unanswered."""
-    process = subprocess.Popen([sys.executable, "-m", "csp_monitor.cli", *args], stdout=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-c", _FROM_A_TERMINAL, *args], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     wait_for(lambda: len(server.received) >= 1 or process.poll() is not None, 60, "the first message to arrive")
     process.send_signal(signal.SIGINT)

@@ -70,11 +70,11 @@ def test_a_dropped_file_sends_its_alerts_once_and_a_half_written_one_none(
     dropped = folder / "incoming" / "2020-05.csv"
     daemon = DaemonProcess(config, folder / "daemon.log").wait_started()
     try:
-        wait_for(lambda: bool(daemon.logged("figures.watching")), 20, "the daemon to start watching the folder")
+        wait_for(lambda: bool(daemon.logged("figures.watching")), 30, "the daemon to start watching the folder")
 
         # Half a file: logged once, plainly, and not acted on however long it stays.
         dropped.write_text(MAY[:40], encoding="utf-8")
-        wait_for(lambda: bool(daemon.logged("figures.invalid")), 20, "the half-written file to be reported")
+        wait_for(lambda: bool(daemon.logged("figures.invalid")), 30, "the half-written file to be reported")
         time.sleep(2.2)  # two more looks
         (invalid,) = daemon.logged("figures.invalid")
         assert f"{dropped}:2:" in invalid["message"] and "picked up once the file is complete" in invalid["message"]
@@ -82,7 +82,7 @@ def test_a_dropped_file_sends_its_alerts_once_and_a_half_written_one_none(
 
         # The whole file: May's alerts go out, each once.
         dropped.write_text(MAY, encoding="utf-8")
-        wait_for(lambda: set(received_ids(server.received)) == expected, 20,
+        wait_for(lambda: set(received_ids(server.received)) == expected, 30,
                  lambda: f"May's alerts (received {received_ids(server.received)})")
         time.sleep(2.2)  # more looks at the same files
         assert [row[2:4] for row in _figure_runs(folder)] == [("new-figures", "succeeded")]

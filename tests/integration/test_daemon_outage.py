@@ -33,16 +33,16 @@ def test_an_outage_queues_everything_and_delivers_it_once_when_the_server_return
     try:
         for month in months:
             add_month(folder, month)
-            wait_for(lambda month=month: outbox_periods(folder).get(month) == len(expected[month]), 20,
+            wait_for(lambda month=month: outbox_periods(folder).get(month) == len(expected[month]), 30,
                      f"the messages of {month} to be queued")
         # Several more cycles of the server being down: jobs run, retries fail and are rescheduled.
-        wait_for(lambda: len(daemon.logged("message.retry")) >= 4, 20, "several failed attempts")
+        wait_for(lambda: len(daemon.logged("message.retry")) >= 4, 30, "several failed attempts")
         counts = outbox_counts(folder)  # one may be being tried right now
         assert set(counts) <= {"queued", "sending"} and sum(counts.values()) == len(everything), counts
         assert not daemon.logged("message.failed")
         server.start()
-        wait_for(lambda: set(received_ids(server.received)) == everything, 20, "every message to arrive")
-        wait_for(lambda: outbox_counts(folder) == {"sent": len(everything)}, 10, "the outbox to be all sent")
+        wait_for(lambda: set(received_ids(server.received)) == everything, 30, "every message to arrive")
+        wait_for(lambda: outbox_counts(folder) == {"sent": len(everything)}, 30, "the outbox to be all sent")
         time.sleep(1.5)  # time enough for a wrong resend to show
     finally:
         daemon.stop()

@@ -30,10 +30,10 @@ def test_after_an_outage_the_oldest_messages_go_first(tmp_path: Path, control_id
     daemon = DaemonProcess(config, tmp_path / "daemon.log").wait_started()
     try:
         add_month(tmp_path, "2020-04")
-        wait_for(lambda: outbox_periods(tmp_path).get("2020-04") == len(april), 20, "April's messages queued")
+        wait_for(lambda: outbox_periods(tmp_path).get("2020-04") == len(april), 30, "April's messages queued")
         wait_for(lambda: len(daemon.logged("message.retry")) >= 4, 30, "four failed attempts: growing waits")
         add_month(tmp_path, "2020-05")
-        wait_for(lambda: outbox_periods(tmp_path).get("2020-05") == len(may), 20, "May's messages queued")
+        wait_for(lambda: outbox_periods(tmp_path).get("2020-05") == len(may), 30, "May's messages queued")
         server.start()
         wait_for(lambda: set(received_ids(server.received)) == april | may, 60, "every message to arrive")
         time.sleep(1.5)  # time enough for a wrong resend to show

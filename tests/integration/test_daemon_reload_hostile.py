@@ -38,7 +38,7 @@ def test_a_400_deep_configuration_on_sighup_is_refused_and_the_old_schedules_run
             seen = len(daemon.logged("config.refused"))
             config.write_text(text, encoding="utf-8")
             daemon.signal(signal.SIGHUP)
-            wait_for(lambda seen=seen: len(daemon.logged("config.refused")) > seen, 20,  # type: ignore[misc]
+            wait_for(lambda seen=seen: len(daemon.logged("config.refused")) > seen, 30,  # type: ignore[misc]
                      f"the {kind} configuration to be refused")
             assert daemon.process.poll() is None, daemon.text()
             problems = [e["message"] for e in daemon.logged("config.problem")]

@@ -79,7 +79,7 @@ def test_a_run_failing_on_a_bad_row_is_retried_and_the_month_is_summarised_once(
     with failed_run(tmp_path, interval, first_delay=1) as (server, folder, _, daemon, failure):
         assert "2020-05.csv:2:" in failure["error"] and failure["next_attempt"] is not None
         assert datetime.fromisoformat(failure["occurrence"].replace("Z", "+00:00")) == fires
-        wait_for(lambda: len(daemon.logged("job.retry", job="monthly-summary")) >= 1, 20, "a retry")
+        wait_for(lambda: len(daemon.logged("job.retry", job="monthly-summary")) >= 1, 30, "a retry")
         assert not server.received
         add_month(folder, "2020-05")  # fixed a few seconds later
         wait_for(lambda: server.received, 30, "the summary")

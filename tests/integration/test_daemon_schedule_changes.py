@@ -38,9 +38,9 @@ def test_a_changed_cron_does_not_run_a_past_time_at_once(tmp_path: Path) -> None
         first = cron_minutes_ago(3)
         edit_config(config, "interval_seconds: 2", f"cron: \"{first}\"")
         daemon.signal(signal.SIGHUP)
-        wait_for(lambda: bool(daemon.logged("config.reloaded")), 20, "the reload")
+        wait_for(lambda: bool(daemon.logged("config.reloaded")), 30, "the reload")
         reloaded_at = len(daemon.events())
-        wait_for(lambda: bool(daemon.logged("schedule.changed", job="summary-every-2s")), 10, "the change noted")
+        wait_for(lambda: bool(daemon.logged("schedule.changed", job="summary-every-2s")), 30, "the change noted")
         wait_for(lambda: sum(1 for e in daemon.events()[reloaded_at:]
                              if e.get("event") == "job.finished" and e.get("job") == "alerts-every-second") >= 3,
                  20, "three more housekeeping passes and alerts runs")
@@ -57,7 +57,7 @@ def test_a_changed_cron_does_not_run_a_past_time_at_once(tmp_path: Path) -> None
     edit_config(config, first, second)
     daemon = DaemonProcess(config, tmp_path / "daemon-2.log").wait_started()
     try:
-        wait_for(lambda: len(daemon.logged("job.finished", job="alerts-every-second")) >= 3, 20,
+        wait_for(lambda: len(daemon.logged("job.finished", job="alerts-every-second")) >= 3, 30,
                  "three alerts runs after the start")
         assert daemon.logged("schedule.changed", job="summary-every-2s")
         assert not daemon.logged("job.started", job="summary-every-2s")
