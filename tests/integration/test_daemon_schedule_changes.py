@@ -17,12 +17,15 @@ from tests.daemon_fixtures import (
     write_partnership,
 )
 
-LONDON = load_timezone("Europe/London")
+# UTC, not London: a cron in London's 01:00-01:59 is refused (the clocks change in that hour on two days a
+# year), so "three minutes ago" between 01:00 and 02:03 made an invalid configuration and the test failed at
+# that time of day. The change of a cron being remembered does not depend on the zone.
+ZONE = load_timezone("UTC")
 
 
 def cron_minutes_ago(minutes: int) -> str:
-    """A daily cron whose latest time was ``minutes`` ago, London time."""
-    moment = (datetime.now(UTC) - timedelta(minutes=minutes)).astimezone(LONDON)
+    """A daily cron whose latest time was ``minutes`` ago, in UTC (the configuration's zone here)."""
+    moment = (datetime.now(UTC) - timedelta(minutes=minutes)).astimezone(ZONE)
     return f"{moment.minute} {moment.hour} * * *"
 
 
@@ -31,6 +34,7 @@ def test_a_changed_cron_does_not_run_a_past_time_at_once(tmp_path: Path) -> None
     once as a "missed" run. Now the change is remembered and that time is recorded as skipped, both at a
     reload and at a start after the file was changed while the daemon was stopped."""
     config = write_partnership(tmp_path)
+    edit_config(config, "timezone: Europe/London", "timezone: UTC")
     add_month(tmp_path, "2020-04")
     daemon = DaemonProcess(config, tmp_path / "daemon.log").wait_started()
     try:
@@ -48,8 +52,8 @@ def test_a_changed_cron_does_not_run_a_past_time_at_once(tmp_path: Path) -> None
                     if e.get("job") == "summary-every-2s" and e.get("event") in ("job.started", "job.catch_up")]
     finally:
         daemon.stop()
-    # The new cron's past time (keyed by London wall-clock time) is in the ledger as skipped, never run.
-    cron_rows = [row for row in ledger_rows(tmp_path) if row[0] == "summary-every-2s" and row[1].endswith("London")]
+    # The new cron's past time (keyed by its wall-clock time in the zone) is in the ledger as skipped, never run.
+    cron_rows = [row for row in ledger_rows(tmp_path) if row[0] == "summary-every-2s" and row[1].endswith("UTC")]
     assert [row[3] for row in cron_rows] == ["skipped"]
 
     # Changed again while the daemon is stopped: the next start does not run the new cron's past time either.
