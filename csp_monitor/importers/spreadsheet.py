@@ -221,7 +221,10 @@ def _read_xlsx(file: Path, name: str, sheet: str | None) -> _Table:
         _check_inflated_size(handle, name)
         try:
             workbook = load_workbook(handle, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:  # SyntaxError: bad XML
+        # SyntaxError: bad XML; TypeError, AttributeError, IndexError: openpyxl building its objects from XML
+        # with attributes or elements it does not expect (a damaged styles.xml: RgbColor given 'r').
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, TypeError, AttributeError,
+                IndexError) as exc:
             raise FiguresError([Problem(
                 f"not a readable .xlsx workbook ({exc}): is it damaged, or another format?", file=name)]) from None
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from csp_monitor.errors import FiguresError
@@ -106,6 +106,8 @@ _XML_PIECES = st.sampled_from([b"<", b">", b"</c>", b"<v>", b"</v>", b"<row>", b
 @given(part=st.sampled_from(["xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/workbook.xml", "[Content_Types].xml",
                              "xl/_rels/workbook.xml.rels"]),
        cut=st.floats(0, 1), pieces=st.lists(_XML_PIECES, max_size=4))
+# Found on a fresh clone: openpyxl raised TypeError ("RgbColor got an unexpected keyword argument 'r'").
+@example(part="xl/styles.xml", cut=0.8112274430686621, pieces=[b'<c r="XFD1048576"><v>1</v></c>'])
 def test_a_workbook_with_a_damaged_part_is_imported_or_refused(part: str, cut: float, pieces: list[bytes]) -> None:
     """A workbook with random XML spliced into one part imports or raises FiguresError, nothing else."""
     from tests.security.hostile_files import far_cell_workbook, rewritten_workbook
