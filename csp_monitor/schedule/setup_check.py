@@ -94,7 +94,7 @@ def check_setup(config_path: str | os.PathLike[str], *, now: datetime | None = N
     if rules is not None and figures is not None:
         steps.append(_messages(config, rules, figures, moment))
     steps.append(_mail(config, smtp))
-    steps.append(_schedules(config_path, config, moment, rules_read=rules is not None))
+    steps.append(_schedules(config, moment, rules_read=rules is not None))
     return SetupCheck(name, tuple(steps))
 
 
@@ -208,19 +208,18 @@ def _mail(config: MonitorConfig, smtp: bool) -> CheckStep:
         return _failed("mail server", exc)
 
 
-def _schedules(config_path: str | os.PathLike[str], config: MonitorConfig, now: datetime, *,
-               rules_read: bool) -> CheckStep:
-    from csp_monitor.schedule.configuration import load_schedule_config, schedule_zone
+def _schedules(config: MonitorConfig, now: datetime, *, rules_read: bool) -> CheckStep:
+    from csp_monitor.errors import ConfigError
+    from csp_monitor.schedule.configuration import check_schedules, schedule_zone
     from csp_monitor.schedule.occurrences import local_time, next_occurrence
 
     if not config.schedules:
         return CheckStep("schedules", True, "none: the daemon needs schedules: to run; 'csp-monitor send' and "
                                             "'run-once' work without")
     if rules_read:  # the schedules' recipient lists are checked against the rules (whose problems are above)
-        try:
-            load_schedule_config(config_path)
-        except CspMonitorError as exc:
-            return _failed("schedules", exc)
+        problems = check_schedules(config)  # the configuration already read, not read again
+        if problems:
+            return _failed("schedules", ConfigError(problems))
     zone = schedule_zone(config)
     times = []
     for schedule in config.schedules:
